@@ -1,0 +1,34 @@
+"""The one exception type for bad input, shared by the io and engine layers.
+
+The CLI turns it into ``nnkit: error: <message>`` on stderr and exit status 2, in exactly one place
+(:mod:`nnkit.cli.app`).
+"""
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Exit statuses of the ``nnkit`` command."""
+
+    SUCCESS = 0
+    ERROR = 1  # an unexpected internal failure
+    INPUT_ERROR = 2  # bad input of any kind, including command-line usage errors
+    INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as `cat` would
+
+
+class NnkitInputError(ValueError):
+    """Bad input: a message for the user and, where useful, a hint.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in one short line (no trailing period needed).
+    hint : str, optional
+        What to do about it.
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
