@@ -1,0 +1,571 @@
+"""Labelled data sets for ``nnkit train-mlp``: the bundled digits, CSV tables, MNIST npz/IDX files.
+
+Reading gives a :class:`Dataset` of raw parts (pixels as stored, features as numbers, labels as
+found); :func:`prepare` then encodes the labels as class indices, makes the stratified seeded
+splits a data set lacks, and applies the preprocessing (images scaled to 0..1, tables
+standardised with training statistics) whose description travels in the saved model.
+"""
+
+import csv
+import gzip
+import io
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nnkit.engine.preprocessing import apply_preprocessing, fit_standardize
+from nnkit.engine.splits import stratified_split
+from nnkit.errors import NnkitInputError
+
+PART_NAMES = ("train", "validation", "test")
+
+KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
+MEDMNIST_KEYS = (
+    "train_images",
+    "train_labels",
+    "val_images",
+    "val_labels",
+    "test_images",
+    "test_labels",
+)
+# Spellings of the MNIST file names in the wild: the original, and the dotted one of some mirrors.
+_IDX_NAMES = {
+    ("train", "images"): ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    ("train", "labels"): ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    ("test", "images"): ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    ("test", "labels"): ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+_MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
+
+
+@dataclass
+class Dataset:
+    """Raw labelled data, one entry per part that the source provides.
+
+    Attributes
+    ----------
+    parts : dict
+        ``{"train" | "validation" | "test": (x, labels)}``; ``x`` is ``(n, ...)`` pixels (images)
+        or ``(n, n_features)`` float64 (tables); ``labels`` is ``(n,)`` ints or strings.
+    kind : str
+        ``"images"`` or ``"table"``.
+    name : str
+        Where the data came from, for the report.
+    divisor : float, optional
+        Full-scale pixel value of images (255 for uint8, 16 for the digits).
+    image_shape : tuple, optional
+        Shape of one image.
+    feature_names : list of str, optional
+        Column names of a table's features (generated when there is no header).
+    label_name : str, optional
+        Name of a table's label column.
+    """
+
+    parts: dict
+    kind: str
+    name: str
+    divisor: float | None = None
+    image_shape: tuple | None = None
+    feature_names: list | None = None
+    label_name: str | None = None
+
+
+@dataclass
+class PreparedData:
+    """Float32 model inputs and class-index targets for each part.
+
+    ``x[part]`` is ``(n, n_features)`` float32, ``y[part]`` ``(n,)`` int class indices into
+    ``classes``; a part missing from the data is absent from both dicts.
+    """
+
+    x: dict
+    y: dict
+    classes: list
+    preprocessing: dict
+    n_features: int
+    info: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers
+
+
+def load_dataset(source: str, label_column: str | None = None) -> Dataset:
+    """Read a data set named by ``--data``.
+
+    Parameters
+    ----------
+    source : str
+        ``"digits"`` (bundled), a ``.csv``/``.tsv``/``.txt`` table, an ``.npz`` in Keras MNIST or
+        MedMNIST layout, or a folder of MNIST IDX files.
+    label_column : str, optional
+        For tables: the label column's name or index (default: the last column).
+
+    Returns
+    -------
+    Dataset
+    """
+    if source == "digits":
+        if label_column is not None:
+            raise NnkitInputError("--label-column applies to CSV tables, not to the digits set")
+        return load_digits()
+    path = Path(source)
+    if not path.exists():
+        raise NnkitInputError(
+            f"no such data set: {source}",
+            hint="use 'digits', a CSV table, an .npz file or a folder of MNIST IDX files",
+        )
+    if path.is_dir():
+        return load_idx_folder(path)
+    suffix = path.suffix.lower()
+    if label_column is not None and suffix not in (".csv", ".tsv", ".txt"):
+        raise NnkitInputError("--label-column applies to CSV tables only")
+    if suffix == ".npz":
+        return load_npz(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return load_table(path, label_column)
+    raise NnkitInputError(
+        f"cannot tell the format of {source}",
+        hint="expected 'digits', a .csv/.tsv/.txt table, an .npz file or an MNIST IDX folder",
+    )
+
+
+def load_digits() -> Dataset:
+    """Read the bundled 8×8 handwritten digits (1797 images, pixel values 0..16, labels 0..9)."""
+    from importlib.resources import files
+
+    raw = files("nnkit.data").joinpath("digits.csv.gz").read_bytes()
+    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
+    images = table[:, :64].astype(np.uint8).reshape(-1, 8, 8)
+    labels = table[:, 64]
+    return Dataset(
+        parts={"train": (images, labels)},
+        kind="images",
+        name="digits",
+        divisor=16.0,
+        image_shape=(8, 8),
+    )
+
+
+def _sniff_delimiter(first_line: str, suffix: str) -> str | None:
+    if suffix == ".tsv" or "\t" in first_line:
+        return "\t"
+    if "," in first_line:
+        return ","
+    if ";" in first_line:
+        return ";"
+    return None  # whitespace
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_table_rows(text: str, suffix: str = ".csv") -> tuple[list | None, list]:
+    """Split a delimited text table into an optional header and data rows of strings.
+
+    A header is detected when the first row has a non-number in a column whose second row
+    holds a number (so a table of string labels still has a header only if it really does).
+
+    Returns
+    -------
+    header : list of str, or None
+    rows : list of list of str, each with ``(line number, fields)``
+    """
+    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise NnkitInputError("the table is empty")
+    delimiter = _sniff_delimiter(lines[0][1], suffix)
+    if delimiter is None:
+        rows = [(i, line.split()) for i, line in lines]
+    else:
+        reader = csv.reader([line for _, line in lines], delimiter=delimiter)
+        rows = [
+            (i, [f.strip() for f in fields]) for (i, _), fields in zip(lines, reader, strict=False)
+        ]
+    header = None
+    if len(rows) >= 2:
+        first, second = rows[0][1], rows[1][1]
+        if any(
+            not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False)
+        ) or (all(not _is_number(a) for a in first) and any(_is_number(b) for b in second)):
+            header = first
+            rows = rows[1:]
+    width = len(header) if header is not None else len(rows[0][1])
+    for line_no, fields in rows:
+        if len(fields) != width:
+            raise NnkitInputError(f"row {line_no} has {len(fields)} fields, expected {width}")
+    return header, rows
+
+
+def _resolve_label_column(label_column: str | None, header: list | None, width: int) -> int:
+    if label_column is None:
+        return width - 1
+    try:
+        index = int(label_column)
+    except ValueError:
+        index = None
+    if index is not None:
+        if not -width <= index < width:
+            raise NnkitInputError(
+                f"--label-column {label_column} does not exist: the table has {width} columns "
+                f"(indices 0..{width - 1})"
+            )
+        return index % width
+    if header is None:
+        raise NnkitInputError(
+            f"--label-column {label_column!r} does not exist: the table has no header row",
+            hint="give the label column's index instead",
+        )
+    if label_column not in header:
+        shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
+        raise NnkitInputError(
+            f"--label-column {label_column!r} does not exist; the columns are: {shown}"
+        )
+    return header.index(label_column)
+
+
+def _parse_labels(values: list) -> np.ndarray:
+    """Integer labels when every value is an integer number, otherwise the strings as given."""
+    try:
+        as_float = np.array([float(v) for v in values])
+    except ValueError:
+        return np.array(values, dtype=str)
+    if np.all(np.isfinite(as_float)) and np.all(as_float == np.round(as_float)):
+        return as_float.astype(np.int64)
+    return np.array(values, dtype=str)
+
+
+def parse_feature_rows(rows, header, feature_columns) -> np.ndarray:
+    """Convert the feature fields of table rows to a float64 array, naming any bad cell."""
+    x = np.empty((len(rows), len(feature_columns)), dtype=np.float64)
+    for r, (line_no, fields) in enumerate(rows):
+        for c, j in enumerate(feature_columns):
+            cell = fields[j]
+            column = repr(header[j]) if header is not None else str(j)
+            if cell.lower() in _MISSING:
+                raise NnkitInputError(
+                    f"missing value in column {column}, row {line_no}",
+                    hint="remove or fill in rows with missing values first",
+                )
+            try:
+                value = float(cell)
+            except ValueError:
+                raise NnkitInputError(
+                    f"non-numeric feature {cell!r} in column {column}, row {line_no}",
+                    hint="features must be numbers; encode categories as numbers or choose "
+                    "the text column with --label-column",
+                ) from None
+            if not np.isfinite(value):
+                raise NnkitInputError(
+                    f"non-finite value {cell!r} in column {column}, row {line_no}"
+                )
+            x[r, c] = value
+    return x
+
+
+def load_table(path, label_column: str | None = None) -> Dataset:
+    """Read a CSV/TSV/whitespace table of numeric features and one label column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise NnkitInputError(f"{path} is not a text table (UTF-8)") from None
+    except OSError as exc:
+        raise NnkitInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not text.strip():
+        raise NnkitInputError(f"{path} is empty")
+    header, rows = read_table_rows(text, path.suffix.lower())
+    if not rows:
+        raise NnkitInputError(f"{path} has a header but no data rows")
+    width = len(rows[0][1])
+    if width < 2:
+        raise NnkitInputError(f"{path} needs at least one feature column and a label column")
+    label_index = _resolve_label_column(label_column, header, width)
+    feature_columns = [j for j in range(width) if j != label_index]
+    x = parse_feature_rows(rows, header, feature_columns)
+    raw_labels = [fields[label_index] for _, fields in rows]
+    for (line_no, _), value in zip(rows, raw_labels, strict=False):
+        if value.lower() in _MISSING:
+            raise NnkitInputError(f"missing label in row {line_no}")
+    names = header if header is not None else [f"x{j}" for j in range(width)]
+    return Dataset(
+        parts={"train": (x, _parse_labels(raw_labels))},
+        kind="table",
+        name=path.name,
+        feature_names=[names[j] for j in feature_columns],
+        label_name=names[label_index],
+    )
+
+
+def _check_images(parts: dict, source) -> tuple:
+    shapes = {name: x.shape[1:] for name, (x, _) in parts.items()}
+    distinct = set(shapes.values())
+    if len(distinct) > 1:
+        shown = ", ".join(f"{name} {'×'.join(map(str, s))}" for name, s in shapes.items())
+        raise NnkitInputError(f"images of mixed sizes in {source}: {shown}")
+    for name, (x, y) in parts.items():
+        if x.shape[0] != y.shape[0]:
+            raise NnkitInputError(
+                f"{source}: {name} part has {x.shape[0]} images but {y.shape[0]} labels"
+            )
+        if x.shape[0] == 0:
+            raise NnkitInputError(f"{source}: the {name} part is empty")
+    return distinct.pop()
+
+
+def _image_divisor(x: np.ndarray, source) -> float:
+    if x.dtype == np.uint8:
+        return 255.0
+    if x.dtype == np.uint16:
+        return 65535.0
+    if np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer):
+        return 1.0  # already scaled by whoever wrote the file
+    raise NnkitInputError(f"{source}: images must be numbers, got dtype {x.dtype}")
+
+
+def _labels_1d(y: np.ndarray, key: str, source) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # MedMNIST stores labels as (n, 1)
+    if y.ndim != 1:
+        raise NnkitInputError(f"{source}: {key} must be one label per image, got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise NnkitInputError(f"{source}: {key} must hold integer labels, got dtype {y.dtype}")
+    return y
+
+
+def load_npz(path) -> Dataset:
+    """Read an ``.npz`` in Keras MNIST layout or MedMNIST layout."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            if set(KERAS_KEYS) <= keys:
+                layout = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
+            elif set(MEDMNIST_KEYS) <= keys:
+                layout = {
+                    "train": ("train_images", "train_labels"),
+                    "validation": ("val_images", "val_labels"),
+                    "test": ("test_images", "test_labels"),
+                }
+            else:
+                raise NnkitInputError(
+                    f"{path} has neither the Keras MNIST keys ({', '.join(KERAS_KEYS)}) nor the "
+                    f"MedMNIST keys ({', '.join(MEDMNIST_KEYS)}); it has: "
+                    f"{', '.join(sorted(keys)) or 'no arrays'}"
+                )
+            parts = {
+                part: (archive[xk], _labels_1d(archive[yk], yk, path))
+                for part, (xk, yk) in layout.items()
+            }
+    except NnkitInputError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise NnkitInputError(f"cannot read {path} as an .npz archive: {exc}") from None
+    for part, (x, _) in parts.items():
+        if x.ndim < 2:
+            raise NnkitInputError(
+                f"{path}: the {part} images must be (n, height, width), got {x.shape}"
+            )
+    image_shape = _check_images(parts, path)
+    return Dataset(
+        parts=parts,
+        kind="images",
+        name=path.name,
+        divisor=_image_divisor(parts["train"][0], path),
+        image_shape=tuple(int(s) for s in image_shape),
+    )
+
+
+def read_idx(path) -> np.ndarray:
+    """Read one MNIST IDX file (unsigned bytes, gzip or raw), checking its magic and size.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*-idx3-ubyte`` (images, shape (n, rows, cols)) or ``*-idx1-ubyte`` (labels, (n,)),
+        optionally ``.gz``.
+
+    Returns
+    -------
+    array : uint8 array of the shape in the file's header
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                data = f.read()
+        else:
+            data = path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise NnkitInputError(f"cannot read {path}: {exc}") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise NnkitInputError(f"{path} is not an IDX file (bad magic number)")
+    if data[2] != 0x08:
+        raise NnkitInputError(
+            f"{path}: only unsigned-byte IDX data is supported (type 0x{data[2]:02x})"
+        )
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise NnkitInputError(f"{path} has a truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", data[4:header])
+    expected = int(np.prod(dims, dtype=np.int64))
+    if len(data) - header != expected:
+        raise NnkitInputError(
+            f"{path}: the header promises {'×'.join(map(str, dims))} = {expected} bytes, "
+            f"the file holds {len(data) - header}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _find_idx(folder: Path, part: str, what: str) -> Path | None:
+    for stem in _IDX_NAMES[(part, what)]:
+        for candidate in (folder / stem, folder / f"{stem}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def load_idx_folder(folder) -> Dataset:
+    """Read a folder of MNIST IDX files (train-… required, t10k-… optional)."""
+    folder = Path(folder)
+    parts = {}
+    for part in ("train", "test"):
+        images_path = _find_idx(folder, part, "images")
+        labels_path = _find_idx(folder, part, "labels")
+        if images_path is None and labels_path is None:
+            continue
+        if images_path is None or labels_path is None:
+            missing = "images" if images_path is None else "labels"
+            raise NnkitInputError(
+                f"{folder}: the {part} {missing} file is missing "
+                f"({_IDX_NAMES[(part, missing)][0]}[.gz])"
+            )
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3:
+            raise NnkitInputError(f"{images_path}: expected 3-D images, got {images.ndim}-D data")
+        if labels.ndim != 1:
+            raise NnkitInputError(f"{labels_path}: expected 1-D labels, got {labels.ndim}-D data")
+        parts[part] = (images, labels)
+    if "train" not in parts:
+        raise NnkitInputError(
+            f"{folder} holds no MNIST training files",
+            hint="expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]",
+        )
+    image_shape = _check_images(parts, folder)
+    return Dataset(
+        parts=parts, kind="images", name=folder.name, divisor=255.0, image_shape=image_shape
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# From raw parts to model inputs
+
+
+def _class_names(labels: np.ndarray) -> list:
+    values = np.unique(labels)
+    if values.dtype.kind in "iu":
+        return [int(v) for v in values]
+    return [str(v) for v in values]
+
+
+def prepare(
+    dataset: Dataset,
+    *,
+    val_split: float = 0.1,
+    test_split: float = 0.2,
+    seed: int = 0,
+    classes: list | None = None,
+    preprocessing: dict | None = None,
+) -> PreparedData:
+    """Encode labels, split what the data lacks and preprocess, ready for training.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    val_split, test_split : float
+        Fractions of the whole data taken (stratified, seeded) for the validation and test parts
+        when the data has no such part; 0 means no such part.
+    seed : int
+    classes : list, optional
+        Class names to use (from a model being resumed); default: the sorted distinct labels.
+    preprocessing : dict, optional
+        A stored preprocessing step to reuse (``--resume``); default: fit on the training part.
+
+    Returns
+    -------
+    PreparedData
+    """
+    parts = dict(dataset.parts)
+    all_labels = np.concatenate([y for _, y in parts.values()])
+    if classes is None:
+        classes = _class_names(all_labels)
+        if len(classes) < 2:
+            raise NnkitInputError(
+                f"the labels hold one class only ({classes[0] if classes else 'none'}); "
+                "a classifier needs at least two"
+            )
+    lookup = {c: k for k, c in enumerate(classes)}
+    lookup.update({str(c): k for k, c in enumerate(classes)})
+
+    def encode(y):
+        unknown = [v for v in np.unique(y).tolist() if v not in lookup and str(v) not in lookup]
+        if unknown:
+            raise NnkitInputError(
+                f"label {unknown[0]!r} is not one of the model's classes "
+                f"({', '.join(map(str, classes))})"
+            )
+        return np.array(
+            [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
+        )
+
+    # Split before any float conversion so that only the small raw arrays are copied.
+    wanted = [("validation", val_split), ("test", test_split)]
+    missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
+    if missing:
+        x_train, y_train = parts["train"]
+        indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
+        parts["train"] = (x_train[indices[0]], y_train[indices[0]])
+        for (name, _), idx in zip(missing, indices[1:], strict=False):
+            if idx.size:
+                parts[name] = (x_train[idx], y_train[idx])
+        del x_train, y_train
+    if parts["train"][0].shape[0] == 0:
+        raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
+
+    if preprocessing is None:
+        if dataset.kind == "images":
+            preprocessing = {
+                "kind": "scale",
+                "divisor": float(dataset.divisor),
+                "image_shape": list(dataset.image_shape),
+            }
+        else:
+            preprocessing = fit_standardize(parts["train"][0])
+            preprocessing["feature_names"] = list(dataset.feature_names or [])
+            preprocessing["label_name"] = dataset.label_name
+
+    xs, ys = {}, {}
+    for name in PART_NAMES:
+        if name not in parts:
+            continue
+        x_raw, y_raw = parts.pop(name)
+        ys[name] = encode(y_raw)
+        xs[name] = apply_preprocessing(x_raw, preprocessing)
+        del x_raw
+    return PreparedData(
+        x=xs,
+        y=ys,
+        classes=list(classes),
+        preprocessing=preprocessing,
+        n_features=int(xs["train"].shape[1]),
+        info={"data": dataset.name, "kind": dataset.kind},
+    )
