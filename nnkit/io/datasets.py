@@ -345,7 +345,8 @@ def load_npz(path) -> Dataset:
     """Read an ``.npz`` in Keras MNIST layout or MedMNIST layout."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Open the file ourselves: np.load leaks its handle when the zip is corrupt.
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
             keys = set(archive.files)
             if set(KERAS_KEYS) <= keys:
                 layout = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
@@ -424,6 +425,22 @@ def read_idx(path) -> np.ndarray:
             f"the file holds {len(data) - header}"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def write_idx(path, array) -> None:
+    """Write a uint8 array as an MNIST IDX file (gzip when ``path`` ends in ``.gz``).
+
+    Parameters
+    ----------
+    path : str or Path
+    array : (n,) labels or (n, rows, cols) images, values 0..255
+    """
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header)
+        f.write(array.tobytes())
 
 
 def _find_idx(folder: Path, part: str, what: str) -> Path | None:
