@@ -1,0 +1,159 @@
+"""``nnkit activate``: apply an activation function (or its derivative), inputs beside outputs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import (
+    Format,
+    Input,
+    Key,
+    Output,
+    Precision,
+    Quiet,
+    Random,
+    Seed,
+    Values,
+    environment,
+)
+from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
+from nnkit.io.arrays import load_array
+from nnkit.io.output import array_table, emit
+
+_CHOICES = ", ".join(ACTIVATIONS)
+_PLOT_POINTS = 501
+
+
+def activate(
+    function: Annotated[
+        str,
+        typer.Argument(help=f"The function: {_CHOICES}.", metavar="FUNCTION", show_default=False),
+    ],
+    values: Values = None,
+    derivative: Annotated[
+        bool,
+        typer.Option(
+            "-d",
+            "--derivative",
+            help="Print the derivative instead. softmax: its n×n Jacobian, for one vector only.",
+        ),
+    ] = False,
+    axis: Annotated[
+        int | None,
+        typer.Option(
+            "--axis",
+            help="softmax: the axis that sums to 1 (default: the last, each row is one sample).",
+            show_default=False,
+        ),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            "--alpha",
+            help="leaky-relu: the slope for x ≤ 0 (default 0.01); elu: the scale α (default 1).",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Draw the function over --range to this PNG, with your inputs marked.",
+            metavar="PATH.png",
+            show_default=False,
+        ),
+    ] = None,
+    x_range: Annotated[
+        str,
+        typer.Option("--range", help="The x range of --plot.", metavar="LOW:HIGH"),
+    ] = "-5:5",
+    input: Input = None,
+    key: Key = None,
+    random: Random = None,
+    seed: Seed = None,
+    fmt: Format = None,
+    output: Output = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Apply an activation function to numbers; the table shows inputs beside outputs.
+
+    nnkit activate relu 1 -2 3 · nnkit activate softmax "1,2,3;1,1,1" ·
+    nnkit activate sigmoid -d 0 2 · nnkit activate relu --random 5x3 --seed 42 ·
+    nnkit activate gelu --plot gelu.png
+    """
+    env = environment(quiet)
+    act = get_activation(function)
+    if plot is not None and not values and input is None and random is None and env.stdin_isatty:
+        x = np.empty(0)  # only a picture was asked for
+        result = x
+    else:
+        x = load_array(values, env, input, key, random, seed)
+        result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
+    if plot is not None:
+        _plot(act, plot, x_range, x, result, derivative=derivative, alpha=alpha, env=env)
+        env.note(f"nnkit: wrote {plot}")
+        if x.size == 0:
+            return
+    name = f"{function}'(x)" if derivative else f"{function}(x)"
+    emit(
+        result,
+        env,
+        fmt,
+        output,
+        precision,
+        render=lambda console: _show(console, act, x, result, name, derivative, precision),
+    )
+
+
+def _show(console, act, x, result, name: str, derivative: bool, precision: int) -> None:
+    from rich.text import Text
+
+    formula = act.derivative if derivative else act.formula
+    console.print(Text(f"{name} = {formula}", style="bold"))
+    if x.ndim <= 1 and result.shape == np.shape(x):
+        # a vector: one row per input, x beside f(x)
+        pairs = np.column_stack([np.ravel(x), np.ravel(result)])
+        console.print(array_table(pairs, precision, col_labels=["x", name]))
+        return
+    shape = "×".join(str(n) for n in np.shape(x)) or "1"
+    console.print(array_table(x, precision, title=f"input x ({shape})"))
+    out_shape = "×".join(str(n) for n in result.shape)
+    title = "Jacobian ∂s_j/∂x_k" if result.shape != np.shape(x) else name
+    console.print(array_table(result, precision, title=f"{title} ({out_shape})"))
+
+
+def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
+    from nnkit.io.plot_curves import parse_range, plot_curves
+
+    low, high = parse_range(x_range)
+    grid = np.linspace(low, high, _PLOT_POINTS)
+    params = {"alpha": alpha} if alpha is not None else {}
+    if act.elementwise:
+        curves = [(f"{act.name}(x)", act.fn(grid, **params))]
+        if derivative:
+            curves.append((f"{act.name}'(x)", act.grad(grid, **params)))
+        points = (x, result)
+        xlabel = "x"
+    else:
+        # softmax has no curve of one variable: show the first output for the pair (x, 0),
+        # and each input at the probability softmax gave it.
+        pair = np.stack([grid, np.zeros_like(grid)], axis=-1)
+        curves = [("softmax([x, 0])[0]", act.fn(pair)[:, 0])]
+        points = (x, act.fn(x)) if x.size and not derivative else None
+        xlabel = "x (logit)"
+    sigmoid_like = act.name in ("sigmoid", "step", "softmax")
+    plot_curves(
+        path,
+        grid,
+        curves,
+        title=f"{act.label} function" + (" and its derivative" if derivative else ""),
+        xlabel=xlabel,
+        ylabel="y",
+        points=points,
+        ylim=(-0.1, 1.1) if sigmoid_like else None,
+        env=env,
+    )

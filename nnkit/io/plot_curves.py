@@ -1,0 +1,99 @@
+"""PNG figures of function and loss curves, like the course's (title, axis labels, legend).
+
+matplotlib is imported only here, inside the function that draws, with the non-interactive Agg
+backend, so no command pays for it unless ``--plot`` is asked for. The file is written atomically
+(a temporary file in the same folder, renamed into place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nnkit.errors import NnkitInputError
+from nnkit.io.env import Environment
+from nnkit.io.output import atomic_write
+
+
+def parse_range(spec: str, option: str = "--range") -> tuple[float, float]:
+    """Parse ``"-5:5"`` (or ``"-5,5"``) into ``(low, high)`` with ``low < high``.
+
+    Examples
+    --------
+    >>> parse_range("-5:5")
+    (-5.0, 5.0)
+    >>> parse_range(" -2.5,10")
+    (-2.5, 10.0)
+    """
+    parts = [p for p in spec.strip().replace(",", ":").split(":") if p.strip()]
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise NnkitInputError(f"{option} {spec.strip()!r} is not a range like -5:5") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise NnkitInputError(f"{option} needs finite LOW < HIGH, got {spec.strip()!r}")
+    return low, high
+
+
+def plot_curves(
+    path: str | Path,
+    x: np.ndarray,
+    curves: Sequence[tuple[str, np.ndarray]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+    points_label: str = "your inputs",
+    ylim: tuple[float, float] | None = None,
+    env: Environment | None = None,
+) -> None:
+    """Draw one or more curves over `x`, mark the user's points, and save a PNG atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the PNG goes; must end in ``.png``.
+    x : (m,) array
+        The horizontal axis.
+    curves : sequence of (label, (m,) array)
+        Each curve and its legend entry.
+    title, xlabel, ylabel : str
+        As in the course's figures (``"ReLU function"``, ``"x"``, ``"y"``).
+    points : ((p,) array, (p,) array), optional
+        The user's inputs and their values, drawn as markers.
+    ylim : (low, high), optional
+        Vertical limits (the course's sigmoid figure uses -0.1..1.1).
+    env : Environment, optional
+        The run's environment, so the plot is never written over an input file.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise NnkitInputError(f"--plot must name a .png file, got {path}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    # A bare Figure (not pyplot) keeps no global state between calls and needs no GUI.
+    fig = Figure(figsize=(6.4, 4.4), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    for label, y in curves:
+        ax.plot(x, y, label=label, linewidth=2)
+    if points is not None and np.size(points[0]):
+        px, py = (np.ravel(p) for p in points)
+        shown = np.isfinite(px) & np.isfinite(py)
+        ax.scatter(px[shown], py[shown], color="crimson", zorder=3, label=points_label, s=36)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="0.7", linewidth=0.8, zorder=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best")
+    with atomic_write(path, env) as handle:
+        fig.savefig(handle, format="png")
