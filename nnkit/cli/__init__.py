@@ -1,0 +1,10 @@
+"""The command-line interface: one module per command, joined in :mod:`nnkit.cli.app`."""
+
+
+def main() -> None:
+    """Entry point of the ``nnkit`` command."""
+    import typer
+
+    from nnkit.cli.app import app
+
+    typer.main.get_command(app).main()

@@ -1,0 +1,159 @@
+"""The ``nnkit`` command: its subcommands, and the one place where errors become exit statuses.
+
+Every expected failure is an :class:`~nnkit.errors.NnkitInputError` (or a command-line usage error)
+and ends as one line ``nnkit: error: …`` on stderr with exit status 2; anything else is an internal
+error: exit 1, one line, and the traceback only with ``NNKIT_DEBUG=1`` (httpie's idea).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import traceback
+
+import typer
+from typer.core import TyperGroup
+
+from nnkit import __version__
+from nnkit.cli import onehot, reshape
+from nnkit.errors import ExitStatus, NnkitInputError
+
+# A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
+# nnkit activate relu 1 -2 3, -1e-3, -inf, "-1,2;3,-4".
+_NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
+def protect_negative_numbers(args: list[str]) -> list[str]:
+    """Mark negative numbers so the option parser reads them as values, with or without ``--``.
+
+    The parser treats a word as an option only when it starts with ``-``; a leading space hides the
+    sign from it, and every number parser in nnkit strips white space.
+
+    Examples
+    --------
+    >>> protect_negative_numbers(["relu", "1", "-2", "-f", "csv", "-1e-3", "-inf"])
+    ['relu', '1', ' -2', '-f', 'csv', ' -1e-3', ' -inf']
+    """
+    return [" " + arg if _NEGATIVE_NUMBER.match(arg) else arg for arg in args]
+
+
+def _say_error(message: str, hint: str | None = None) -> None:
+    print(f"nnkit: error: {message}", file=sys.stderr)
+    if hint:
+        print(f"  hint: {hint}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    # The reader went away (nnkit … | head -1): point stdout at /dev/null so the interpreter's
+    # final flush does not complain.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class NnkitGroup(TyperGroup):
+    """nnkit's command group: negative numbers without ``--`` and one error path for every command."""
+
+    def invoke(self, ctx):
+        """Run the subcommand, turning every exception into a message and an exit status."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except NnkitInputError as error:
+            _say_error(error.message, error.hint)
+            raise typer.Exit(ExitStatus.INPUT_ERROR) from None
+        except KeyboardInterrupt:
+            print("nnkit: interrupted", file=sys.stderr)
+            raise typer.Exit(ExitStatus.INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
+        except Exception as error:
+            if os.environ.get("NNKIT_DEBUG") == "1":
+                traceback.print_exc()
+            message = str(error).splitlines()[0] if str(error) else ""
+            _say_error(
+                f"internal error: {type(error).__name__}: {message}",
+                None if os.environ.get("NNKIT_DEBUG") == "1" else "run again with NNKIT_DEBUG=1 for the traceback",
+            )
+            raise typer.Exit(ExitStatus.ERROR) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Parse ``args`` (default ``sys.argv[1:]``), run, and exit with nnkit's status."""
+        args = protect_negative_numbers(list(sys.argv[1:] if args is None else args))
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name or "nnkit", complete_var=complete_var, standalone_mode=False, **extra
+            )
+            status = result if isinstance(result, int) else ExitStatus.SUCCESS
+            sys.stdout.flush()
+        except typer.TyperException as error:  # a usage error: unknown option, bad choice, missing value
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "nnkit"
+            message = error.format_message()
+            _say_error(message[:1].lower() + message[1:], f"see '{command} --help'")
+            status = ExitStatus.INPUT_ERROR
+        except typer.Abort:
+            print("nnkit: aborted", file=sys.stderr)
+            status = ExitStatus.INTERRUPTED
+        except BrokenPipeError:
+            _silence_stdout()
+            status = ExitStatus.BROKEN_PIPE
+        if standalone_mode:
+            sys.exit(int(status))
+        return int(status)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"nnkit {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    cls=NnkitGroup,
+    name="nnkit",
+    help="See and run the building blocks of neural networks: activations, losses, one-hot labels, "
+    "reshaping, convolution and pooling of images, and training small networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _nnkit(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """See and run the building blocks of neural networks from the shell."""
+
+
+def not_yet_available(name: str, summary: str):
+    """A stand-in for a command whose issue has not landed: exit 2 and say so."""
+
+    def placeholder(ctx: typer.Context) -> None:
+        raise NnkitInputError(f"'nnkit {name}' is not yet available in this version")
+
+    placeholder.__doc__ = f"{summary} (not yet available)"
+    return placeholder
+
+
+_ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+app.command("activate")(__import__("nnkit.cli.activate", fromlist=["activate"]).activate)
+app.command("loss")(__import__("nnkit.cli.loss", fromlist=["loss"]).loss)
+app.command("onehot")(onehot.onehot)
+app.command("reshape")(reshape.reshape)
+app.command("convolve", context_settings=_ANY_ARGS)(not_yet_available("convolve", "Convolve an image with a filter"))
+app.command("pool", context_settings=_ANY_ARGS)(not_yet_available("pool", "Pool an image or array"))
+app.command("train-xor", context_settings=_ANY_ARGS)(not_yet_available("train-xor", "Train the XOR network"))
+app.command("train-mlp", context_settings=_ANY_ARGS)(not_yet_available("train-mlp", "Train a multilayer perceptron"))
+app.command("predict", context_settings=_ANY_ARGS)(not_yet_available("predict", "Predict with a saved model"))

@@ -1,0 +1,352 @@
+"""Reading arrays: numbers on the command line, text tables, ``.npy``/``.npz`` files and stdin.
+
+Every command that takes an array gets it through :func:`load_array`, so the rules are the same
+everywhere (SPEC §2):
+
+- numbers on the command line: ``1 -2 3`` is a vector; ``"1,2;3,4"`` a matrix (``;`` between rows,
+  ``,`` or spaces inside a row);
+- ``-i FILE``: ``.csv``/``.tsv``/``.txt`` (comma, tab or whitespace separated; a header row of names is
+  skipped), ``.npy``, ``.npz`` (``--key``, default: the only array), or ``-`` for stdin;
+- nothing at all: stdin, when it is not a terminal (text or ``.npy`` bytes);
+- ``--random RxC --seed N``: ``np.random.seed(N); np.random.randn(R, C)``, the course's demo arrays.
+
+A text table with one line is a vector; with several lines, a matrix (one row per line). Integer
+literals stay integers; anything else is float64.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nnkit.errors import NnkitInputError
+from nnkit.io.env import Environment
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat")
+_NON_INTEGER = re.compile(r"[.eEnNiI]")  # a decimal point, an exponent, nan or inf
+_ROW_SPLIT = re.compile(r"[;\n]")
+_ITEM_SPLIT = re.compile(r"[,\s]+")
+
+
+def _to_float(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def parse_numbers(tokens: Sequence[str]) -> np.ndarray:
+    """Parse numbers given on the command line.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        Command-line words; ``;`` separates the rows of a matrix, ``,`` or spaces the values in a row.
+
+    Returns
+    -------
+    array : (n,) or (rows, cols) array, int64 when every value is an integer literal, else float64
+
+    Examples
+    --------
+    >>> parse_numbers(["1", "-2", "3"])
+    array([ 1, -2,  3])
+    >>> parse_numbers(["1,2;3,4.5"])
+    array([[1. , 2. ],
+           [3. , 4.5]])
+    """
+    text = " ".join(tokens)
+    rows = [row.strip() for row in _ROW_SPLIT.split(text)]
+    if rows and rows[-1] == "":  # a trailing ';' ends the last row
+        rows.pop()
+    if not rows or all(row == "" for row in rows):
+        raise NnkitInputError("no numbers given")
+    parsed = []
+    for number, row in enumerate(rows, start=1):
+        items = [item for item in _ITEM_SPLIT.split(row) if item]
+        if not items:
+            raise NnkitInputError(f"row {number} of the matrix is empty")
+        values = []
+        for item in items:
+            value = _to_float(item)
+            if value is None:
+                raise NnkitInputError(f"not a number: {item!r}")
+            values.append(value)
+        parsed.append(values)
+    widths = {len(row) for row in parsed}
+    if len(widths) > 1:
+        raise NnkitInputError(
+            "the rows of the matrix have different lengths: " + ", ".join(str(len(row)) for row in parsed),
+            hint='write a matrix as "1,2;3,4": ";" between rows, "," inside a row',
+        )
+    array = np.array(parsed[0] if len(parsed) == 1 else parsed, dtype=np.float64)
+    return _keep_integers(array, text)
+
+
+def _keep_integers(array: np.ndarray, text: str) -> np.ndarray:
+    if _NON_INTEGER.search(text) is None and np.all(np.abs(array) < 2**53):
+        return array.astype(np.int64)
+    return array
+
+
+def _delimiter(line: str, suffix: str) -> str | None:
+    if suffix == ".tsv" or "\t" in line:
+        return "\t"
+    if suffix == ".csv" or "," in line:
+        return ","
+    return None  # whitespace
+
+
+def parse_text_table(text: str, source: str = "input", suffix: str = "") -> np.ndarray:
+    """Parse a comma-, tab- or whitespace-separated table of numbers.
+
+    A first line that holds a non-numeric field is taken as a header of names and skipped. Blank lines
+    and lines starting with ``#`` are ignored.
+
+    Parameters
+    ----------
+    text : str
+        The table.
+    source : str
+        What to call it in error messages (a file name or ``stdin``).
+    suffix : str
+        The file's extension, if any (``.tsv`` forces tabs, ``.csv`` commas).
+
+    Returns
+    -------
+    array : (cols,) for one line, (rows, cols) otherwise; int64 or float64
+
+    Examples
+    --------
+    >>> parse_text_table(chr(10).join(["a,b", "1,2", "3,4"]))
+    array([[1, 2],
+           [3, 4]])
+    """
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise NnkitInputError(f"{source} is empty", hint="give at least one number")
+    delimiter = _delimiter(lines[0], suffix)
+    first = [field.strip() for field in lines[0].split(delimiter)]
+    if any(_to_float(field) is None for field in first if field):
+        lines = lines[1:]  # a header of names
+        if not lines:
+            raise NnkitInputError(f"{source} has a header but no rows of numbers")
+    body = "\n".join(lines)
+    try:
+        array = np.loadtxt(io.StringIO(body), delimiter=delimiter, dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise NnkitInputError(f"{source}: {_loadtxt_message(exc)}") from None
+    if array.shape[0] == 1:
+        array = array[0]
+    return _keep_integers(array, body)
+
+
+def _loadtxt_message(exc: ValueError) -> str:
+    # numpy says "could not convert string 'x' to float64 at row 2, column 3."; rows count from 0
+    # among the lines it was given, which is not what a user counts, so keep only the first part.
+    message = str(exc).rstrip(".")
+    return message.split("\n")[0]
+
+
+def _load_npz(data, source: str, key: str | None) -> np.ndarray:
+    try:
+        with np.load(data, allow_pickle=False) as archive:
+            keys = list(archive.files)
+            if key is None:
+                if len(keys) != 1:
+                    raise NnkitInputError(
+                        f"{source} holds {len(keys)} arrays; choose one with --key",
+                        hint="keys: " + ", ".join(keys) if keys else None,
+                    )
+                key = keys[0]
+            if key not in keys:
+                raise NnkitInputError(f"{source} has no array named {key!r}", hint="keys: " + ", ".join(keys))
+            return archive[key]
+    except NnkitInputError:
+        raise
+    except Exception as exc:  # zipfile, pickle and format errors all mean "not a valid .npz"
+        raise NnkitInputError(f"cannot read {source} as .npz: {exc}") from None
+
+
+def _load_npy(data, source: str) -> np.ndarray:
+    try:
+        return np.load(data, allow_pickle=False)
+    except Exception as exc:  # truncated, corrupt, or an object array that would need pickle
+        raise NnkitInputError(f"cannot read {source} as .npy: {exc}") from None
+
+
+def parse_bytes(data: bytes, source: str, key: str | None = None, suffix: str = "") -> np.ndarray:
+    """Read an array from raw bytes: ``.npy`` and ``.npz`` by their magic number, else text."""
+    if data.startswith(NPY_MAGIC):
+        return _load_npy(io.BytesIO(data), source)
+    if data.startswith(ZIP_MAGIC):
+        return _load_npz(io.BytesIO(data), source, key)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NnkitInputError(
+            f"{source} is neither text nor a .npy/.npz file",
+            hint="images are read by convolve, pool and reshape",
+        ) from None
+    return parse_text_table(text, source, suffix)
+
+
+def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes, str, str]:
+    """The bytes of a file, or of stdin for ``-`` or ``None``; with a name for messages and the suffix.
+
+    A file read is remembered as one of the run's inputs, so no output is written over it.
+    """
+    if input_path is None or str(input_path) == "-":
+        if env.stdin_isatty:
+            env.note("nnkit: reading from the terminal; end with Ctrl-D")
+        data = env.read_stdin_bytes()
+        if not data.strip():
+            raise NnkitInputError("stdin is empty", hint="pipe numbers or a .npy file into nnkit")
+        return data, "stdin", ""
+    path = Path(input_path)
+    if path.is_dir():
+        raise NnkitInputError(f"{path} is a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NnkitInputError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise NnkitInputError(f"cannot read {path}: {exc.strerror}") from None
+    env.inputs.append(path)
+    return data, str(path), path.suffix.lower()
+
+
+def read_input_file(path: str | Path, env: Environment, key: str | None = None) -> np.ndarray:
+    """Read an array from a file, or from stdin for ``-``."""
+    data, source, suffix = read_source(path, env)
+    return parse_bytes(data, source, key, suffix)
+
+
+def read_stdin(env: Environment, key: str | None = None) -> np.ndarray:
+    """Read an array from standard input (text or ``.npy``/``.npz`` bytes)."""
+    return read_input_file("-", env, key)
+
+
+def parse_shape(spec: str, option: str = "--shape") -> tuple[int, ...]:
+    """Parse ``"5x3"``, ``"5,3"`` or ``"2,-1"`` into a tuple of ints.
+
+    Examples
+    --------
+    >>> parse_shape("5x3")
+    (5, 3)
+    >>> parse_shape(" 1,-1")
+    (1, -1)
+    """
+    parts = [part for part in re.split(r"[x×,\s]+", spec.strip()) if part]
+    try:
+        shape = tuple(int(part) for part in parts)
+    except ValueError:
+        raise NnkitInputError(f"{option} {spec.strip()!r} is not a shape like 5x3") from None
+    if not shape:
+        raise NnkitInputError(f"{option} needs at least one size")
+    return shape
+
+
+def random_array(spec: str, seed: int | None) -> np.ndarray:
+    """The course's demo array: ``np.random.seed(seed); np.random.randn(*shape)``.
+
+    ``RandomState(seed)`` draws exactly what the legacy global generator draws after ``seed(seed)``,
+    without touching the global state.
+
+    Examples
+    --------
+    >>> random_array("2x2", 42).round(4)
+    array([[ 0.4967, -0.1383],
+           [ 0.6477,  1.523 ]])
+    """
+    shape = parse_shape(spec, "--random")
+    if any(size < 1 for size in shape):
+        raise NnkitInputError(f"--random sizes must be positive, got {spec.strip()}")
+    if seed is not None and not 0 <= seed < 2**32:
+        raise NnkitInputError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
+    return np.random.RandomState(seed).randn(*shape)
+
+
+def load_array(
+    values: Sequence[str] | None,
+    env: Environment,
+    input_path: str | None = None,
+    key: str | None = None,
+    random: str | None = None,
+    seed: int | None = None,
+) -> np.ndarray:
+    """The array a command works on, from exactly one of its possible sources (SPEC §2).
+
+    Parameters
+    ----------
+    values : sequence of str or None
+        Numbers given on the command line.
+    env : Environment
+        Where stdin is and whether it is a terminal.
+    input_path : str, optional
+        ``-i/--input``: a file, or ``-`` for stdin.
+    key : str, optional
+        ``--key``: the array to take from an ``.npz``.
+    random : str, optional
+        ``--random RxC``.
+    seed : int, optional
+        ``--seed`` for ``--random``.
+    """
+    sources = [
+        name
+        for name, given in (
+            ("numbers", bool(values)),
+            ("--input", input_path is not None),
+            ("--random", random is not None),
+        )
+        if given
+    ]
+    if len(sources) > 1:
+        raise NnkitInputError(f"give the array one way, not with {' and '.join(sources)}")
+    if values:
+        return parse_numbers(values)
+    if input_path is not None:
+        return read_input_file(input_path, env, key)
+    if random is not None:
+        return random_array(random, seed)
+    if env.stdin_isatty:
+        raise NnkitInputError(
+            "no input", hint="give numbers (nnkit CMD 1 -2 3), --input FILE, --random RxC, or pipe data in"
+        )
+    return read_stdin(env, key)
+
+
+def load_tokens(
+    values: Sequence[str] | None, env: Environment, input_path: str | None = None, key: str | None = None
+) -> list[str] | np.ndarray:
+    """Labels as the user wrote them: words from the command line, a text file or stdin.
+
+    Words may be names (``healthy patient``) or numbers; ``.npy``/``.npz`` input gives its array. In a
+    text file, labels are separated by commas, tabs, spaces or new lines, and a first word that is not a
+    number above a column of numbers is taken as a header and skipped.
+    """
+    if values and input_path is not None:
+        raise NnkitInputError("give the labels one way, not with numbers and --input")
+    if values:
+        return [token for value in values for token in _ITEM_SPLIT.split(value.strip()) if token]
+    if input_path is None and env.stdin_isatty:
+        raise NnkitInputError("no labels", hint="give labels (nnkit onehot 0 2 1), --input FILE, or pipe them in")
+    data, source, _ = read_source(input_path, env)
+    if data.startswith((NPY_MAGIC, ZIP_MAGIC)):
+        return parse_bytes(data, source, key)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NnkitInputError(f"{source} is neither text nor a .npy/.npz file") from None
+    tokens = [token for token in _ITEM_SPLIT.split(text) if token]
+    if not tokens:
+        raise NnkitInputError(f"{source} is empty", hint="give at least one label")
+    if len(tokens) > 1 and _to_float(tokens[0]) is None and all(_to_float(t) is not None for t in tokens[1:]):
+        tokens = tokens[1:]  # a header above a column of numbers
+    return tokens

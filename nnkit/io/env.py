@@ -1,0 +1,80 @@
+"""The streams nnkit talks to, and the facts about them that decide how it talks.
+
+One :class:`Environment` is made per command run (httpie's idea): the CLI reads every "is this a
+terminal?" question from it, and tests replace it by running under ``CliRunner``, whose streams are not
+terminals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class Environment:
+    """Standard streams, whether each is a terminal, and the user's quiet/colour wishes."""
+
+    stdin: IO
+    stdout: IO
+    stderr: IO
+    stdin_isatty: bool
+    stdout_isatty: bool
+    stderr_isatty: bool
+    no_color: bool = False
+    quiet: bool = False
+    #: Files read during this run; nnkit refuses to write its output over one of them.
+    inputs: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def from_sys(cls, quiet: bool = False) -> Environment:
+        """Describe the process's current standard streams."""
+        return cls(
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            stdin_isatty=_isatty(sys.stdin),
+            stdout_isatty=_isatty(sys.stdout),
+            stderr_isatty=_isatty(sys.stderr),
+            # https://no-color.org: any non-empty value disables colour.
+            no_color=bool(os.environ.get("NO_COLOR")),
+            quiet=quiet,
+        )
+
+    def console(self, stderr: bool = False):
+        """A Rich console on stdout (or stderr); made at run time, never at import."""
+        from rich.console import Console
+
+        stream = self.stderr if stderr else self.stdout
+        isatty = self.stderr_isatty if stderr else self.stdout_isatty
+        return Console(
+            file=stream,
+            no_color=self.no_color or not isatty,
+            force_terminal=isatty,
+            highlight=False,
+            emoji=False,
+            width=None if isatty else 100,
+        )
+
+    def note(self, message: str) -> None:
+        """Tell the user something on stderr (not the result); silenced by ``-q``."""
+        if not self.quiet:
+            print(message, file=self.stderr, flush=True)
+
+    def read_stdin_bytes(self) -> bytes:
+        """All of standard input as bytes (text and ``.npy`` bytes alike)."""
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is not None:
+            return buffer.read()
+        data = self.stdin.read()
+        return data.encode() if isinstance(data, str) else data
