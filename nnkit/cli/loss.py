@@ -1,0 +1,230 @@
+"""``nnkit loss``: a loss between a prediction and a target, with the pieces of its sum shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import Format, Key, Output, Precision, Quiet, environment
+from nnkit.engine.activations import sigmoid, softmax
+from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
+from nnkit.errors import NnkitInputError
+from nnkit.io.arrays import parse_numbers, read_input_file
+from nnkit.io.output import emit, format_number
+
+_CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
+_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".npy", ".npz")
+#: Most element rows the terminal view lists before eliding the middle.
+_MAX_ROWS = 40
+
+_OPERAND_HELP = 'numbers ("0.1,0.9;0.8,0.2": ";" between rows), a file (.csv .npy …), or - for stdin'
+
+
+def loss(
+    kind: Annotated[str, typer.Argument(help=f"The loss: {_CHOICES}.", metavar="KIND", show_default=False)],
+    pred: Annotated[
+        str,
+        typer.Option(
+            "-p",
+            "--pred",
+            help=f"The prediction y, one row per sample: {_OPERAND_HELP}.",
+            metavar="P",
+            show_default=False,
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "-t",
+            "--target",
+            help="The target t: one-hot rows (or probabilities) shaped like --pred, or one class "
+            f"index per sample; {_OPERAND_HELP}.",
+            metavar="T",
+            show_default=False,
+        ),
+    ],
+    delta: Annotated[
+        float,
+        typer.Option("--delta", help="cce's δ in -Σ t·log(y + δ), as in the course."),
+    ] = DELTA,
+    from_logits: Annotated[
+        bool,
+        typer.Option(
+            "--from-logits",
+            help="--pred holds raw scores: softmax (cce) or sigmoid (bce) is applied inside, "
+            "stably (log-sum-exp, no δ).",
+        ),
+    ] = False,
+    reduction: Annotated[
+        str,
+        typer.Option(
+            "--reduction",
+            help="How the per-sample losses are combined: mean (PyTorch's default), sum, none.",
+            metavar="|".join(REDUCTIONS),
+        ),
+    ] = "mean",
+    gradient: Annotated[
+        bool,
+        typer.Option("-g", "--gradient", help="Print ∂L/∂y (same shape as --pred) instead."),
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Draw the course's loss curve to this PNG, with your values marked.",
+            metavar="PATH.png",
+            show_default=False,
+        ),
+    ] = None,
+    key: Key = None,
+    fmt: Format = None,
+    output: Output = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Compute a loss (sse, mse, mae, bce, cce) and show where its number comes from.
+
+    Within a sample (a row) sse and cce sum over the outputs, mse, mae and bce average (Keras's
+    convention); --reduction then combines the samples. The course's column vectors (10 samples
+    of one output) add up with --reduction sum.
+
+    nnkit loss cce --pred "0.01,0.03,0.7,0.1,0.01,0.01,0.01,0.02,0.1,0.01" --target 2 ·
+    nnkit onehot 2 --classes 10 -f csv | nnkit loss sse --pred preds.csv --target -
+    """
+    env = environment(quiet)
+    chosen = get_loss(kind)
+    if pred.strip() == "-" and target.strip() == "-":
+        raise NnkitInputError("only one of --pred and --target can be read from stdin (-)")
+    y = _operand(pred, "--pred", env, key)
+    t = _operand(target, "--target", env, key)
+    options = {"delta": delta, "from_logits": from_logits}
+    pieces = chosen.pieces(y, t, **options)
+    if gradient:
+        result = chosen.grad(y, t, reduction=reduction, **options)
+    else:
+        result = chosen.fn(y, t, reduction=reduction, **options)
+    if plot is not None:
+        _plot(chosen, plot, y, t, options, env)
+        env.note(f"nnkit: wrote {plot}")
+
+    def render(console) -> None:
+        _show(console, chosen, y, t, pieces, result, reduction, gradient, from_logits, precision)
+
+    emit(result, env, fmt, output, precision, render=render)
+
+
+def _operand(text: str, option: str, env, key: str | None) -> np.ndarray:
+    word = text.strip()
+    if word == "-":
+        return read_input_file("-", env, key)
+    if not (Path(word).exists() or word.lower().endswith(_FILE_SUFFIXES) or "/" in word):
+        try:
+            return parse_numbers([word])
+        except NnkitInputError as error:
+            raise NnkitInputError(f"{option}: {error.message}", error.hint) from None
+    return read_input_file(word, env, key)
+
+
+def _rows(a: np.ndarray, width: int) -> np.ndarray:
+    return np.asarray(a, dtype=float).reshape(-1, width)
+
+
+def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits, precision) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    n, k = pieces.shape
+    y2, t2 = loss.prepare(y, t, from_logits=from_logits)
+    fmt = lambda v: format_number(v, precision)  # noqa: E731
+    per_sample = pieces.sum(axis=1)
+    probs = None
+    if from_logits and loss.probabilities:
+        probs = softmax(y2, axis=-1) if loss.name == "cce" else sigmoid(y2)
+    grad = _rows(result, k) if gradient else None
+
+    console.print(Text(f"{loss.label}: {loss.formula}", style="bold"))
+    table = Table(header_style="bold", show_footer=False)
+    for header in ("sample", "output", "logit z" if from_logits else "y"):
+        table.add_column(header, justify="right")
+    if probs is not None:
+        table.add_column("softmax(z)" if loss.name == "cce" else "sigmoid(z)", justify="right")
+    table.add_column("t", justify="right")
+    table.add_column("contribution", justify="right")
+    if grad is not None:
+        table.add_column("∂L/∂y", justify="right")
+    cells = [(i, j) for i in range(n) for j in range(k)]
+    if len(cells) > _MAX_ROWS:
+        half = _MAX_ROWS // 2
+        cells = [*cells[:half], None, *cells[-half:]]
+    width = 5 + (probs is not None) + (grad is not None)
+    for cell in cells:
+        if cell is None:
+            table.add_row(*["…"] * width)
+            continue
+        i, j = cell
+        row = [str(i), str(j), fmt(y2[i, j])]
+        if probs is not None:
+            row.append(fmt(probs[i, j]))
+        contribution = pieces[i, j]
+        shown = fmt(contribution)
+        row += [fmt(t2[i, j]), f"[bold]{shown}[/]" if contribution else f"[dim]{shown}[/]"]
+        if grad is not None:
+            row.append(fmt(grad[i, j]))
+        table.add_row(*row)
+    console.print(table)
+    if n > 1:
+        losses_text = ", ".join(fmt(v) for v in per_sample[:10]) + (" …" if n > 10 else "")
+        console.print(Text(f"per-sample losses (sum of each row's contributions): {losses_text}"))
+    if gradient:
+        console.print(Text(f"∂L/∂y with reduction {reduction} (shape {np.shape(result)})"))
+        return
+    if reduction == "none":
+        console.print(Text(f"{loss.name} per sample = {fmt(per_sample[0])} …", style="bold"))
+        return
+    how = "the sum of the contributions" if n == 1 else f"{reduction} over {n} samples"
+    console.print(Text(f"{loss.name} = {fmt(result)}  ({how})", style="bold"))
+
+
+def _plot(loss, path, y, t, options, env) -> None:
+    from nnkit.io.plot_curves import plot_curves
+
+    y2, t2 = loss.prepare(y, t, from_logits=options["from_logits"])
+    delta = options["delta"]
+    if loss.probabilities:
+        p = y2
+        if options["from_logits"]:
+            p = softmax(y2, axis=-1) if loss.name == "cce" else sigmoid(y2)
+        grid = np.linspace(0.0, 1.0, 501)[1:]
+        if loss.name == "cce":
+            curves = [("-log(y + δ)", loss.curve(grid, delta=delta))]
+            marked = t2 > 0
+            points = (p[marked], loss.curve(p[marked], delta=delta))
+            xlabel = "output of softmax function"
+        else:
+            grid = grid[:-1]
+            curves = [
+                ("t = 1: -log(y)", loss.curve(grid, target=1.0)),
+                ("t = 0: -log(1 - y)", loss.curve(grid, target=0.0)),
+            ]
+            points = (p, loss.curve(p, target=t2))
+            xlabel = "predicted probability y"
+    else:
+        d = (y2 - t2).ravel()
+        grid = np.linspace(min(-1.0, float(d.min())), max(1.0, float(d.max())), 501)
+        curves = [(f"{loss.name} of one output", loss.curve(grid))]
+        points = (d, loss.curve(d))
+        xlabel = "predict - true"
+    plot_curves(
+        path,
+        grid,
+        curves,
+        title=loss.label,
+        xlabel=xlabel,
+        ylabel="loss",
+        points=points,
+        points_label="your values",
+        env=env,
+    )
