@@ -1,0 +1,102 @@
+"""``nnkit activate`` end to end: in-process through CliRunner, and the installed command."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.special
+
+from nnkit.engine.activations import ACTIVATIONS
+
+
+def floats(text: str) -> np.ndarray:
+    return np.array([[float(v) for v in line.split(",")] for line in text.strip().splitlines()])
+
+
+def test_relu_of_positional_numbers_with_negatives(cli):
+    run = cli("activate", "relu", "1", "-2", "3", "-1e-3", "-inf")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "1.0,0.0,3.0,0.0,0.0\n"
+    assert run.stderr == ""
+
+
+def test_course_matrix_with_random_seed(cli):
+    run = cli("activate", "relu", "--random", "5x3", "--seed", "42")
+    assert run.exit_code == 0, run.stderr
+    expected = np.maximum(0, np.random.RandomState(42).randn(5, 3))
+    np.testing.assert_array_equal(floats(run.stdout), expected)
+
+
+def test_softmax_rows_and_axis(cli):
+    run = cli("activate", "softmax", "1,2,3;1,1,1", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    x = np.array([[1.0, 2, 3], [1, 1, 1]])
+    np.testing.assert_allclose(json.loads(run.stdout), scipy.special.softmax(x, axis=1), rtol=1e-15)
+    run = cli("activate", "softmax", "1,2,3;1,1,1", "--axis", "0")
+    np.testing.assert_allclose(floats(run.stdout), scipy.special.softmax(x, axis=0), rtol=1e-15)
+
+
+def test_derivatives(cli):
+    run = cli("activate", "sigmoid", "-d", "0", "2")
+    s = scipy.special.expit(2.0)
+    np.testing.assert_allclose(floats(run.stdout), [[0.25, s * (1 - s)]], rtol=1e-14)
+    run = cli("activate", "softmax", "--derivative", "0", "0")
+    np.testing.assert_allclose(floats(run.stdout), [[0.25, -0.25], [-0.25, 0.25]], rtol=1e-15)
+    run = cli("activate", "leaky-relu", "--alpha", "0.2", "-3", "4")
+    assert floats(run.stdout).tolist() == [[-0.6000000000000001, 4.0]]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("rellu", "1"), "unknown activation function 'rellu'"),
+        (("relu", "1", "nan"), "NaN at index 1"),
+        (("softmax", "inf", "1"), "undefined for infinite input"),
+        (("relu", "--alpha", "0.1", "1"), "--alpha applies only to leaky-relu and elu"),
+        (("softmax", "-d", "1,2;3,4"), "needs one vector"),
+        (("softmax", "--axis", "3", "1,2"), "--axis must be between"),
+        (("relu", "1", "x"), "not a number"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(cli, args, fragment):
+    cli("activate", *args).assert_input_error(fragment)
+
+
+def test_every_function_runs_and_help_lists_them(cli):
+    for name in ACTIVATIONS:
+        run = cli("activate", name, "-1", "0.5", "-f", "json")
+        assert run.exit_code == 0, (name, run.stderr)
+        assert np.allclose(json.loads(run.stdout), ACTIVATIONS[name].fn(np.array([-1, 0.5])))
+    help_text = cli("activate", "--help").stdout
+    for name in ACTIVATIONS:
+        assert name in help_text
+
+
+def test_plot_writes_a_png(cli, tmp_path):
+    target = tmp_path / "gelu.png"
+    run = cli("activate", "gelu", "-1", "2", "--plot", str(target), "--range", "-3:3")
+    assert run.exit_code == 0, run.stderr
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert not list(tmp_path.glob(".*part"))  # no temporary file left behind
+    cli("activate", "relu", "1", "--plot", str(tmp_path / "x.jpg")).assert_input_error(".png")
+    cli("activate", "relu", "1", "--plot", str(target), "--range", "5:1").assert_input_error("--range")
+
+
+def test_installed_command_pipes_and_no_heavy_imports(shell):
+    done = shell("nnkit activate relu 1 -2 3 | nnkit activate sigmoid -f json")
+    assert done.returncode == 0, done.stderr
+    values = json.loads(done.stdout)
+    expected = [1 / (1 + math.exp(-v)) for v in (1.0, 0.0, 3.0)]
+    np.testing.assert_allclose(values, expected, rtol=1e-15)
+    # start-up is a feature: relu must not pull in scipy or matplotlib
+    code = (
+        "import sys; from nnkit.cli.app import app; from typer.testing import CliRunner; "
+        "CliRunner().invoke(app, ['activate', 'relu', '1']); "
+        "print(sorted(m for m in ('scipy', 'matplotlib', 'PIL') if m in sys.modules))"
+    )
+    done = shell(f'python -c "{code}"')
+    assert done.stdout.decode().strip() == "[]", done.stderr
+    done = shell("nnkit activate softmax nan")
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("nnkit: error: ")
