@@ -34,7 +34,7 @@ def as_class_indices(labels, n_classes: int | None = None, what: str = "label") 
     if labels.dtype.kind == "f":
         bad = ~np.isfinite(labels) | (labels != np.round(labels))
         if bad.any():
-            raise NnkitInputError(f"{what} {labels[bad][0]!r} is not a whole number")
+            raise NnkitInputError(f"{what} {labels[bad][0].item()!r} is not a whole number")
     elif labels.dtype.kind not in "iub":
         raise NnkitInputError(f"{what}s must be numbers, got {labels.dtype}")
     indices = labels.astype(np.int64)

@@ -91,7 +91,8 @@ def to_text(array: np.ndarray, fmt: str) -> str:
 def _jsonable(array: np.ndarray):
     if array.dtype.kind == "f" and array.dtype != np.float64:
         # float(str(x)) keeps float32's short decimal form (0.1, not 0.10000000149011612).
-        return np.vectorize(lambda x: float(str(x)), otypes=[object])(array).tolist()
+        short = [float(str(value)) for value in array.reshape(-1)]
+        return np.array(short, dtype=object).reshape(array.shape).tolist()
     if array.dtype.kind == "b":
         return array.astype(int).tolist()
     return array.tolist()
