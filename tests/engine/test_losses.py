@@ -141,11 +141,9 @@ CASES = [
 @pytest.mark.parametrize(("name", "logits", "reduction"), CASES)
 def test_every_gradient_against_central_difference(name, logits, reduction):
     loss = LOSSES[name]
-    if logits:
-        y = np.array([[0.4, -1.3, 2.2], [1.1, 0.3, -0.7]])
-    else:
-        # probabilities away from 0 and 1, and no y == t (kink of mae)
-        y = np.array([[0.25, 0.55, 0.15], [0.62, 0.3, 0.08]])
+    # logits, or probabilities away from 0 and 1 with no y == t (the kink of mae)
+    logit_y = np.array([[0.4, -1.3, 2.2], [1.1, 0.3, -0.7]])
+    y = logit_y if logits else np.array([[0.25, 0.55, 0.15], [0.62, 0.3, 0.08]])
     t = np.array([[0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])  # soft labels too
 
     def f(v):
