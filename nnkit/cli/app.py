@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from nnkit import __version__
-from nnkit.cli import onehot, reshape
+from nnkit.cli import activate, loss, onehot, reshape
 from nnkit.errors import ExitStatus, NnkitInputError
 
 # A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
@@ -148,8 +148,8 @@ def not_yet_available(name: str, summary: str):
 
 _ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
-app.command("activate")(__import__("nnkit.cli.activate", fromlist=["activate"]).activate)
-app.command("loss")(__import__("nnkit.cli.loss", fromlist=["loss"]).loss)
+app.command("activate")(activate.activate)
+app.command("loss")(loss.loss)
 app.command("onehot")(onehot.onehot)
 app.command("reshape")(reshape.reshape)
 app.command("convolve", context_settings=_ANY_ARGS)(not_yet_available("convolve", "Convolve an image with a filter"))

@@ -84,5 +84,5 @@ def test_png_output_of_a_2d_result(cli, tmp_path):
 
 def test_image_errors(cli, tmp_path):
     (tmp_path / "fake.png").write_text("not an image")
-    cli("reshape", str(tmp_path / "fake.png"), "--flatten").assert_input_error("cannot read image")
+    cli("reshape", str(tmp_path / "fake.png"), "--flatten").assert_input_error("fake.png is not an image")
     cli("reshape", str(tmp_path / "missing.png"), "--flatten").assert_input_error("no such file")
