@@ -1,0 +1,303 @@
+"""``nnkit convolve``: the course's convolution of an image with a filter, on real images."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.engine.conv import convolve, patch_walkthrough
+from nnkit.engine.filters import FILTERS, make_filter
+from nnkit.errors import NnkitInputError
+from nnkit.io.arrays import parse_numbers, read_input_file
+from nnkit.io.images import expand_inputs, is_folder_target, load_image, write_feature_map
+from nnkit.io.output import array_table, emit, format_number, write_stdout_bytes
+
+# --- options shared with ``nnkit pool`` ---------------------------------------------------------------
+Images = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Images (.png .jpg .tif .bmp; .nii .nii.gz .dcm with nnkit-cli[medical]), .npy/.csv arrays, "
+        "folders or globs; - reads .npy bytes (or a picture) from stdin.",
+        show_default=False,
+        metavar="IMAGE…",
+    ),
+]
+Slice = Annotated[
+    str | None,
+    typer.Option(
+        "--slice",
+        help="For a 3-D volume: AXIS:INDEX. Default for NIfTI: the middle slice along axis 2 (axial, "
+        "voxel order); for DICOM: the middle frame. A 3-D .npy needs it.",
+        metavar="AXIS:INDEX",
+        show_default=False,
+    ),
+]
+ImageOutput = Annotated[
+    str | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Write the result: .png (8-bit, min–max scaled; see --clip), or .npy .csv .tsv .txt .json. "
+        "A folder (DIR/) gets one <input name>.png per input.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+SaveArray = Annotated[
+    str | None,
+    typer.Option(
+        "--save-array",
+        help="Also keep the raw float64 values as .npy (a folder DIR/ gets one per input).",
+        metavar="PATH.npy",
+        show_default=False,
+    ),
+]
+Clip = Annotated[
+    bool,
+    typer.Option("--clip", help="PNG output: clip values to 0..1 instead of min–max scaling."),
+]
+
+
+def _filter_help() -> str:
+    return "Named filter: " + ", ".join(FILTERS) + " (see --list-filters)."
+
+
+def convolve_command(
+    images: Images = None,
+    filter_name: Annotated[
+        str | None,
+        typer.Option("--filter", help=_filter_help(), metavar="NAME", show_default=False),
+    ] = None,
+    kernel_text: Annotated[
+        str | None,
+        typer.Option("--kernel", help='Your own kernel: "1,0,-1;2,0,-2;1,0,-1" (rows split by ;).',
+                     show_default=False),
+    ] = None,
+    kernel_file: Annotated[
+        str | None,
+        typer.Option("--kernel-file", help="Read the kernel from .csv .txt .npy.", metavar="PATH",
+                     show_default=False),
+    ] = None,
+    list_filters: Annotated[
+        bool, typer.Option("--list-filters", help="Print every named filter with its matrix, then exit.")
+    ] = False,
+    mode: Annotated[
+        Literal["valid", "same", "full"],
+        typer.Option(help="Output size, as scipy.signal.convolve2d: valid (no padding, the course's), "
+                     "same (as the input) or full."),
+    ] = "valid",
+    boundary: Annotated[
+        Literal["fill", "wrap", "symm"],
+        typer.Option(help="Beyond the edges (same/full): fill with --fillvalue, wrap around, or mirror."),
+    ] = "fill",
+    fillvalue: Annotated[float, typer.Option(help="The value outside the image with --boundary fill.")] = 0.0,
+    stride: Annotated[int, typer.Option(help="Keep every N-th output row and column.")] = 1,
+    correlate: Annotated[
+        bool,
+        typer.Option("--correlate", help="Cross-correlation (no kernel flip, what CNN layers compute) "
+                     "instead of true convolution."),
+    ] = False,
+    size: Annotated[
+        int | None, typer.Option(help="Size of box, delta and gaussian kernels.", show_default=False)
+    ] = None,
+    sigma: Annotated[
+        float | None, typer.Option(help="Standard deviation of the gaussian filter (default 1).",
+                                   show_default=False)
+    ] = None,
+    patch: Annotated[
+        str | None,
+        typer.Option("--patch", help="Walk through one output value as the course does: the patch under "
+                     "the kernel, its product with the (flipped) kernel, the sum. ROW,COL of the output "
+                     "(in valid mode the patch's top-left pixel: 22,102 is brain[22:25, 102:105]).",
+                     metavar="ROW,COL", show_default=False),
+    ] = None,
+    slice_spec: Slice = None,
+    output: ImageOutput = None,
+    save_array: SaveArray = None,
+    clip: Clip = False,
+    fmt: Format = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Convolve images with a filter: the feature maps of a CNN's first layer, as in the course.
+
+    nnkit convolve samples/brain.png --filter identity -o feature.png ·
+    nnkit convolve samples/brain.png --filter sobel-x --mode same --boundary symm -o edges.png ·
+    nnkit convolve samples/brain.png --filter identity --patch 22,102
+    """
+    env = environment(quiet)
+    if list_filters:
+        _list_filters(env, fmt, precision, size, sigma)
+        return
+    kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
+    options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
+    sources = sources_of(images, output, save_array)
+    if patch is not None:
+        if len(sources) > 1:
+            raise NnkitInputError("--patch walks through one image; give one IMAGE")
+        image = load_image(sources[0], env, slice_spec)
+        row, col = _parse_position(patch)
+        walk = patch_walkthrough(image, kernel, row, col, **options)
+        feature = convolve(image, kernel, **options)
+        _show_patch(env, fmt, image, feature, walk, row, col, precision)
+        return
+    for source in sources:
+        image = load_image(source, env, slice_spec)
+        feature = convolve(image, kernel, stride=stride, **options)
+        deliver(env, source, feature, output, save_array, clip, fmt, precision, len(sources),
+                render=lambda console, image=image, feature=feature, source=source: _summary(
+                    console, source, image, feature, kernel, filter_name, options, stride, precision))
+
+
+def deliver(env, source, result, output, save_array, clip, fmt, precision, n_sources, render) -> None:
+    """Write one input's result to the files asked for, then show it (or print it in a pipe)."""
+    written = write_feature_map(result, source, env, output, save_array, clip)
+    for path in written:
+        env.note(f"nnkit: wrote {path}")
+    if written and fmt is None and not env.stdout_isatty:
+        return
+    if n_sources > 1 and fmt not in (None, "table"):
+        raise NnkitInputError("several inputs write to files only; use -o DIR/ (and --save-array DIR/)")
+    emit(result, env, fmt, None, precision, render=render)
+
+
+def sources_of(images, output, save_array) -> list[str]:
+    """The input files of a run; several need folders as their -o/--save-array targets."""
+    sources = expand_inputs(list(images or []))
+    if len(sources) > 1:
+        for option, target in (("-o", output), ("--save-array", save_array)):
+            if target is not None and not is_folder_target(target):
+                raise NnkitInputError(
+                    f"{len(sources)} inputs need a folder for {option} (one file each), got {target}",
+                    hint=f"use {option} DIR/",
+                )
+        if output is None and save_array is None:
+            raise NnkitInputError(f"{len(sources)} inputs: say where the results go with -o DIR/")
+    return sources
+
+
+def _kernel(env, filter_name, kernel_text, kernel_file, size, sigma) -> np.ndarray:
+    given = [name for name, value in (("--filter", filter_name), ("--kernel", kernel_text),
+                                      ("--kernel-file", kernel_file)) if value is not None]
+    if len(given) != 1:
+        raise NnkitInputError("give exactly one of --filter, --kernel and --kernel-file"
+                              + (f" (got {', '.join(given)})" if given else ""),
+                              hint="nnkit convolve --list-filters shows the named filters")
+    if filter_name is not None:
+        return make_filter(filter_name, size=size, sigma=sigma)
+    if size is not None or sigma is not None:
+        raise NnkitInputError("--size and --sigma shape named filters; your own kernel has its own size")
+    if kernel_text is not None:
+        if not kernel_text.strip():
+            raise NnkitInputError("--kernel is empty")
+        return np.atleast_2d(parse_numbers([kernel_text]).astype(np.float64))
+    kernel = read_input_file(kernel_file, env)
+    if kernel.size == 0:
+        raise NnkitInputError(f"the kernel in {kernel_file} is empty")
+    return np.atleast_2d(np.asarray(kernel, dtype=np.float64))
+
+
+def _parse_position(spec: str) -> tuple[int, int]:
+    try:
+        row, col = (int(part) for part in spec.replace(" ", "").split(","))
+    except ValueError:
+        raise NnkitInputError(f"--patch takes ROW,COL such as 22,102, got {spec!r}") from None
+    return row, col
+
+
+def _list_filters(env, fmt, precision, size, sigma) -> None:
+    if fmt not in (None, "table", "json"):
+        raise NnkitInputError("--list-filters prints a table, or JSON with -f json")
+    kernels = {name: make_filter(name, size=size, sigma=sigma) for name in FILTERS}
+    if fmt == "json" or (fmt is None and not env.stdout_isatty):
+        import json
+
+        data = {name: {"description": FILTERS[name].description, "kernel": kernels[name].tolist()}
+                for name in FILTERS}
+        write_stdout_bytes(env, (json.dumps(data, indent=1) + "\n").encode())
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="nnkit convolve --filter NAME (kernels as convolved: flipped when applied)",
+                  header_style="bold", show_lines=True)
+    table.add_column("filter", style="bold")
+    table.add_column("kernel", justify="right")
+    table.add_column("what it does")
+    for name, entry in FILTERS.items():
+        table.add_row(Text(name), Text(_matrix_text(kernels[name], precision)), Text(entry.description))
+    env.console().print(table)
+
+
+def _matrix_text(matrix: np.ndarray, precision: int) -> str:
+    if matrix.shape[0] > 9 or matrix.shape[1] > 9:
+        return f"{matrix.shape[0]}×{matrix.shape[1]} (sum {format_number(matrix.sum(), precision)})"
+    cells = [[format_number(float(v), min(precision, 4)) for v in row] for row in matrix]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+
+
+def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision) -> None:
+    how = "cross-correlation" if options["correlate"] else "convolution"
+    kernel_name = filter_name or "your kernel"
+    rows = [
+        ("input shape", f"{image.shape[0]} × {image.shape[1]}"),
+        ("kernel", f"{kernel_name} {kernel.shape[0]}×{kernel.shape[1]}\n"
+                   + _matrix_text(kernel, precision)),
+        ("mode / boundary", f"{options['mode']} / {options['boundary']}"
+                            + (f" (fill {options['fillvalue']:g})" if options["boundary"] == "fill"
+                               and options["mode"] != "valid" else "")
+                            + (f", stride {stride}" if stride > 1 else "")),
+        ("feature map shape", f"{feature.shape[0]} × {feature.shape[1]}"),
+    ]
+    summary_table(console, f"{how} of {source}", rows, feature, precision)
+
+
+def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.ndarray,
+                  precision: int) -> None:
+    """Print a two-column summary, ending with the result's shape and its min, max and mean."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, header_style="bold", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    rows = [*rows, ("min", format_number(float(result.min()), precision)),
+            ("max", format_number(float(result.max()), precision)),
+            ("mean", format_number(float(result.mean()), precision))]
+    for label, value in rows:
+        table.add_row(label, Text(value))
+    console.print(table)
+
+
+def _show_patch(env, fmt, image, feature, walk, row, col, precision) -> None:
+    value = walk["value"]
+    if not np.isclose(value, feature[row, col], rtol=1e-12, atol=1e-12):  # pragma: no cover
+        raise RuntimeError(f"patch sum {value} differs from the feature map's {feature[row, col]}")
+    if fmt == "json":
+        import json
+
+        data = {key: (walk[key].tolist() if isinstance(walk[key], np.ndarray) else walk[key])
+                for key in ("patch", "weights", "product", "value", "top_left")}
+        data["position"] = [row, col]
+        write_stdout_bytes(env, (json.dumps(data) + "\n").encode())
+        return
+    if fmt not in (None, "table"):
+        raise NnkitInputError("--patch prints a walk-through: use the table view or -f json")
+    from rich.text import Text
+
+    console = env.console()
+    (r0, c0), (kh, kw) = walk["top_left"], walk["weights"].shape
+    console.print(Text(f"patch image[{r0}:{r0 + kh}, {c0}:{c0 + kw}] under the kernel "
+                       f"(output position {row},{col}):", style="bold"))
+    console.print(array_table(walk["patch"], precision))
+    console.print(Text("× the kernel as applied (flipped for convolution; --correlate does not flip):",
+                       style="bold"))
+    console.print(array_table(walk["weights"], precision))
+    console.print(Text("= element-wise product:", style="bold"))
+    console.print(array_table(walk["product"], precision))
+    console.print(Text(f"sum = {format_number(value, precision)}  → feature_map[{row}, {col}] "
+                       f"(of {feature.shape[0]}×{feature.shape[1]})", style="bold"))

@@ -1,0 +1,91 @@
+"""``nnkit pool``: the course's max pooling (and mean, min, median, sum) of a feature map or image."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.convolve import (
+    Clip,
+    ImageOutput,
+    Images,
+    SaveArray,
+    Slice,
+    deliver,
+    sources_of,
+    summary_table,
+)
+from nnkit.engine.pool import pool
+from nnkit.errors import NnkitInputError
+from nnkit.io.images import load_image
+
+
+def pool_command(
+    images: Images = None,
+    size: Annotated[
+        str | None,
+        typer.Option("--size", "-k", help="Window size: 5 (5×5) or 2,3 (rows,columns).", show_default=False),
+    ] = None,
+    stride: Annotated[
+        str | None,
+        typer.Option(help="Step between windows: N or ROWS,COLS. Default: the size (non-overlapping "
+                     "blocks); smaller overlaps the windows.", show_default=False),
+    ] = None,
+    op: Annotated[
+        Literal["max", "mean", "min", "median", "sum"],
+        typer.Option(help="How each window is reduced (max pooling is the course's)."),
+    ] = "max",
+    edge: Annotated[
+        Literal["keep", "drop"],
+        typer.Option(help="keep: a partial window at the bottom/right edge is reduced over its real "
+                     "pixels only (398×336 → 80×68 with 5×5, as in the course; unlike "
+                     "skimage's block_reduce a partial mean is not pulled towards zero padding). "
+                     "drop: discard partial windows."),
+    ] = "keep",
+    slice_spec: Slice = None,
+    output: ImageOutput = None,
+    save_array: SaveArray = None,
+    clip: Clip = False,
+    fmt: Format = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Pool an image or feature map: the largest (or mean, …) value of each window, as in the course.
+
+    nnkit pool feature.npy --size 5 -o pooled.png ·
+    nnkit convolve samples/brain.png --filter identity -f npy | nnkit pool - --size 5 -o pooled.png
+    """
+    env = environment(quiet)
+    if size is None:
+        raise NnkitInputError("--size is required: the window, e.g. --size 5 or --size 2,3")
+    sizes = _pair("--size", size)
+    strides = None if stride is None else _pair("--stride", stride)
+    sources = sources_of(images, output, save_array)
+    for source in sources:
+        array = load_image(source, env, slice_spec)
+        pooled = pool(array, sizes, strides, op=op, edge=edge)
+        deliver(env, source, pooled, output, save_array, clip, fmt, precision, len(sources),
+                render=lambda console, array=array, pooled=pooled, source=source: _summary(
+                    console, source, array, pooled, sizes, strides or sizes, op, edge, precision))
+
+
+def _pair(option: str, text: str) -> tuple[int, int]:
+    parts = text.replace("x", ",").replace("×", ",").split(",")
+    try:
+        values = [int(part) for part in parts]
+    except ValueError:
+        raise NnkitInputError(f"{option} takes N or ROWS,COLS of integers, got {text!r}") from None
+    if len(values) not in (1, 2):
+        raise NnkitInputError(f"{option} takes N or ROWS,COLS, got {text!r}")
+    return (values[0], values[-1])
+
+
+def _summary(console, source, array, pooled, sizes, strides, op, edge, precision) -> None:
+    rows = [
+        ("input shape", f"{array.shape[0]} × {array.shape[1]}"),
+        ("window / stride", f"{sizes[0]}×{sizes[1]} / {strides[0]},{strides[1]}, edge {edge}"),
+        ("pooled shape", f"{pooled.shape[0]} × {pooled.shape[1]}"),
+    ]
+    summary_table(console, f"{op} pooling of {source}", rows, pooled, precision)

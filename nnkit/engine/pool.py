@@ -1,0 +1,173 @@
+"""Pooling: reduce each window of a 2-D feature map to one number (max, mean, min, median, sum).
+
+Windows of ``size`` start every ``stride`` pixels (default: ``stride = size``, non-overlapping
+blocks). With ``edge='keep'`` a last, partial window at the bottom or right edge is kept when it
+starts inside the map (PyTorch's ``ceil_mode``), and it is reduced over its real pixels only: unlike
+``skimage.measure.block_reduce``, which pads with zeros, a partial block's mean is not pulled towards
+zero and its min is not 0. With ``edge='drop'`` partial windows are discarded.
+
+Max, min, sum and mean are separable, so they run as a row pass then a column pass over strided
+views (``size`` + ``size`` operations per output instead of ``size²``, and no copies of windows).
+"""
+
+import numpy as np
+
+from nnkit.engine.conv import check_choice
+from nnkit.errors import NnkitInputError
+
+OPS = ("max", "mean", "min", "median", "sum")
+EDGES = ("keep", "drop")
+
+_PAIRWISE = {"max": np.maximum, "min": np.minimum, "sum": np.add, "mean": np.add}
+
+
+def pool_output_shape(shape, size, stride=None, edge="keep") -> tuple[int, int]:
+    """Shape of the pooled map.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Shape of the input map.
+    size, stride : int or (int, int)
+    edge : {'keep', 'drop'}
+
+    Returns
+    -------
+    shape : (int, int)
+
+    Examples
+    --------
+    >>> pool_output_shape((398, 336), 5)
+    (80, 68)
+    >>> pool_output_shape((398, 336), 5, edge="drop")
+    (79, 67)
+    """
+    sizes, strides = _check_sizes(size, stride)
+    check_choice("--edge", edge, EDGES)
+    return tuple(_count(n, k, s, edge) for n, k, s in zip(shape, sizes, strides, strict=True))
+
+
+def pool(x, size, stride=None, op="max", edge="keep") -> np.ndarray:
+    """Pool a 2-D map.
+
+    Parameters
+    ----------
+    x : (h, w) array_like
+    size : int or (int, int)
+        Window height and width (``5`` means 5×5).
+    stride : int or (int, int), optional
+        Step between windows; default ``size``. Smaller than ``size`` overlaps the windows.
+    op : {'max', 'mean', 'min', 'median', 'sum'}
+    edge : {'keep', 'drop'}
+        Keep the partial windows at the bottom and right edges (reduced over their real
+        pixels only) or drop them.
+
+    Returns
+    -------
+    pooled : float64 array of :func:`pool_output_shape`
+
+    Examples
+    --------
+    >>> x = np.arange(20.0).reshape(4, 5)
+    >>> pool(x, 2)
+    array([[ 6.,  8.,  9.],
+           [16., 18., 19.]])
+    >>> pool(x, 2, op="mean")
+    array([[ 3. ,  5. ,  6.5],
+           [13. , 15. , 16.5]])
+    >>> pool(x, 2, edge="drop")
+    array([[ 6.,  8.],
+           [16., 18.]])
+    """
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != 2:
+        raise NnkitInputError(f"pooling needs a 2-D array, got {a.ndim}-D with shape {a.shape}")
+    if a.size == 0:
+        raise NnkitInputError("the array to pool is empty")
+    check_choice("--op", op, OPS)
+    check_choice("--edge", edge, EDGES)
+    sizes, strides = _check_sizes(size, stride)
+    out_shape = tuple(_count(n, k, s, edge)
+                      for n, k, s in zip(a.shape, sizes, strides, strict=True))
+    if 0 in out_shape:
+        raise NnkitInputError(
+            f"--size {sizes[0]},{sizes[1]} is larger than the {a.shape[0]}×{a.shape[1]} map "
+            "with --edge drop",
+            hint="use --edge keep or a smaller --size",
+        )
+    if op == "median":
+        return _median(a, sizes, strides, out_shape)
+    rows = _reduce_axis(a, sizes[0], strides[0], out_shape[0], op, axis=0)
+    return _reduce_axis(rows, sizes[1], strides[1], out_shape[1], op, axis=1)
+
+
+def _reduce_axis(a, size, stride, count, op, axis) -> np.ndarray:
+    """Reduce windows along one axis; the last window may be partial (cut at the edge)."""
+    n = a.shape[axis]
+    full = min(count, (n - size) // stride + 1 if n >= size else 0)
+
+    def take(start: int, number: int) -> np.ndarray:
+        sl = slice(start, start + (number - 1) * stride + 1, stride)
+        return a[sl] if axis == 0 else a[:, sl]
+
+    pieces = []
+    if full:
+        combine = _PAIRWISE[op]
+        acc = take(0, full).copy()
+        for offset in range(1, size):
+            combine(acc, take(offset, full), out=acc)
+        if op == "mean":
+            acc /= size
+        pieces.append(acc)
+    if count > full:  # one partial window at the end, over its real pixels only
+        start = full * stride
+        tail = a[start:] if axis == 0 else a[:, start:]
+        reducer = {"max": np.max, "min": np.min, "sum": np.sum, "mean": np.mean}[op]
+        pieces.append(reducer(tail, axis=axis, keepdims=True))
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=axis)
+
+
+def _median(a, sizes, strides, out_shape) -> np.ndarray:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.empty(out_shape)
+    (h, w), (kh, kw), (sh, sw) = a.shape, sizes, strides
+    full_r = min(out_shape[0], (h - kh) // sh + 1 if h >= kh else 0)
+    full_c = min(out_shape[1], (w - kw) // sw + 1 if w >= kw else 0)
+    if full_r and full_c:
+        windows = sliding_window_view(a, (kh, kw))[::sh, ::sw][:full_r, :full_c]
+        out[:full_r, :full_c] = np.median(windows.reshape(full_r, full_c, kh * kw), axis=-1)
+    # Partial windows along the bottom row and right column, each over its real pixels.
+    for i in range(out_shape[0]):
+        for j in range(out_shape[1]):
+            if i < full_r and j < full_c:
+                continue
+            out[i, j] = np.median(a[i * sh:i * sh + kh, j * sw:j * sw + kw])
+    return out
+
+
+def _count(n: int, size: int, stride: int, edge: str) -> int:
+    if edge == "drop":
+        return (n - size) // stride + 1 if n >= size else 0
+    # PyTorch's ceil_mode: ceil((n - size) / stride) + 1 windows, the last one partial, but only
+    # if it starts inside the map (with stride > size it could start past the end).
+    count = -(-max(n - size, 0) // stride) + 1
+    return count - 1 if (count - 1) * stride >= n else count
+
+
+def _check_sizes(size, stride):
+    sizes = _pair("--size", size)
+    strides = sizes if stride is None else _pair("--stride", stride)
+    return sizes, strides
+
+
+def _pair(option: str, value) -> tuple[int, int]:
+    values = np.atleast_1d(np.asarray(value)).ravel().tolist()
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2:
+        raise NnkitInputError(f"{option} takes one or two integers, got {value!r}")
+    for v in values:
+        if int(v) != v or v < 1:
+            raise NnkitInputError(f"{option} must be at least 1, got {v}")
+    return int(values[0]), int(values[1])
