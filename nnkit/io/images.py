@@ -132,7 +132,7 @@ def take_slice(array, slice_spec: str | None, source: str = "input",
     if slice_spec is None:
         if default_axis is None:
             raise NnkitInputError(
-                f"{source} is a 3-D array of shape {a.shape}; choose a 2-D slice",
+                f"{source} is a 3-D array of shape {a.shape}; choose a 2-D slice with --slice",
                 hint="add --slice AXIS:INDEX, e.g. --slice 2:" + str(a.shape[2] // 2),
             )
         axis, index = default_axis, a.shape[default_axis] // 2
