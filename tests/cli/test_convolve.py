@@ -1,0 +1,140 @@
+"""nnkit convolve end to end: the course's pipeline, outputs, --patch, several inputs, bad input."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import signal
+
+from nnkit.engine.filters import FILTERS
+from tests.conftest import SAMPLES
+
+BRAIN_PATH = str(SAMPLES / "brain.png")
+BRAIN = np.asarray(Image.open(BRAIN_PATH).convert("L")) / 255.0
+
+
+def test_identity_reproduces_the_course_convolve2d(cli, tmp_path):
+    run = cli("convolve", BRAIN_PATH, "--filter", "identity", "-o", str(tmp_path / "feature.png"),
+              "--save-array", str(tmp_path / "feature.npy"))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == ""
+    feature = np.load(tmp_path / "feature.npy")
+    np.testing.assert_allclose(feature, signal.convolve2d(BRAIN, np.eye(3), boundary="fill", mode="valid"),
+                               rtol=0, atol=1e-12)
+    png = np.asarray(Image.open(tmp_path / "feature.png"))
+    assert png.dtype == np.uint8 and png.shape == (231, 195)
+    expected = np.rint((feature - feature.min()) / (feature.max() - feature.min()) * 255)
+    np.testing.assert_array_equal(png, expected)
+
+
+def test_machine_formats_print_the_map_only(cli):
+    run = cli("convolve", BRAIN_PATH, "--filter", "sobel-x", "--mode", "same", "--boundary", "symm", "-f", "npy")
+    assert run.exit_code == 0
+    got = np.load(io.BytesIO(run.stdout_bytes))
+    np.testing.assert_allclose(got, signal.convolve2d(BRAIN, FILTERS["sobel-x"].build(None, None), mode="same",
+                                                      boundary="symm"), rtol=0, atol=1e-12)
+    csv = cli("convolve", BRAIN_PATH, "--kernel", "1,-1", "--correlate", "--stride", "4")
+    rows = np.loadtxt(io.StringIO(csv.stdout), delimiter=",")
+    np.testing.assert_allclose(rows, signal.correlate2d(BRAIN, [[1, -1]], mode="valid")[::4, ::4], atol=1e-15)
+
+
+def test_patch_walkthrough_sum_is_the_feature_value(cli):
+    run = cli("convolve", BRAIN_PATH, "--filter", "identity", "--patch", "60,100", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    walk = json.loads(run.stdout)
+    np.testing.assert_array_equal(walk["patch"], BRAIN[60:63, 100:103])
+    np.testing.assert_array_equal(walk["product"], BRAIN[60:63, 100:103] * np.eye(3)[::-1, ::-1])
+    assert walk["value"] == pytest.approx(signal.convolve2d(BRAIN, np.eye(3), mode="valid")[60, 100], abs=1e-15)
+    table = cli("convolve", BRAIN_PATH, "--filter", "identity", "--patch", "22,102")
+    assert "image[22:25, 102:105]" in table.stdout and "sum = " in table.stdout
+
+
+def test_list_filters_shows_every_filter_with_its_matrix(cli):
+    run = cli("convolve", "--list-filters", "-f", "json")
+    listed = json.loads(run.stdout)
+    assert list(listed) == list(FILTERS)
+    assert listed["identity"]["kernel"] == np.eye(3).tolist()
+    table = cli("convolve", "--list-filters", "-f", "table")
+    for name in FILTERS:
+        assert name in table.stdout
+
+
+def test_summary_table(cli):
+    run = cli("convolve", BRAIN_PATH, "--filter", "laplacian", "-f", "table")
+    assert "233 × 197" in run.stdout and "231 × 195" in run.stdout and "laplacian" in run.stdout
+
+
+def test_several_inputs_write_one_output_each(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.open(BRAIN_PATH).save(folder / "a.png")
+    np.save(folder / "b.npy", BRAIN[:50, :60])
+    run = cli("convolve", str(folder), "--filter", "box", "--size", "5", "-o", f"{tmp_path}/out/",
+              "--save-array", f"{tmp_path}/raw/")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert np.load(tmp_path / "raw" / "b.npy").shape == (46, 56)
+    glob_run = cli("convolve", f"{folder}/*.png", "--filter", "delta", "-o", f"{tmp_path}/g/")
+    assert glob_run.exit_code == 0 and (tmp_path / "g" / "a.png").exists()
+    cli("convolve", str(folder), "--filter", "delta", "-o", str(tmp_path / "one.png")).assert_input_error("folder")
+
+
+def test_nifti_volume_default_slice(cli):
+    run = cli("convolve", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "--filter", "delta", "--mode", "same", "-f", "npy")
+    assert run.exit_code == 0, run.stderr
+    import nibabel as nib
+
+    volume = nib.load(SAMPLES / "mni152_t1_1mm.nii.gz").get_fdata()
+    np.testing.assert_allclose(np.load(io.BytesIO(run.stdout_bytes)), volume[..., 94], atol=1e-12)
+
+
+def _text_png(tmp_path: Path) -> str:
+    (tmp_path / "text.png").write_text("hello, I am not a picture\n")
+    return str(tmp_path / "text.png")
+
+
+def _truncated_png(tmp_path: Path) -> str:
+    data = (SAMPLES / "brain.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    return str(tmp_path / "cut.png")
+
+
+def _volume_npy(tmp_path: Path) -> str:
+    np.save(tmp_path / "vol.npy", np.zeros((3, 8, 8)))
+    return str(tmp_path / "vol.npy")
+
+
+@pytest.mark.parametrize(
+    ("make_input", "options", "message"),
+    [
+        (_text_png, ["--filter", "identity"], "not an image"),
+        (_truncated_png, ["--filter", "identity"], "cannot read image"),
+        (lambda tmp: str(tmp / "missing.png"), ["--filter", "identity"], "no such file"),
+        (lambda tmp: BRAIN_PATH, ["--kernel", ""], "empty"),
+        (lambda tmp: BRAIN_PATH, ["--kernel", ";".join([",".join(["1"] * 3)] * 300)], "larger than"),
+        (lambda tmp: BRAIN_PATH, ["--filter", "box", "--size", "0"], "--size must be at least 1, got 0"),
+        (_volume_npy, ["--filter", "identity"], "--slice"),
+        (lambda tmp: BRAIN_PATH, ["--filter", "blur"], "unknown filter"),
+        (lambda tmp: BRAIN_PATH, [], "exactly one of --filter"),
+        (lambda tmp: BRAIN_PATH, ["--filter", "identity", "--patch", "500,1"], "outside"),
+        (lambda tmp: BRAIN_PATH, ["--kernel", "1,nan"], "NaN"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, make_input, options, message):
+    source = make_input(tmp_path)
+    out = tmp_path / "result.png"
+    cli("convolve", source, *options, "-o", str(out)).assert_input_error(message)
+    assert not out.exists()
+
+
+def test_the_courses_pipeline_through_the_installed_command(shell, tmp_path):
+    done = shell(f"nnkit convolve {BRAIN_PATH} --filter identity -o feature.png --save-array feature.npy && "
+                 "nnkit pool feature.npy --size 5 -o pooled.png && "
+                 f"nnkit convolve {BRAIN_PATH} --filter identity -f npy | nnkit pool - --size 5 -o piped.png",
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "pooled.png").read_bytes() == (tmp_path / "piped.png").read_bytes()
+    assert np.asarray(Image.open(tmp_path / "pooled.png")).shape == (47, 39)
