@@ -179,9 +179,7 @@ def roc_auc(is_positive, scores) -> float:
     is_positive = np.asarray(is_positive).astype(bool).ravel()
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if is_positive.shape != scores.shape:
-        raise NnkitInputError(
-            f"labels and scores differ in length: {is_positive.size} vs {scores.size}"
-        )
+        raise NnkitInputError(f"labels and scores differ in length: {is_positive.size} vs {scores.size}")
     n_pos = int(is_positive.sum())
     n_neg = is_positive.size - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -191,6 +189,32 @@ def roc_auc(is_positive, scores) -> float:
     ranks = _average_ranks(scores)
     u = ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
+
+
+def class_probabilities(outputs) -> np.ndarray:
+    """One probability column per class, from a network's softmax or single sigmoid output.
+
+    Parameters
+    ----------
+    outputs : (n_samples, n_classes) softmax rows, or (n_samples, 1) sigmoid outputs giving
+        the probability of class 1 of two
+
+    Returns
+    -------
+    probabilities : (n_samples, n_classes) array; for a sigmoid, columns ``1 - p`` and ``p``.
+
+    Examples
+    --------
+    >>> class_probabilities(np.array([[0.25], [0.5]]))
+    array([[0.75, 0.25],
+           [0.5 , 0.5 ]])
+    """
+    outputs = np.asarray(outputs)
+    if outputs.ndim != 2:
+        raise NnkitInputError(f"outputs must be (n_samples, n_outputs), got shape {outputs.shape}")
+    if outputs.shape[1] == 1:
+        return np.column_stack([1 - outputs[:, 0], outputs[:, 0]])
+    return outputs
 
 
 def classification_report(y_true, probabilities, positive: int | None = None) -> dict:
@@ -213,9 +237,7 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2:
-        raise NnkitInputError(
-            f"probabilities must be (n_samples, n_classes), got shape {probabilities.shape}"
-        )
+        raise NnkitInputError(f"probabilities must be (n_samples, n_classes), got shape {probabilities.shape}")
     n_classes = probabilities.shape[1]
     y_true = _labels(y_true, "y_true")
     y_pred = np.argmax(probabilities, axis=1)
