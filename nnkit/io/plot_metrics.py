@@ -32,6 +32,8 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     matplotlib.figure.Figure
     """
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     panels = 3 if confusion is not None else 2
     figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4))
     epochs = [row["epoch"] for row in history]
@@ -48,6 +50,7 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
                     label=f"validation {label}",
                 )
             axis.legend()
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.set_title(f"{label} per epoch")

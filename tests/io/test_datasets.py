@@ -20,6 +20,16 @@ def small_images(n=60, size=(6, 5), classes=3, seed=0):
     return x, y.astype(np.uint8)
 
 
+def learnable_images(n=90, size=(6, 5), classes=3, seed=0):
+    """Noisy uint8 images whose class is where a bright band lies (row k for class k)."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % classes).astype(np.uint8)
+    x = rng.integers(0, 60, (n, *size), dtype=np.uint8)
+    for i, k in enumerate(y):
+        x[i, k % size[0], :] = 200 + rng.integers(0, 56)
+    return x, y
+
+
 def test_digits_is_the_bundled_set_scaled_to_unit_range():
     ds = load_dataset("digits")
     x, y = ds.parts["train"]
@@ -189,9 +199,7 @@ def test_medmnist_npz_layout_with_column_labels(tmp_path):
 def test_npz_without_expected_keys(tmp_path):
     f = tmp_path / "other.npz"
     np.savez(f, images=np.zeros((2, 3, 3)), labels=np.zeros(2))
-    with pytest.raises(
-        NnkitInputError, match=r"neither the Keras MNIST keys.*it has: images, labels"
-    ):
+    with pytest.raises(NnkitInputError, match=r"neither the Keras MNIST keys.*it has: images, labels"):
         load_dataset(str(f))
 
 

@@ -1,0 +1,203 @@
+"""``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train-mlp``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.engine.metrics import class_probabilities
+from nnkit.engine.preprocessing import apply_preprocessing
+from nnkit.errors import NnkitInputError
+from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
+from nnkit.io.datasets import parse_feature_rows, read_table_rows
+from nnkit.io.images import IMAGE_SUFFIXES, read_image
+from nnkit.io.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
+    """Feature rows of a text table; a training-style header selects and orders the columns."""
+    header, rows = read_table_rows(text, suffix)
+    width = len(rows[0][1]) if rows else 0
+    names = preprocessing.get("feature_names") or []
+    if header is not None and names and all(name in header for name in names):
+        columns = [header.index(name) for name in names]  # drops the label column if present
+    else:
+        columns = list(range(width))
+    x = parse_feature_rows(rows, header, columns)
+    labels = [f"{source}:{line}" for line, _ in rows]
+    return x, labels
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a long row of numbers is "File name too long", not a file
+        return False
+
+
+class _Inputs:
+    """Collects raw rows (to be preprocessed) and images (already scaled to 0..1) in order."""
+
+    def __init__(self, preprocessing: dict):
+        self.preprocessing = preprocessing
+        self.blocks: list[tuple[np.ndarray, bool]] = []  # (rows, already scaled)
+        self.labels: list[str] = []
+
+    @property
+    def image_shape(self):
+        shape = self.preprocessing.get("image_shape")
+        return tuple(shape) if shape else None
+
+    def add_rows(self, x: np.ndarray, labels: list[str]) -> None:
+        x = np.asarray(x)
+        shape = self.image_shape
+        if shape is not None and x.shape[-len(shape) :] == shape and x.ndim in (len(shape), len(shape) + 1):
+            x = x.reshape(-1, int(np.prod(shape)))  # one image or a stack of images (raw pixels)
+        elif x.ndim == 1:
+            x = x.reshape(1, -1)
+        elif x.ndim != 2:
+            raise NnkitInputError(f"expected rows of features, got an array of shape {x.shape}")
+        if len(labels) != x.shape[0]:
+            labels = [f"{labels[0]}[{i}]" for i in range(x.shape[0])] if labels else []
+        if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
+            raise NnkitInputError(f"{labels[0] if labels else 'input'}: values must be finite numbers")
+        self.blocks.append((x, False))
+        self.labels.extend(labels)
+
+    def add_image(self, path: Path) -> None:
+        shape = self.image_shape
+        if shape is None:
+            raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
+        image = read_image(path)
+        if image.shape != shape:
+            raise NnkitInputError(
+                f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "
+                f"{'×'.join(map(str, shape))} images",
+                hint="resize the image to the training images' size first",
+            )
+        self.blocks.append((image.reshape(1, -1), True))
+        self.labels.append(str(path))
+
+    def matrix(self, n_features: int) -> np.ndarray:
+        parts = []
+        for x, scaled in self.blocks:
+            if x.shape[1] != n_features:
+                raise NnkitInputError(f"the model takes {n_features} values per input, got rows of {x.shape[1]}")
+            parts.append(x.astype(np.float32) if scaled else apply_preprocessing(x, self.preprocessing))
+        return np.concatenate(parts)
+
+
+def predict(
+    model: Annotated[str, typer.Argument(help="A model saved by nnkit train-mlp --save.", metavar="MODEL.npz")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help='Rows to classify: numbers ("1,2,3;4,5,6"), CSV/TSV/TXT files (a header row with '
+            "the training column names picks the features), .npy arrays or images (PNG, JPEG …, "
+            "of the training images' size); - or nothing reads stdin.",
+            show_default=False,
+            metavar="[INPUT]...",
+        ),
+    ] = None,
+    fmt: Format = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Predict the class and class probabilities of each input row or image with a saved model.
+
+    The preprocessing of training (image scaling, feature standardisation) is stored in the model
+    and applied here. nnkit predict model.npz rows.csv · nnkit predict mnist.npz digit.png ·
+    cat rows.csv | nnkit predict model.npz -f json
+    """
+    from nnkit.io.model import load_model
+
+    env = environment(quiet)
+    chosen = resolve_format(fmt, env)
+    network, meta = load_model(model)
+    classes = list(meta.get("classes") or range(network.sizes[-1] if network.sizes[-1] > 1 else 2))
+    preprocessing = meta.get("preprocessing") or {}
+    collected = _Inputs(preprocessing)
+    tokens = list(inputs or [])
+    if not tokens:
+        tokens = ["-"]
+    numbers: list[str] = []
+    for token in tokens:
+        path = Path(token)
+        if token != "-" and not _is_file(path):
+            if path.suffix.lower() in (*IMAGE_SUFFIXES, *TABLE_SUFFIXES, ".npy", ".npz"):
+                raise NnkitInputError(f"no such file: {token}")
+            numbers.append(token)
+            continue
+        if numbers:
+            collected.add_rows(parse_numbers(numbers), ["arguments"])
+            numbers = []
+        if token == "-":
+            data, source, _ = read_source("-", env)
+            if data.startswith(NPY_MAGIC):
+                collected.add_rows(parse_bytes(data, source), [source])
+            else:
+                text = data.decode("utf-8-sig", errors="replace")
+                collected.add_rows(*_table_rows(text, ".csv", source, preprocessing))
+            continue
+        suffix = path.suffix.lower()
+        if suffix in IMAGE_SUFFIXES:
+            collected.add_image(path)
+        elif suffix in TABLE_SUFFIXES:
+            data, source, _ = read_source(path, env)
+            text = data.decode("utf-8-sig", errors="replace")
+            if not text.strip():
+                raise NnkitInputError(f"{path} is empty")
+            collected.add_rows(*_table_rows(text, suffix, path.name, preprocessing))
+        elif suffix in (".npy", ".npz"):
+            data, source, _ = read_source(path, env)
+            collected.add_rows(parse_bytes(data, source, suffix=suffix), [path.name])
+        else:
+            raise NnkitInputError(f"cannot tell the format of {path}")
+    if numbers:
+        collected.add_rows(parse_numbers(numbers), ["arguments"])
+
+    x = collected.matrix(network.sizes[0])
+    proba = class_probabilities(network.forward(x)).astype(np.float64)
+    predicted = [classes[k] for k in np.argmax(proba, axis=1)]
+
+    if chosen == "json":
+        result = [
+            {
+                "input": label,
+                "prediction": p,
+                "probabilities": {str(c): float(v) for c, v in zip(classes, row, strict=True)},
+            }
+            for label, p, row in zip(collected.labels, predicted, proba, strict=True)
+        ]
+        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
+    elif chosen in ("csv", "tsv"):
+        sep = "," if chosen == "csv" else "\t"
+        lines = [sep.join([str(p), *(repr(float(v)) for v in row)]) for p, row in zip(predicted, proba, strict=True)]
+        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
+    elif chosen == "npy":
+        write_stdout_bytes(env, to_npy_bytes(proba))
+    else:
+        _show(env.console(), collected.labels, predicted, proba, classes, precision)
+
+
+def _show(console, labels, predicted, proba, classes, precision: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="predictions: class probabilities per input", header_style="bold")
+    table.add_column("input")
+    table.add_column("prediction", justify="right", style="bold")
+    for c in classes:
+        table.add_column(Text(f"p({c})"), justify="right")
+    for label, p, row in zip(labels, predicted, proba, strict=True):
+        best = int(np.argmax(row))
+        cells = [Text(format_number(v, precision), style="bold" if j == best else "") for j, v in enumerate(row)]
+        table.add_row(Text(label), Text(str(p)), *cells)
+    console.print(table)
