@@ -10,7 +10,7 @@ from nnkit.engine.splits import stratified_split
 from nnkit.errors import NnkitInputError
 from nnkit.io.datasets import load_dataset, prepare, read_idx, write_idx
 
-CANCER = Path(__file__).parents[1] / "data" / "breast_cancer_wdbc.csv"
+CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
 
 
 def small_images(n=60, size=(6, 5), classes=3, seed=0):
