@@ -1,0 +1,267 @@
+"""Optimisers with PyTorch's ``torch.optim`` update rules and defaults.
+
+Each optimiser holds the parameter arrays and updates them in place with ``step(grads)``. L2
+weight decay is added to the gradient first, as ``torch.optim`` does: ``g ← g + weight_decay·p``.
+With ``g`` the gradient and ``t`` the step number (1, 2, …):
+
+============  ==========================================================================
+``sgd``       ``p ← p − lr·g``
+``momentum``  ``v ← μ·v + g`` (``v = g`` on the first step), ``p ← p − lr·v``; μ = 0.9
+``adagrad``   ``s ← s + g²``, ``p ← p − lr·g / (√s + ε)``; ε = 1e-10
+``rmsprop``   ``s ← α·s + (1 − α)·g²``, ``p ← p − lr·g / (√s + ε)``; α = 0.99, ε = 1e-8
+``adam``      ``m ← β₁·m + (1 − β₁)·g``, ``v ← β₂·v + (1 − β₂)·g²``,
+              ``p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)``; β = (0.9, 0.999), ε = 1e-8
+============  ==========================================================================
+
+``DEFAULT_LR`` of each class is the learning rate with which it learns the bundled digits well
+(Adam's 1e-3 is PyTorch's own default). All state has the parameters' dtype and every update is
+done in place with preallocated scratch arrays, so float32 training stays float32.
+"""
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from nnkit.errors import NnkitInputError
+
+
+class Optimizer:
+    """Base class: validation, weight decay and the step counter.
+
+    Parameters
+    ----------
+    params : sequence of ndarray
+        The arrays to update in place (``network.parameters()``).
+    lr : float, optional
+        Learning rate; ``None`` means the class's ``DEFAULT_LR``.
+    weight_decay : float, optional
+        L2 penalty added to the gradient (``g + weight_decay·p``), as in ``torch.optim``.
+    """
+
+    name = "optimizer"
+    DEFAULT_LR = 0.01
+    description = ""
+
+    def __init__(self, params: Sequence[np.ndarray], lr: float | None = None,
+                 weight_decay: float = 0.0):
+        lr = self.DEFAULT_LR if lr is None else float(lr)
+        if not (math.isfinite(lr) and lr > 0):
+            raise NnkitInputError(f"--lr must be a positive number, got {lr}")
+        weight_decay = float(weight_decay)
+        if not (math.isfinite(weight_decay) and weight_decay >= 0):
+            raise NnkitInputError(f"--l2 must be zero or positive, got {weight_decay}")
+        self.params = list(params)
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.t = 0
+        self._scratch = [np.empty_like(p) for p in self.params]
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        """Update every parameter in place from its gradient (same order as ``params``)."""
+        if len(grads) != len(self.params):
+            raise NnkitInputError(f"expected {len(self.params)} gradients, got {len(grads)}")
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            if self.weight_decay:
+                # g + wd·p into a scratch array: the caller's gradient is left untouched.
+                g = np.multiply(p, self.weight_decay, out=self._scratch[i])
+                g += grads[i]
+            self._update(i, p, g)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr}, weight_decay={self.weight_decay})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, ``p ← p − lr·g`` (``torch.optim.SGD``).
+
+    Examples
+    --------
+    >>> p = np.array([1.0, 2.0])
+    >>> SGD([p], lr=0.1).step([np.array([1.0, -1.0])])
+    >>> p
+    array([0.9, 2.1])
+    """
+
+    name = "sgd"
+    DEFAULT_LR = 0.1
+    description = "stochastic gradient descent: subtract lr × gradient"
+
+    def _update(self, i, p, g):
+        # With weight decay g already is the scratch array; scaling it there in place is fine.
+        work = np.multiply(g, self.lr, out=self._scratch[i])
+        p -= work
+
+
+class Momentum(Optimizer):
+    """SGD with momentum 0.9, PyTorch's buffer rule (no dampening, no Nesterov).
+
+    ``v ← μ·v + g`` (``v = g`` on the first step), ``p ← p − lr·v``.
+
+    Examples
+    --------
+    >>> p = np.array([1.0])
+    >>> opt = Momentum([p], lr=0.1)
+    >>> opt.step([np.array([1.0])]); opt.step([np.array([1.0])])
+    >>> p  # 1 - 0.1·1 - 0.1·(0.9 + 1)
+    array([0.71])
+    """
+
+    name = "momentum"
+    DEFAULT_LR = 0.01
+    description = "SGD with momentum 0.9 (velocity v = 0.9·v + g)"
+    momentum = 0.9
+
+    def __init__(self, params, lr=None, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.velocity = [np.zeros_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        v = self.velocity[i]
+        if self.t == 1:
+            v[...] = g
+        else:
+            v *= self.momentum
+            v += g
+        work = np.multiply(v, self.lr, out=self._scratch[i])
+        p -= work
+
+
+class Adagrad(Optimizer):
+    """Adagrad: the learning rate shrinks as squared gradients accumulate (``torch.optim.Adagrad``).
+
+    ``s ← s + g²``, ``p ← p − lr·g / (√s + ε)`` with ε = 1e-10, lr_decay 0, initial accumulator 0.
+
+    Examples
+    --------
+    >>> p = np.array([1.0])
+    >>> Adagrad([p], lr=0.1).step([np.array([2.0])])
+    >>> p  # 1 - 0.1·2/(2 + 1e-10)
+    array([0.9])
+    """
+
+    name = "adagrad"
+    DEFAULT_LR = 0.01
+    description = "learning rate shrinks as squared gradients add up (eps 1e-10)"
+    eps = 1e-10
+
+    def __init__(self, params, lr=None, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.sum_squares = [np.zeros_like(p) for p in self.params]
+        self._denom = [np.empty_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        s = self.sum_squares[i]
+        denom = self._denom[i]
+        np.multiply(g, g, out=denom)
+        s += denom
+        _descend_scaled(p, g, s, self.lr, self.eps, denom)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: Adagrad with a decaying average of squared gradients (``torch.optim.RMSprop``).
+
+    ``s ← α·s + (1 − α)·g²``, ``p ← p − lr·g / (√s + ε)`` with α = 0.99, ε = 1e-8, not centred,
+    no momentum.
+
+    Examples
+    --------
+    >>> p = np.array([1.0])
+    >>> RMSprop([p], lr=0.01).step([np.array([1.0])])
+    >>> p.round(6)  # 1 - 0.01·1/(√0.01 + 1e-8)
+    array([0.9])
+    """
+
+    name = "rmsprop"
+    DEFAULT_LR = 0.001
+    description = "divide by a running RMS of the gradient (alpha 0.99, eps 1e-8)"
+    alpha = 0.99
+    eps = 1e-8
+
+    def __init__(self, params, lr=None, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.square_avg = [np.zeros_like(p) for p in self.params]
+        self._denom = [np.empty_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        s = self.square_avg[i]
+        denom = self._denom[i]
+        np.multiply(g, g, out=denom)
+        denom *= 1.0 - self.alpha
+        s *= self.alpha
+        s += denom
+        _descend_scaled(p, g, s, self.lr, self.eps, denom)
+
+
+class Adam(Optimizer):
+    """Adam: momentum and RMSprop with bias correction (``torch.optim.Adam``).
+
+    ``m ← β₁·m + (1 − β₁)·g``, ``v ← β₂·v + (1 − β₂)·g²``,
+    ``p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)`` with β = (0.9, 0.999), ε = 1e-8.
+
+    Examples
+    --------
+    >>> p = np.array([1.0])
+    >>> Adam([p], lr=0.1).step([np.array([3.0])])
+    >>> p.round(6)  # the first Adam step moves each weight by about lr
+    array([0.9])
+    """
+
+    name = "adam"
+    DEFAULT_LR = 0.001
+    description = "momentum + RMSprop with bias correction (betas 0.9, 0.999; eps 1e-8)"
+    beta1 = 0.9
+    beta2 = 0.999
+    eps = 1e-8
+
+    def __init__(self, params, lr=None, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self._denom = [np.empty_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        m, v, denom = self.m[i], self.v[i], self._denom[i]
+        # Python floats, so float32 arrays are not promoted to float64.
+        step_size = self.lr / (1.0 - self.beta1**self.t)
+        bias_correction2_sqrt = math.sqrt(1.0 - self.beta2**self.t)
+        m *= self.beta1
+        np.multiply(g, 1.0 - self.beta1, out=denom)
+        m += denom
+        v *= self.beta2
+        np.multiply(g, g, out=denom)
+        denom *= 1.0 - self.beta2
+        v += denom
+        np.sqrt(v, out=denom)
+        denom /= bias_correction2_sqrt
+        denom += self.eps
+        np.divide(m, denom, out=denom)
+        denom *= step_size
+        p -= denom
+
+
+def _descend_scaled(p, g, s, lr, eps, work) -> None:
+    """``p ← p − lr·g / (√s + ε)``, the step Adagrad and RMSprop share, through ``work``."""
+    np.sqrt(s, out=work)
+    work += eps
+    np.divide(g, work, out=work)
+    work *= lr
+    p -= work
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, Adagrad, RMSprop, Adam)
+}
+
+
+def make_optimizer(name: str, params: Sequence[np.ndarray], lr: float | None = None,
+                   weight_decay: float = 0.0) -> Optimizer:
+    """``OPTIMIZERS[name](params, lr, weight_decay)`` with a clear error for an unknown name."""
+    if name not in OPTIMIZERS:
+        raise NnkitInputError(f"unknown optimizer {name!r}",
+                              hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)
