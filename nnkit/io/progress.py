@@ -1,0 +1,95 @@
+"""A training progress bar on stderr, shown only when stderr is a terminal (SPEC §2).
+
+Used by every training command::
+
+    progress = EpochProgress(env, epochs)
+    with progress:
+        fit(..., on_epoch=progress.update)
+
+``update`` takes the history row of an epoch (any dict of metrics) and shows its numbers beside the
+bar. In a pipe, under ``-q`` or in tests nothing is drawn and Rich is never imported.
+"""
+
+from nnkit.io.env import Environment
+
+#: Row keys that are not metrics to show beside the bar.
+_NOT_SHOWN = frozenset({"epoch", "seconds"})
+
+
+def describe_metrics(row: dict, digits: int = 4) -> str:
+    """``"loss 0.1234 · accuracy 0.9821"``: the row's numeric metrics, None values left out.
+
+    Examples
+    --------
+    >>> describe_metrics({"epoch": 3, "loss": 0.123456, "accuracy": 1.0, "val_loss": None})
+    'loss 0.1235 · accuracy 1'
+    """
+    parts = [
+        f"{key} {value:.{digits}g}"
+        for key, value in row.items()
+        if key not in _NOT_SHOWN and isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+    return " · ".join(parts)
+
+
+class EpochProgress:
+    """A context manager drawing ``epoch k/N`` and the latest metrics on a terminal's stderr.
+
+    Parameters
+    ----------
+    env : Environment
+        Decides whether to draw (stderr a terminal, not ``quiet``) and where.
+    total : int
+        Number of epochs planned.
+    description : str, optional
+        Text before the bar.
+    """
+
+    def __init__(self, env: Environment, total: int, description: str = "training"):
+        self.env = env
+        self.total = total
+        self.description = description
+        self.enabled = env.stderr_isatty and not env.quiet
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> "EpochProgress":
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("epochs"),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                console=self.env.console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(self.description, total=self.total, metrics="")
+        return self
+
+    def update(self, row: dict) -> None:
+        """Show that epoch ``row["epoch"]`` has ended, with the row's metrics."""
+        if self._progress is None:
+            return
+        completed = row.get("epoch")
+        self._progress.update(
+            self._task,
+            completed=completed if isinstance(completed, int) else None,
+            advance=None if isinstance(completed, int) else 1,
+            metrics=describe_metrics(row),
+        )
+
+    def __exit__(self, *exc_info) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
