@@ -6,10 +6,12 @@ The work is done in one of three ways, chosen per call by a cost model fitted to
 (``benchmarks/conv_pool.py``):
 
 ``direct``
-    ``scipy.ndimage.correlate`` over bands of rows run on all cores (ndimage releases the GIL);
-    the bands overlap by the kernel's height so every kept row sees its real neighbours.
+    a sum of shifted copies of the flattened image (one multiply-add per non-zero weight over a
+    contiguous slice), in chunks that stay in L2 cache and are shared between cores; in ``same``
+    mode the interior is written straight into the output and only the thin edge strips, where
+    the window overhangs the boundary, go through ``scipy.ndimage.correlate``.
 ``separable``
-    a rank-1 kernel (box, Gaussian, Sobel, Prewitt) as two 1-D passes, banded the same way.
+    a rank-1 kernel (box, Gaussian, Sobel, Prewitt) as a column pass then a row pass.
 ``fft``
     ``scipy.fft.rfft2`` on all cores. The valid part of a circular convolution is already a linear
     one, so the transform only needs the (padded) image's own fast size, not image + kernel.
@@ -20,7 +22,6 @@ sum|kernel| · log(size)``.
 """
 
 import functools
-import itertools
 import os
 
 import numpy as np
@@ -34,12 +35,15 @@ METHODS = ("auto", "direct", "separable", "fft")
 _NP_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
 _NDIMAGE_MODE = {"fill": "constant", "wrap": "grid-wrap", "symm": "reflect"}
 
-# Cost model in nanoseconds, fitted on a 2-core AMD EPYC (see benchmarks/conv_pool.py):
-# direct ≈ pixels · (per-weight · nonzero weights + per-pixel); fft ≈ per-n·log2(n) · n·log2(n).
-_NS_PER_WEIGHT = 0.55
-_NS_PER_PIXEL = 2.5
-_NS_PER_NLOGN = 1.6
-_MIN_PIXELS_FOR_THREADS = 100_000
+# Cost model in nanoseconds, fitted on the 2-core AMD EPYC these were written on, busy with other
+# work (benchmarks/conv_pool.py): direct ≈ output pixels · (per-weight · non-zero weights +
+# per-pixel); separable the same with kh + kw weights and two passes; fft ≈ per-n·log2(n).
+_NS_PER_WEIGHT = 0.42
+_NS_PER_PIXEL = 0.3
+_NS_PER_PIXEL_SEPARABLE = 1.8  # the intermediate map is written and read back once
+_NS_PER_NLOGN = 1.3
+_MIN_WORK_FOR_THREADS = 4_000_000  # weight·pixels below which a second thread costs more than it saves
+_CHUNK = 32_768  # values per chunk of the flat direct method: 256 kB of float64, within L2 cache
 
 
 def check_kernel(kernel) -> np.ndarray:
@@ -172,7 +176,7 @@ def convolve(image, kernel, mode="valid", boundary="fill", fillvalue=0.0, stride
         padded = _pad(x, pads, boundary, fillvalue)
         result = _fft_valid(padded, weights)
     else:
-        result = _banded(x, weights, pads, boundary, fillvalue,
+        result = _direct(x, weights, pads, boundary, fillvalue,
                          rank_one if method == "separable" else None)
     if stride > 1:
         result = np.ascontiguousarray(result[::stride, ::stride])
@@ -284,15 +288,15 @@ def _rank_one(weights: np.ndarray):
 
 def _choose_method(shape, weights, rank_one, mode) -> str:
     kh, kw = weights.shape
-    out_pixels = np.prod(output_shape(shape, weights.shape, mode), dtype=float)
+    out_pixels = float(np.prod(output_shape(shape, weights.shape, mode)))
     direct = out_pixels * (_NS_PER_WEIGHT * np.count_nonzero(weights) + _NS_PER_PIXEL)
-    separable = np.inf if rank_one is None else out_pixels * (_NS_PER_WEIGHT * (kh + kw)
-                                                              + 2 * _NS_PER_PIXEL)
-    h = shape[0] + (kh - 1 if mode == "full" else kh - 1 if mode == "same" else 0)
-    w = shape[1] + (kw - 1 if mode == "full" else kw - 1 if mode == "same" else 0)
-    n = float(_fast_len(h)) * _fast_len(w)
-    fft = _NS_PER_NLOGN * n * np.log2(n) / min(_workers(), 2) ** 0.6
-    costs = {"direct": direct / _workers(), "separable": separable / _workers(), "fft": fft}
+    separable = np.inf if rank_one is None else out_pixels * (
+        _NS_PER_WEIGHT * (kh + kw) + _NS_PER_PIXEL_SEPARABLE)
+    # The padded image's size; next_fast_len would move it by a few per cent at most.
+    grow = 0 if mode == "valid" else 1
+    n = float(shape[0] + grow * (kh - 1)) * (shape[1] + grow * (kw - 1))
+    fft = _NS_PER_NLOGN * n * np.log2(n)
+    costs = {"direct": direct, "separable": separable, "fft": fft}
     return min(costs, key=costs.get)
 
 
@@ -327,63 +331,113 @@ def _fft_valid(padded: np.ndarray, weights: np.ndarray) -> np.ndarray:
     # Circular convolution of size >= the image: wrap-around only touches the rows/columns
     # before kh-1/kw-1, which the valid part discards.
     spectrum = fft.rfft2(padded, shape, workers=workers)
-    spectrum *= fft.rfft2(weights[::-1, ::-1], shape, workers=workers)
+    # The kernel has only kh non-zero rows: transform those along x, then zero-pad along y.
+    kernel_rows = fft.rfft(weights[::-1, ::-1], n=shape[1], axis=1, workers=workers)
+    spectrum *= fft.fft(kernel_rows, n=shape[0], axis=0, workers=workers)
     full = fft.irfft2(spectrum, shape, workers=workers, overwrite_x=True)
     return np.ascontiguousarray(full[kh - 1:h, kw - 1:w])
 
 
-def _banded(x, weights, pads, boundary, fillvalue, rank_one) -> np.ndarray:
-    """Direct (or separable) correlation, over bands of output rows on all cores."""
+def _flat_valid(a: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Valid correlation as a sum of shifted copies of the flattened image, in cache-sized chunks.
+
+    Output (i, j) sits at flat index ``i * w + j`` and reads ``a.flat[i * w + j + m * w + n]``, so
+    every weight is one multiply-add over a contiguous 1-D slice; the ``kw - 1`` values per row
+    that wrap into the next row are computed and then ignored. Chunks of 32k values keep the
+    accumulator in L2 cache, and zero weights (``identity``, ``sobel``…) are skipped. NumPy
+    releases the GIL in these loops, so chunks are shared between cores.
+    Returns the (h - kh + 1, w - kw + 1) map as a view of a (h - kh + 1, w) buffer (or of ``out``,
+    a flat buffer of at least ``(h - kh) * w + w - kw + 1`` values).
+    """
+    a = np.ascontiguousarray(a)
+    h, w = a.shape
+    kh, kw = weights.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    n = (oh - 1) * w + ow
+    flat = a.ravel()
+    buffer = np.empty(oh * w) if out is None else out
+    terms = [(m * w + c, float(weights[m, c])) for m in range(kh) for c in range(kw)
+             if weights[m, c] != 0]
+    if not terms:
+        buffer[:n] = 0.0
+    else:
+        starts = range(0, n, _CHUNK)
+
+        def work(part: range) -> None:
+            scratch = np.empty(_CHUNK)
+            for s in part:
+                e = min(s + _CHUNK, n)
+                acc, tmp = buffer[s:e], scratch[:e - s]
+                (offset, value), rest = terms[0], terms[1:]
+                np.multiply(flat[s + offset:e + offset], value, out=acc)
+                for offset, value in rest:
+                    np.multiply(flat[s + offset:e + offset], value, out=tmp)
+                    np.add(acc, tmp, out=acc)
+
+        parts = _workers() if n * len(terms) >= _MIN_WORK_FOR_THREADS else 1
+        if parts == 1 or len(starts) < 2:
+            work(starts)
+        else:
+            list(_thread_pool().map(work, [starts[i::parts] for i in range(parts)]))
+    if out is not None:
+        return out
+    return buffer.reshape(oh, w)[:, :ow]
+
+
+def _direct(x, weights, pads, boundary, fillvalue, rank_one) -> np.ndarray:
+    """Direct (or separable) correlation: flat shifted sums inside, ndimage along the edges."""
+    kh, kw = weights.shape
+    top, bottom, left, right = pads
+    h, w = x.shape
+    own_edges = (boundary != "wrap" and top + bottom == kh - 1 and left + right == kw - 1
+                 and max(top, bottom) < h and max(left, right) < w and h >= kh and w >= kw
+                 and not (rank_one is not None and boundary == "fill" and fillvalue != 0))
+    if not own_edges or not any(pads):
+        padded = _pad(x, pads, boundary, fillvalue)
+        if rank_one is None:
+            return _flat_valid(padded, weights)
+        column, row = rank_one
+        return _flat_valid(_flat_valid(padded, column[:, np.newaxis]), row[np.newaxis, :])
+    # Same mode: the interior straight into the output's memory (its rows are as long as the
+    # image's), then the thin border strips, where the window hangs over the edge, by ndimage.
+    out = np.empty((h, w))
+    start = top * w + left
+    interior = out.reshape(-1)[start:]
+    if rank_one is None:
+        _flat_valid(x, weights, out=interior)
+    else:
+        column, row = rank_one
+        _flat_valid(np.ascontiguousarray(_flat_valid(x, column[:, np.newaxis])), row[np.newaxis, :],
+                    out=out.reshape(-1)[top * w + left:])
+    strips = _banded_strips(x, weights, pads, boundary, fillvalue)
+    for (r0, r1, c0, c1), values in strips:
+        out[r0:r1, c0:c1] = values
+    return out
+
+
+def _banded_strips(x, weights, pads, boundary, fillvalue):
+    """The same-mode output along the four edges (where the kernel overlaps the boundary)."""
     from scipy import ndimage
 
     kh, kw = weights.shape
     top, bottom, left, right = pads
     h, w = x.shape
-    # ndimage extends the edges itself for fill and symm, saving a padded copy. Wrap would pull
-    # rows from the far end of a band rather than of the image, full mode makes the result larger
-    # than ndimage's, and extensions as long as the image repeat reflections: pad those explicitly.
-    own_edges = (boundary != "wrap" and top + bottom == kh - 1 and left + right == kw - 1
-                 and max(top, bottom) < h and max(left, right) < w
-                 # the second 1-D pass would extend the first pass's sums with the bare fillvalue
-                 and not (rank_one is not None and boundary == "fill" and fillvalue != 0))
-    if not own_edges:
-        x = _pad(x, pads, boundary, fillvalue)
-        top = left = 0
-        h, w = x.shape
-    out_h, out_w = h - kh + 1 + (top + bottom if own_edges else 0), w - kw + 1 + (
-        left + right if own_edges else 0)
-    # ndimage's window for result (i, j) starts at (i - kh//2 - origin, j - kw//2 - origin);
-    # these origins make it start `top` rows and `left` columns before the pixel.
     origin = (top - kh // 2, left - kw // 2)
-    mode = _NDIMAGE_MODE[boundary] if own_edges else "constant"
+    mode = _NDIMAGE_MODE[boundary]
 
-    def run(band: np.ndarray) -> np.ndarray:
-        if rank_one is None:
-            return ndimage.correlate(band, weights, mode=mode, cval=fillvalue, origin=origin)
-        column, row = rank_one
-        tmp = ndimage.correlate1d(band, column, axis=0, mode=mode, cval=fillvalue,
-                                  origin=origin[0])
-        return ndimage.correlate1d(tmp, row, axis=1, mode=mode, cval=fillvalue, origin=origin[1])
+    def run(part):
+        return ndimage.correlate(part, weights, mode=mode, cval=fillvalue, origin=origin)
 
-    if out_h * out_w < _MIN_PIXELS_FOR_THREADS:
-        # One band: ndimage's own result already holds the map in its top-left corner.
-        return run(x[:min(h, out_h - top + kh - 1)])[:out_h, :out_w]
-    out = np.empty((out_h, out_w))
-
-    def band(rows: tuple[int, int]) -> None:
-        r0, r1 = rows
-        # The image rows the windows of output rows r0..r1 touch, clipped to the image: a clipped
-        # end is a real image edge, where ndimage's own extension is the right one.
-        lo = max(0, r0 - top)
-        hi = min(h, r1 - top + kh - 1)
-        out[r0:r1] = run(x[lo:hi])[r0 - lo:r1 - lo, :out_w]
-
-    # One band per core; below ~100k output pixels the thread hand-off costs more than it saves.
-    n_bands = min(out_h, _workers())
-    edges = np.linspace(0, out_h, n_bands + 1).astype(int)
-    bands = [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
-    list(_thread_pool().map(band, bands))
-    return out
+    strips = []
+    for r0, r1 in ((0, top), (h - bottom, h)):
+        if r1 > r0:
+            lo, hi = max(0, r0 - top), min(h, r1 - top + kh - 1)
+            strips.append(((r0, r1, 0, w), run(x[lo:hi])[r0 - lo:r1 - lo]))
+    for c0, c1 in ((0, left), (w - right, w)):
+        if c1 > c0:
+            lo, hi = max(0, c0 - left), min(w, c1 - left + kw - 1)
+            strips.append(((0, h, c0, c1), run(x[:, lo:hi])[:, c0 - lo:c1 - lo]))
+    return strips
 
 
 @functools.cache
