@@ -211,7 +211,9 @@ def _parse_position(spec: str) -> tuple[int, int]:
 def _list_filters(env, fmt, precision, size, sigma) -> None:
     if fmt not in (None, "table", "json"):
         raise NnkitInputError("--list-filters prints a table, or JSON with -f json")
-    kernels = {name: make_filter(name, size=size, sigma=sigma) for name in FILTERS}
+    kernels = {name: make_filter(name, size=size if "size" in entry.uses else None,
+                                 sigma=sigma if "sigma" in entry.uses else None)
+               for name, entry in FILTERS.items()}
     if fmt == "json" or (fmt is None and not env.stdout_isatty):
         import json
 
@@ -222,7 +224,7 @@ def _list_filters(env, fmt, precision, size, sigma) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="nnkit convolve --filter NAME (kernels as convolved: flipped when applied)",
+    table = Table(title="nnkit convolve --filter NAME (kernels as written; convolution flips them)",
                   header_style="bold", show_lines=True)
     table.add_column("filter", style="bold")
     table.add_column("kernel", justify="right")

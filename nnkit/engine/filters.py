@@ -135,4 +135,8 @@ def make_filter(name: str, size: int | None = None, sigma: float | None = None) 
         raise NnkitInputError(
             f"unknown filter {name!r}", hint=f"choose one of: {', '.join(FILTERS)}"
         ) from None
+    for option, value in (("size", size), ("sigma", sigma)):
+        if value is not None and option not in entry.uses:
+            raise NnkitInputError(f"--{option} does not apply to the {name} filter",
+                                  hint="--size shapes box, delta and gaussian; --sigma gaussian")
     return entry.build(size, sigma)

@@ -137,6 +137,8 @@ def test_bad_filter_parameters():
         make_filter("delta", size=4)
     with pytest.raises(NnkitInputError, match="--sigma"):
         make_filter("gaussian", sigma=0)
+    with pytest.raises(NnkitInputError, match="does not apply"):
+        make_filter("sobel-x", size=5)
     with pytest.raises(NnkitInputError, match="unknown filter"):
         make_filter("blur")
     with pytest.raises(NnkitInputError, match="2-D"):
