@@ -315,7 +315,7 @@ def train_mlp(
             "epochs_run": epochs_before + len(history),
             "options": report["options"],
         }
-        save_model(save, network, meta)
+        save_model(save, network, meta, env)
         env.note(f"nnkit: wrote {save}")
     if plot is not None:
         from nnkit.io.plot_metrics import write_training_plot

@@ -1,0 +1,121 @@
+"""``nnkit predict``: the stored preprocessing is applied to rows, arrays and images alike."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.io.test_datasets import learnable_images
+
+CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
+
+
+@pytest.fixture(scope="module")
+def image_model(tmp_path_factory):
+    """A model trained on 6×5 uint8 images (Keras npz layout), and its test images."""
+    from tests.conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("images")
+    x, y = learnable_images(120)
+    data = folder / "shapes.npz"
+    np.savez(data, x_train=x[:90], y_train=y[:90], x_test=x[90:], y_test=y[90:])
+    model = folder / "model.npz"
+    run = run_cli(
+        "train-mlp", "--data", str(data), "--hidden", "8", "--epochs", "30", "--save", str(model), "-f", "json"
+    )
+    assert run.exit_code == 0, run.stderr
+    return model, x[90:], y[90:], json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def cancer_model(tmp_path_factory):
+    from tests.conftest import run_cli
+
+    model = tmp_path_factory.mktemp("cancer") / "cancer.npz"
+    run = run_cli(
+        "train-mlp", "--data", str(CANCER), "--epochs", "10", "--hidden", "16", "--save", str(model), "-f", "json"
+    )
+    assert run.exit_code == 0, run.stderr
+    return model
+
+
+def test_npy_images_reproduce_the_trainers_test_confusion_matrix(cli, image_model, tmp_path):
+    model, x_test, y_test, result = image_model
+    np.save(tmp_path / "test.npy", x_test)  # raw uint8 pixels: predict scales them as training did
+    run = cli("predict", str(model), str(tmp_path / "test.npy"), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    predicted = [int(line.split(",")[0]) for line in run.stdout.splitlines()]
+    cm = np.zeros((3, 3), int)
+    np.add.at(cm, (y_test, predicted), 1)
+    assert cm.tolist() == result["test"]["confusion_matrix"]
+    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-6)
+
+
+def test_png_image_equals_its_pixels_as_npy(cli, image_model, tmp_path):
+    from PIL import Image
+
+    model, x_test, _, _ = image_model
+    Image.fromarray(x_test[0]).save(tmp_path / "one.png")
+    np.save(tmp_path / "one.npy", x_test[0])
+    from_png = json.loads(cli("predict", str(model), str(tmp_path / "one.png"), "-f", "json").stdout)
+    from_npy = json.loads(cli("predict", str(model), str(tmp_path / "one.npy"), "-f", "json").stdout)
+    assert from_png[0]["prediction"] == from_npy[0]["prediction"]
+    for c in ("0", "1", "2"):
+        assert from_png[0]["probabilities"][c] == pytest.approx(from_npy[0]["probabilities"][c], abs=1e-6)
+
+
+def test_image_of_the_wrong_size_is_refused(cli, image_model, tmp_path):
+    from PIL import Image
+
+    model = image_model[0]
+    Image.fromarray(np.zeros((7, 7), np.uint8)).save(tmp_path / "big.png")
+    cli("predict", str(model), str(tmp_path / "big.png")).assert_input_error(
+        "is 7×7 pixels; the model takes 6×5 images"
+    )
+
+
+def test_rows_from_stdin_inline_and_csv_agree(cli, cancer_model, tmp_path):
+    lines = CANCER.read_text().splitlines()
+    features = [",".join(line.split(",")[:30]) for line in lines[1:4]]
+    by_file = cli("predict", str(cancer_model), str(CANCER), "-f", "csv").stdout.splitlines()
+    assert len(by_file) == 569
+    by_stdin = cli("predict", str(cancer_model), "-f", "csv", input="\n".join(features) + "\n")
+    inline = cli("predict", str(cancer_model), ";".join(features), "-f", "csv")
+    assert by_stdin.stdout.splitlines() == inline.stdout.splitlines() == by_file[:3]
+    first = by_file[0].split(",")
+    assert first[0] in ("benign", "malignant") and len(first) == 3
+    assert float(first[1]) + float(first[2]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_json_and_table_outputs(cli, cancer_model):
+    row = ",".join(CANCER.read_text().splitlines()[1].split(",")[:30])
+    result = json.loads(cli("predict", str(cancer_model), row, "-f", "json").stdout)
+    assert set(result[0]) >= {"prediction", "probabilities"}
+    assert set(result[0]["probabilities"]) == {"benign", "malignant"}
+    table = cli("predict", str(cancer_model), row, "-f", "table")
+    assert table.exit_code == 0 and "p(malignant)" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (lambda p: np.savez(p, weights=np.ones(3)), "model"),
+        (lambda p: p.write_bytes(b"not a zip at all"), "model"),
+    ],
+)
+def test_a_model_file_from_elsewhere_is_refused(cli, tmp_path, content, message):
+    path = tmp_path / "other.npz"
+    content(path)
+    run = cli("predict", str(path), "1,2,3")
+    run.assert_input_error()
+    assert message in run.stderr.lower()
+
+
+def test_wrong_number_of_features(cli, cancer_model):
+    cli("predict", str(cancer_model), "1,2,3").assert_input_error("the model takes 30 values per input, got rows of 3")
+
+
+def test_missing_input_file(cli, cancer_model):
+    cli("predict", str(cancer_model), "no/such/rows.csv").assert_input_error("no such file")

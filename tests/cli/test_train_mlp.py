@@ -1,0 +1,253 @@
+"""``nnkit train-mlp`` end to end: real data, SPEC §5 JSON, every data layout, bad input, Ctrl-C."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnkit.engine.optimizers import OPTIMIZERS
+from nnkit.io.datasets import write_idx
+from tests.io.test_datasets import learnable_images
+
+CANCER = str(Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv")
+SMALL = ["--hidden", "16", "--epochs", "3"]
+SPEC_KEYS = {"task", "classes", "epochs_run", "history", "train", "validation", "test", "seconds"}
+ROW_KEYS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+
+
+def report(run) -> dict:
+    assert run.exit_code == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def without_timing(result: dict) -> dict:
+    result = dict(result, seconds=None)
+    result["history"] = [dict(row, seconds=None) for row in result["history"]]
+    return result
+
+
+def test_default_run_learns_the_bundled_digits(cli):
+    # No options at all; in a pipe the default output is the JSON report.
+    result = report(cli("train-mlp"))
+    assert set(result) >= SPEC_KEYS
+    assert result["task"] == "classification"
+    assert result["classes"] == list(range(10))
+    assert result["epochs_run"] == len(result["history"]) == 50
+    assert all(set(row) == ROW_KEYS for row in result["history"])
+    test = result["test"]
+    assert test["accuracy"] >= 0.97
+    cm = np.array(test["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == test["samples"] == 359
+    assert test["accuracy"] == pytest.approx(np.trace(cm) / cm.sum())
+    assert [row["support"] for row in test["per_class"]] == cm.sum(axis=1).tolist()
+    for k, row in enumerate(test["per_class"]):
+        assert row["class"] == k
+        assert row["recall"] == pytest.approx(cm[k, k] / cm[k].sum())
+        assert row["precision"] == pytest.approx(cm[k, k] / cm[:, k].sum())
+    assert "roc_auc" not in test  # ten classes: no binary metrics
+    assert result["train"]["accuracy"] > 0.97 and result["validation"]["loss"] > 0
+
+
+def test_breast_cancer_with_clinical_metrics_and_predict_reproduces_it(cli, tmp_path):
+    model = tmp_path / "cancer.npz"
+    result = report(cli("train-mlp", "--data", CANCER, "--positive", "malignant", "--save", str(model), "-f", "json"))
+    test = result["test"]
+    assert result["classes"] == ["benign", "malignant"] and result["positive"] == "malignant"
+    assert test["accuracy"] >= 0.95
+    (tn, fp), (fn, tp) = test["confusion_matrix"]
+    assert test["sensitivity"] == pytest.approx(tp / (tp + fn))
+    assert test["specificity"] == pytest.approx(tn / (tn + fp))
+    assert 0.95 <= test["roc_auc"] <= 1.0
+    assert model.exists()
+
+    # The same test rows, raw, with their header and label column, through predict.
+    from nnkit.engine.splits import stratified_split
+    from nnkit.io.datasets import load_dataset
+
+    x, labels = load_dataset(CANCER).parts["train"]
+    test_rows = stratified_split(labels, [0.1, 0.2], seed=0)[2]
+    header = Path(CANCER).read_text().splitlines()[0]
+    lines = [header] + [",".join([*map(repr, x[i].tolist()), labels[i]]) for i in test_rows]
+    rows_file = tmp_path / "test_rows.csv"
+    rows_file.write_text("\n".join(lines) + "\n")
+    run = cli("predict", str(model), str(rows_file), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    predicted = [line.split(",")[0] for line in run.stdout.splitlines()]
+    assert len(predicted) == len(test_rows) == test["samples"]
+    truth = labels[test_rows].tolist()
+    cm = [
+        [sum(t == a and p == b for t, p in zip(truth, predicted, strict=True)) for b in ("benign", "malignant")]
+        for a in ("benign", "malignant")
+    ]
+    assert cm == test["confusion_matrix"]
+
+
+def test_same_seed_same_json_other_seed_differs(cli):
+    a = report(cli("train-mlp", *SMALL, "--seed", "5"))
+    b = report(cli("train-mlp", *SMALL, "--seed", "5"))
+    c = report(cli("train-mlp", *SMALL, "--seed", "6"))
+    assert without_timing(a) == without_timing(b)
+    assert without_timing(a) != without_timing(c)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_mnist_idx_folder_trains(cli, tmp_path, suffix):
+    x, y = learnable_images(150)
+    write_idx(tmp_path / f"train-images-idx3-ubyte{suffix}", x[:120])
+    write_idx(tmp_path / f"train-labels-idx1-ubyte{suffix}", y[:120])
+    write_idx(tmp_path / f"t10k-images-idx3-ubyte{suffix}", x[120:])
+    write_idx(tmp_path / f"t10k-labels-idx1-ubyte{suffix}", y[120:])
+    result = report(cli("train-mlp", "--data", str(tmp_path), "--epochs", "20", "--hidden", "8"))
+    assert result["classes"] == [0, 1, 2]
+    assert result["test"]["samples"] == 30  # the t10k part, not a split
+    assert result["validation"]["samples"] == 12  # 10 % of the 120 training images
+    assert result["network"]["sizes"] == [30, 8, 3]
+    assert result["test"]["accuracy"] >= 0.9
+
+
+def test_keras_and_medmnist_npz_train(cli, tmp_path):
+    x, y = learnable_images(120, classes=2)
+    keras = tmp_path / "mnist.npz"
+    np.savez(keras, x_train=x[:90], y_train=y[:90], x_test=x[90:], y_test=y[90:])
+    result = report(cli("train-mlp", "--data", str(keras), *SMALL))
+    assert result["test"]["samples"] == 30 and "roc_auc" in result["test"]
+    med = tmp_path / "medmnist.npz"
+    col = y.reshape(-1, 1)
+    np.savez(
+        med,
+        train_images=x[:80],
+        train_labels=col[:80],
+        val_images=x[80:100],
+        val_labels=col[80:100],
+        test_images=x[100:],
+        test_labels=col[100:],
+    )
+    result = report(cli("train-mlp", "--data", str(med), *SMALL))
+    assert (result["train"]["samples"], result["validation"]["samples"], result["test"]["samples"]) == (80, 20, 20)
+
+
+def test_three_batch_modes_and_every_optimizer(cli):
+    for batch in ("1", "full", "64"):
+        result = report(cli("train-mlp", "--data", CANCER, "--epochs", "1", "--hidden", "4", "--batch-size", batch))
+        assert result["options"]["batch_size"] == (batch if batch == "full" else int(batch))
+    for name in ("sgd", "momentum", "adagrad", "rmsprop", "adam"):
+        result = report(
+            cli(
+                "train-mlp",
+                "--data",
+                CANCER,
+                "--epochs",
+                "10",
+                "--hidden",
+                "8",
+                "--optimizer",
+                name,
+                "--batch-size",
+                "32",
+            )
+        )
+        assert result["options"]["lr"] == OPTIMIZERS[name].DEFAULT_LR
+        assert result["history"][-1]["loss"] < result["history"][0]["loss"], name
+        assert result["test"]["accuracy"] > 0.9, name
+
+
+def test_early_stopping_keeps_the_best_epoch(cli):
+    result = report(
+        cli("train-mlp", "--data", CANCER, "--epochs", "200", "--hidden", "32", "--early-stopping", "3", "--lr", "0.01")
+    )
+    assert result["stopped_early"] and result["epochs_run"] < 200
+    losses = [row["val_loss"] for row in result["history"]]
+    assert result["best_epoch"] == int(np.argmin(losses)) + 1
+    assert result["epochs_run"] == result["best_epoch"] + 3
+    assert result["validation"]["loss"] == pytest.approx(min(losses), rel=1e-5)
+
+
+def test_save_resume_plot_and_csv_history(cli, tmp_path):
+    model, picture = tmp_path / "m.npz", tmp_path / "curves.png"
+    first = report(cli("train-mlp", *SMALL, "--save", str(model)))
+    run = cli("train-mlp", "--resume", str(model), "--epochs", "2", "--plot", str(picture), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
+    assert [line.split(",")[0] for line in lines[1:]] == ["4", "5"]
+    assert float(lines[1].split(",")[1]) < first["history"][0]["loss"]
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.load(model, allow_pickle=False)["W0"].shape == (64, 16)
+
+
+def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
+    import nnkit.cli.train_mlp as command
+    from nnkit.engine.training import fit as real_fit
+
+    def interrupted_fit(*args, on_epoch, **kwargs):
+        def on_epoch_then_ctrl_c(row):
+            on_epoch(row)
+            if row["epoch"] == 2:
+                raise KeyboardInterrupt
+
+        return real_fit(*args, on_epoch=on_epoch_then_ctrl_c, **kwargs)
+
+    monkeypatch.setattr(command, "fit", interrupted_fit)
+    model, picture = tmp_path / "m.npz", tmp_path / "p.png"
+    run = cli("train-mlp", *SMALL[:2], "--epochs", "10", "--save", str(model), "--plot", str(picture), "-f", "json")
+    assert run.exit_code == 130
+    assert json.loads(run.stdout)["epochs_run"] == 2
+    assert model.exists() and picture.exists()
+    assert "interrupted" in run.stderr
+
+
+def test_table_on_a_terminal_shows_clinical_metrics(cli):
+    run = cli("train-mlp", "--data", CANCER, "--epochs", "3", "--hidden", "8", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    for word in ("confusion matrix", "precision", "sensitivity", "specificity", "ROC AUC", "malignant"):
+        assert word in run.stdout
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (
+            lambda p: write(p, "t.csv", "a,b,y\n1,2,0\n1,oops,1\n"),
+            [],
+            "non-numeric feature 'oops' in column 'b', row 3",
+        ),
+        (
+            lambda p: write(p, "t.csv", "a,b,y\n1,2,0\n3,4,1\n"),
+            ["--label-column", "label"],
+            "--label-column 'label' does not exist",
+        ),
+        (lambda p: write(p, "t.csv", "a,y\n1,x\n2,x\n3,x\n"), [], "one class only"),
+        (lambda p: write(p, "t.csv", ""), [], "is empty"),
+        (lambda p: write(p, "t.csv", "a,b,y\n1,,0\n3,4,1\n"), [], "missing value"),
+        (lambda p: (np.savez(p / "o.npz", a=np.zeros(3)), str(p / "o.npz"))[1], [], "neither the Keras MNIST keys"),
+        (
+            lambda p: (
+                np.savez(
+                    p / "m.npz",
+                    x_train=np.zeros((4, 8, 8), np.uint8),
+                    y_train=np.arange(4) % 2,
+                    x_test=np.zeros((2, 9, 9), np.uint8),
+                    y_test=np.arange(2),
+                ),
+                str(p / "m.npz"),
+            )[1],
+            [],
+            "images of mixed sizes",
+        ),
+        (lambda p: "no/such/data.csv", [], "no such data set"),
+        (lambda p: "digits", ["--batch-size", "0"], "--batch-size must be at least 1"),
+        (lambda p: "digits", ["--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
+        (lambda p: "digits", ["--positive", "7"], "--positive applies to two classes"),
+        (lambda p: "digits", ["--hidden", "12,x"], "--hidden takes sizes"),
+    ],
+)
+def test_bad_input_is_exit_2(cli, tmp_path, make, extra, message):
+    run = cli("train-mlp", "--data", make(tmp_path), *extra, "--epochs", "1")
+    run.assert_input_error(message)
