@@ -1,0 +1,320 @@
+"""``nnkit train-xor``: train a small network on a logic gate and read its hidden units as gates."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.engine.gates import (
+    INPUTS,
+    WIRED,
+    XOR_ACTIVATION,
+    XOR_EPOCHS,
+    XOR_LR,
+    XOR_OPTIMIZER,
+    gate_expression,
+    gate_name,
+    hidden_bits,
+    is_linearly_separable,
+    output_as_gate_of_hidden,
+    train_gate,
+    truth_table,
+    wired_forward,
+)
+from nnkit.engine.optimizers import OPTIMIZERS
+from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.io.output import format_number, resolve_format, to_text, write_stdout_bytes
+
+_LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items())
+
+
+def train_xor(
+    gate: Annotated[
+        Literal["xor", "xnor", "and", "or", "nand", "nor"],
+        typer.Option("--gate", help="The logic gate to learn."),
+    ] = "xor",
+    hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units.", metavar="H")] = 2,
+    no_hidden: Annotated[
+        bool,
+        typer.Option("--no-hidden", help="A single layer (no hidden layer): shows that XOR is not linearly separable."),
+    ] = False,
+    activation: Annotated[
+        Literal["sigmoid", "tanh", "relu"], typer.Option("--activation", help="Hidden activation.")
+    ] = XOR_ACTIVATION,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help=f"Optimizer: {', '.join(OPTIMIZERS)}.")
+    ] = XOR_OPTIMIZER,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", help=f"Learning rate (default per optimizer: {_LR_HELP}).", show_default=False),
+    ] = None,
+    epochs: Annotated[
+        int, typer.Option("--epochs", help="Training steps, each on all four rows (full batch).")
+    ] = XOR_EPOCHS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the initial weights.")] = 0,
+    wired: Annotated[
+        bool,
+        typer.Option("--wired", help="Show the course's hand-built NAND/OR → AND network instead of training."),
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="Draw the four points and the decision regions (PNG).", metavar="PATH.png"),
+    ] = None,
+    save: Annotated[
+        str | None, typer.Option("--save", help="Write the trained model (.npz).", metavar="MODEL.npz")
+    ] = None,
+    fmt: Format = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Train a 2-H-1 network on a logic gate; show its truth table, weights and hidden units as gates.
+
+    XOR needs the hidden layer: its units learn gates such as NAND and OR that the output combines
+    with AND, as in the course. nnkit train-xor · nnkit train-xor --no-hidden ·
+    nnkit train-xor --gate nand --plot nand.png · nnkit train-xor --wired
+    """
+    from nnkit.io.progress import EpochProgress
+
+    env = environment(quiet)
+    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    if chosen == "npy":
+        raise NnkitInputError("train-xor prints a report: use -f table, json, csv or tsv")
+    if epochs < 1:
+        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    if optimizer not in OPTIMIZERS:
+        raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+
+    if wired:
+        if save is not None:
+            raise NnkitInputError("--save applies to a trained network, not to --wired")
+        report = _wired_report()
+        if plot is not None:
+            _plot_wired(plot, env)
+        _print(env, chosen, report, precision, _show_wired)
+        return
+
+    progress = EpochProgress(env, epochs, description=f"train-xor {gate}")
+    with progress:
+        network, history = train_gate(
+            gate,
+            hidden=None if no_hidden else hidden,
+            activation=activation,
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            seed=seed,
+            on_epoch=progress.update,
+        )
+    report = _report(network, history, gate, activation, optimizer, lr, seed)
+    if save is not None:
+        from nnkit.io.model import save_model
+
+        meta = {
+            "task": "classification",
+            "classes": [0, 1],
+            "preprocessing": {},
+            "gate": gate,
+            "epochs_run": len(history),
+            "options": report["options"],
+        }
+        save_model(save, network, meta, env)
+        env.note(f"nnkit: wrote {save}")
+    if plot is not None:
+        _plot_trained(plot, network, gate, report, env)
+    _print(env, chosen, report, precision, _show_trained)
+    if history.interrupted:
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _report(network, history, gate, activation, optimizer, lr, seed) -> dict:
+    x, t = truth_table(gate)
+    p = network.predict_proba(x)[:, 0]
+    prediction = (p >= 0.5).astype(int)
+    has_hidden = len(network.dense_layers) == 2
+    bits = hidden_bits(network).T if has_hidden else np.empty((0, 4), dtype=int)
+    dense = network.dense_layers
+    final_loss = network.loss(x, t) if history else None
+    return {
+        "gate": gate,
+        "accuracy": float(np.mean(prediction == t)),
+        "final_loss": final_loss,
+        "epochs": len(history),
+        "truth_table": [
+            {"x1": int(a), "x2": int(b), "target": int(target), "output": float(out), "prediction": int(pred)}
+            for (a, b), target, out, pred in zip(x, t, p, prediction, strict=True)
+        ],
+        "hidden_gates": [gate_name(row) for row in bits],
+        "hidden_truth_tables": [row.tolist() for row in bits],
+        "output_gate": output_as_gate_of_hidden(network) if has_hidden else None,
+        "linearly_separable": is_linearly_separable(gate),
+        "weights": {
+            name: array.tolist()
+            for i, layer in enumerate(dense)
+            for name, array in ((f"W{i}", layer.W), (f"b{i}", layer.b))
+        },
+        "network": {"sizes": network.sizes, "activations": network.activations, "output": network.output},
+        "options": {
+            "hidden": network.sizes[1] if has_hidden else None,
+            "activation": activation if has_hidden else None,
+            "optimizer": optimizer,
+            "lr": XOR_LR[optimizer] if lr is None else lr,
+            "epochs": history[-1]["epoch"] if history else 0,
+            "seed": seed,
+        },
+        "interrupted": history.interrupted,
+    }
+
+
+def _wired_report() -> dict:
+    s, y = wired_forward(INPUTS)
+    _, t = truth_table("xor")
+    return {
+        "gate": "xor",
+        "wired": True,
+        "accuracy": float(np.mean(y == t)),
+        "truth_table": [
+            {"x1": int(a), "x2": int(b), "s1": int(s1), "s2": int(s2), "target": int(target), "prediction": int(out)}
+            for (a, b), (s1, s2), target, out in zip(INPUTS, s, t, y, strict=True)
+        ],
+        "hidden_gates": [gate_name(column) for column in s.T],
+        "output_gate": gate_expression([0, 0, 0, 1], "s1", "s2"),
+        "weights": {name: array.tolist() for name, array in zip(("W0", "b0", "W1", "b1"), WIRED.values(), strict=True)},
+    }
+
+
+def _print(env, chosen: str, report: dict, precision: int, show) -> None:
+    if chosen == "json":
+        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
+    elif chosen in ("csv", "tsv"):
+        rows = np.array([[row[key] for key in row] for row in report["truth_table"]], dtype=float)
+        write_stdout_bytes(env, to_text(rows, chosen).encode())
+    else:
+        show(env.console(), report, precision)
+
+
+# --- terminal display -------------------------------------------------------------------------
+
+
+def _show_trained(console, report: dict, precision: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    gate = report["gate"].upper()
+    sizes = report["network"]["sizes"]
+    options = report["options"]
+    hidden_text = f"{options['activation']} hidden, " if options["hidden"] else "no hidden layer, "
+    table = Table(
+        title=f"{gate} learned by a {'-'.join(map(str, sizes))} network "
+        f"({hidden_text}{options['optimizer']} lr {options['lr']:g}, {report['epochs']} epochs, seed {options['seed']})",
+        header_style="bold",
+    )
+    for column in ("x1", "x2", "target", "output", "prediction", ""):
+        table.add_column(column, justify="right")
+    for row in report["truth_table"]:
+        right = row["prediction"] == row["target"]
+        table.add_row(
+            str(row["x1"]), str(row["x2"]), str(row["target"]), format_number(row["output"], precision),
+            str(row["prediction"]), Text("✓", style="green") if right else Text("✗", style="bold red"),
+        )
+    console.print(table)
+    correct = round(report["accuracy"] * 4)
+    loss = "n/a" if report["final_loss"] is None else format_number(report["final_loss"], precision)
+    console.print(Text(f"learned {correct}/4 · final loss {loss}"))
+    if report["interrupted"]:
+        console.print(Text(f"interrupted after {report['epochs']} epochs", style="yellow"))
+    if correct < 4 and not report["linearly_separable"] and sizes[1:] == [1]:
+        console.print(
+            Text(
+                f"{gate} is not linearly separable: a single layer draws one straight line, and no line "
+                f"separates its 0s from its 1s. A hidden layer can (drop --no-hidden).",
+                style="bold",
+            )
+        )
+    elif correct < 4:
+        console.print(Text("not learned for this seed: try more --epochs or another --seed", style="yellow"))
+
+    weights = report["weights"]
+    wtable = Table(title="learned weights and biases (z = w1·x1 + w2·x2 + b)", header_style="bold")
+    for column in ("unit", "inputs", "weights", "bias"):
+        wtable.add_column(column, justify="right")
+    hidden_names = [f"h{j + 1}" for j in range(len(weights["b0"]))] if "W1" in weights else []
+    layers = [("W0", "b0", hidden_names or ["y"], "x1, x2")]
+    if hidden_names:
+        layers.append(("W1", "b1", ["y"], ", ".join(hidden_names)))
+    for w_key, b_key, units, inputs in layers:
+        W, b = np.array(weights[w_key]), np.array(weights[b_key])
+        for j, unit in enumerate(units):
+            wtable.add_row(
+                unit, inputs, ", ".join(format_number(v, precision) for v in W[:, j]), format_number(b[j], precision)
+            )
+    console.print(wtable)
+
+    if hidden_names:
+        htable = Table(title="each hidden unit thresholded (on where z > 0)", header_style="bold")
+        for column in ("x1", "x2", *hidden_names, "y"):
+            htable.add_column(column, justify="right")
+        bits = report["hidden_truth_tables"]
+        for i, row in enumerate(report["truth_table"]):
+            htable.add_row(str(row["x1"]), str(row["x2"]), *(str(b[i]) for b in bits), str(row["prediction"]))
+        console.print(htable)
+        for name, unit_bits in zip(hidden_names, bits, strict=True):
+            expression = gate_expression(unit_bits)
+            console.print(Text(f"{name} ≈ {expression}" if expression else f"{name}: constant, matches no gate"))
+        if report["output_gate"]:
+            console.print(Text(f"y ≈ {report['output_gate']}", style="bold"))
+
+
+def _show_wired(console, report: dict, precision: int) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title="The course's wired XOR: s1 = NAND(x1, x2), s2 = OR(x1, x2), y = AND(s1, s2) (step units)",
+        header_style="bold",
+    )
+    for column in ("x1", "x2", "s1 = NAND", "s2 = OR", "y = AND(s1, s2)", "XOR"):
+        table.add_column(column, justify="right")
+    for row in report["truth_table"]:
+        table.add_row(*(str(row[k]) for k in ("x1", "x2", "s1", "s2", "prediction", "target")))
+    console.print(table)
+    wtable = Table(title="weights and biases (unit on where w1·a + w2·b + bias > 0)", header_style="bold")
+    for column in ("unit", "inputs", "weights", "bias"):
+        wtable.add_column(column, justify="right")
+    W0, b0, W1, b1 = (np.array(report["weights"][k]) for k in ("W0", "b0", "W1", "b1"))
+    for j, unit in enumerate(("s1 (NAND)", "s2 (OR)")):
+        wtable.add_row(unit, "x1, x2", ", ".join(format_number(v, precision) for v in W0[:, j]), format_number(b0[j], precision))
+    wtable.add_row("y (AND)", "s1, s2", ", ".join(format_number(v, precision) for v in W1[:, 0]), format_number(b1[0], precision))
+    console.print(wtable)
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+
+def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
+    from nnkit.io.plot_training import write_decision_plot
+
+    x, t = truth_table(gate)
+    dense = network.dense_layers
+    lines = []
+    if len(dense) == 2:
+        first = dense[0]
+        lines = [(first.W[:, j], float(first.b[j]), f"h{j + 1} switches on") for j in range(first.n_out)]
+    sizes = "-".join(map(str, network.sizes))
+    title = f"{gate.upper()}: {sizes} network, {round(report['accuracy'] * 4)}/4 correct"
+    write_decision_plot(path, lambda g: network.predict_proba(g)[:, 0], x, t, title, lines, env)
+    env.note(f"nnkit: wrote {path}")
+
+
+def _plot_wired(path: str, env) -> None:
+    from nnkit.io.plot_training import write_decision_plot
+
+    x, t = truth_table("xor")
+    lines = [(WIRED["hidden_W"][:, j], float(WIRED["hidden_b"][j]), name) for j, name in enumerate(("s1 = NAND", "s2 = OR"))]
+    write_decision_plot(path, lambda g: wired_forward(g)[1], x, t, "The course's wired XOR: AND(NAND, OR)", lines, env)
+    env.note(f"nnkit: wrote {path}")
