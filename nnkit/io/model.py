@@ -99,14 +99,18 @@ def load_model(path: str | Path) -> tuple[Network, dict]:
     if not path.is_file():
         raise NnkitInputError(f"model file {path} does not exist")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise NnkitInputError(f"cannot read the model {path}: not an .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise NnkitInputError(f"{path} is not an nnkit model (.npz with W0, b0, …, meta)")
-    try:
-        with archive:
-            return _read(archive, path)
+        # Open the file here so it is closed even when np.load fails half-way (a truncated zip).
+        with open(path, "rb") as handle:
+            try:
+                archive = np.load(handle, allow_pickle=False)
+            except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise NnkitInputError(
+                    f"cannot read the model {path}: not an .npz archive ({exc})"
+                ) from None
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise NnkitInputError(f"{path} is not an nnkit model (.npz with W0, b0, …, meta)")
+            with archive:
+                return _read(archive, path)
     except NnkitInputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
