@@ -119,3 +119,21 @@ def test_wrong_number_of_features(cli, cancer_model):
 
 def test_missing_input_file(cli, cancer_model):
     cli("predict", str(cancer_model), "no/such/rows.csv").assert_input_error("no such file")
+
+
+def test_installed_commands_in_a_pipeline(shell, tmp_path):
+    import sys
+
+    model = tmp_path / "m.npz"
+    done = shell(
+        f"nnkit train-mlp --data samples/breast_cancer_wdbc.csv --epochs 20 --hidden 8 "
+        f"--save {model} | {sys.executable} -c "
+        '\'import json, sys; r = json.load(sys.stdin); print(r["test"]["roc_auc"] > 0.9)\''
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"True\n"
+    done = shell(
+        f"sed -n 2,6p samples/breast_cancer_wdbc.csv | cut -d, -f1-30 | nnkit predict {model} -f csv | cut -d, -f1"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split() == ["malignant"] * 5  # the first five rows are malignant

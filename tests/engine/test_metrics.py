@@ -151,3 +151,21 @@ def test_stratified_split_keeps_class_shares_and_is_seeded():
 def test_stratified_split_rejects_fractions_that_leave_nothing():
     with pytest.raises(NnkitInputError, match="leave something to train"):
         stratified_split([0, 1, 0, 1], [0.5, 0.5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 4), min_size=1, max_size=80),
+    st.floats(0.0, 0.45),
+    st.floats(0.0, 0.45),
+    st.integers(0, 2**32 - 1),
+)
+def test_stratified_split_is_a_partition_with_class_shares(labels, f_val, f_test, seed):
+    y = np.array(labels)
+    parts = stratified_split(y, [f_val, f_test], seed=seed)
+    joined = np.concatenate(parts)
+    assert sorted(joined.tolist()) == list(range(y.size))  # every sample exactly once
+    for k in np.unique(y):
+        n_k = int((y == k).sum())
+        for part, f in zip(parts[1:], (f_val, f_test), strict=True):
+            assert abs(int((y[part] == k).sum()) - f * n_k) <= 1  # each class keeps its share

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnkit.engine.splits import stratified_split
 from nnkit.errors import NnkitInputError
@@ -233,3 +235,20 @@ def test_same_seed_same_split_other_seed_other_split():
     a, b, c = (prepare(ds, seed=s) for s in (3, 3, 4))
     assert np.array_equal(a.x["test"], b.x["test"]) and np.array_equal(a.y["test"], b.y["test"])
     assert not np.array_equal(a.x["test"], c.x["test"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4)),
+    st.booleans(),
+    st.data(),
+)
+def test_idx_round_trip_property(shape, gz, data):
+    import tempfile
+
+    values = data.draw(st.lists(st.integers(0, 255), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    array = np.array(values, dtype=np.uint8).reshape(shape)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("x-idx3-ubyte.gz" if gz else "x-idx3-ubyte")
+        write_idx(path, array)
+        assert np.array_equal(read_idx(path), array)
