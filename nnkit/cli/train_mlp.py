@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.common import Precision, Quiet, environment
 from nnkit.engine.layers import HIDDEN_ACTIVATIONS
 from nnkit.engine.metrics import class_probabilities, classification_report
 from nnkit.engine.network import build_mlp
@@ -21,6 +21,16 @@ from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"
+ReportFormat = Annotated[
+    Literal["table", "json", "csv", "tsv"] | None,
+    typer.Option(
+        "-f",
+        "--format",
+        help="table (default on a terminal), json: the whole report (default in a pipe), "
+        "csv/tsv: the per-epoch history.",
+        show_default=False,
+    ),
+]
 _LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
 
@@ -130,7 +140,8 @@ def train_mlp(
         float,
         typer.Option(
             "--val-split",
-            help="Fraction of the data held out for validation (stratified), when it has none.",
+            help="Fraction held out for validation (stratified), when the data has no validation "
+            "part: of all the data, or of its training part when it has a test part.",
         ),
     ] = 0.1,
     test_split: Annotated[
@@ -176,7 +187,7 @@ def train_mlp(
             metavar="PATH.png",
         ),
     ] = None,
-    fmt: Format = None,
+    fmt: ReportFormat = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -192,8 +203,6 @@ def train_mlp(
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
-    if chosen == "npy":
-        raise NnkitInputError("train-mlp prints a report: use -f table, json, csv or tsv")
     optimizer_class = OPTIMIZERS.get(optimizer)
     if optimizer_class is None:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
