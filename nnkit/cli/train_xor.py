@@ -116,7 +116,11 @@ def train_xor(
         meta = {
             "task": "classification",
             "classes": [0, 1],
-            "preprocessing": {},
+            # The gates take x1, x2 as they are: standardising with mean 0 and std 1 is the identity,
+            # spelled in the form nnkit predict reads.
+            "preprocessing": {
+                "kind": "standardize", "mean": [0.0, 0.0], "std": [1.0, 1.0], "feature_names": ["x1", "x2"]
+            },
             "gate": gate,
             "epochs_run": len(history),
             "options": report["options"],

@@ -173,3 +173,27 @@ def test_progress_bar_only_on_a_terminal(isatty, quiet, drawn):
     text = err.getvalue()
     assert ("train-xor xor" in text and "30/30" in text and "loss" in text) == drawn
     assert drawn or text == ""
+
+
+def test_saved_model_predicts_the_truth_table_with_nnkit_predict(cli, tmp_path):
+    model = tmp_path / "xor.npz"
+    result = report(cli("train-xor", "--save", str(model), "-f", "json"))
+    run = cli("predict", str(model), "0,0;0,1;1,0;1,1", "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    rows = [line.split(",") for line in run.stdout.splitlines()]
+    assert [int(row[0]) for row in rows] == XOR
+    outputs = [row["output"] for row in result["truth_table"]]
+    np.testing.assert_allclose([float(row[2]) for row in rows], outputs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 truncated", b"not an archive"])
+def test_corrupt_model_file_is_exit_2(cli, tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    cli("predict", str(path), "0,1").assert_input_error("cannot read the model")
+
+
+def test_foreign_npz_is_exit_2(cli, tmp_path):
+    path = tmp_path / "foreign.npz"
+    np.savez(path, x_train=np.zeros((2, 2)))
+    cli("predict", str(path), "0,1").assert_input_error("not an nnkit model")
