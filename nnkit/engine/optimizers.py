@@ -220,28 +220,39 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=None, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
-        self._denom = [np.empty_like(p) for p in self.params]
+        # The moments are kept divided by (1 − β): m̃ = m/(1 − β₁), ṽ = v/(1 − β₂). Then
+        # m̃ ← β₁·m̃ + g and ṽ ← β₂·ṽ + g² need no scaling pass, and the constants fold into the
+        # step: 10 passes over the parameters instead of 13 (the optimiser step is memory-bound).
+        self.m_scaled = [np.zeros_like(p) for p in self.params]
+        self.v_scaled = [np.zeros_like(p) for p in self.params]
+        self._work = [np.empty_like(p) for p in self.params]
+
+    @property
+    def m(self) -> list[np.ndarray]:
+        """First moments ``m`` exactly as torch.optim.Adam's ``exp_avg``."""
+        return [(1.0 - self.beta1) * m for m in self.m_scaled]
+
+    @property
+    def v(self) -> list[np.ndarray]:
+        """Second moments ``v`` exactly as torch.optim.Adam's ``exp_avg_sq``."""
+        return [(1.0 - self.beta2) * v for v in self.v_scaled]
 
     def _update(self, i, p, g):
-        m, v, denom = self.m[i], self.v[i], self._denom[i]
-        # Python floats, so float32 arrays are not promoted to float64.
-        step_size = self.lr / (1.0 - self.beta1**self.t)
-        bias_correction2_sqrt = math.sqrt(1.0 - self.beta2**self.t)
+        m, v, work = self.m_scaled[i], self.v_scaled[i], self._work[i]
+        # √v/√(1−β₂ᵗ) + ε = k·(√ṽ + ε/k) with k = √(1−β₂)/√(1−β₂ᵗ); Python floats throughout,
+        # so float32 arrays are not promoted to float64.
+        k = math.sqrt(1.0 - self.beta2) / math.sqrt(1.0 - self.beta2**self.t)
+        step = self.lr * (1.0 - self.beta1) / ((1.0 - self.beta1**self.t) * k)
         m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=denom)
-        m += denom
+        m += g
+        np.multiply(g, g, out=work)
         v *= self.beta2
-        np.multiply(g, g, out=denom)
-        denom *= 1.0 - self.beta2
-        v += denom
-        np.sqrt(v, out=denom)
-        denom /= bias_correction2_sqrt
-        denom += self.eps
-        np.divide(m, denom, out=denom)
-        denom *= step_size
-        p -= denom
+        v += work
+        np.sqrt(v, out=work)
+        work += self.eps / k
+        work *= 1.0 / step
+        np.divide(m, work, out=work)
+        p -= work
 
 
 def _descend_scaled(p, g, s, lr, eps, work) -> None:

@@ -122,3 +122,14 @@ def test_bad_settings_are_input_errors(kwargs, message):
         make_optimizer("adam", [P0.copy()], **kwargs)
     with pytest.raises(NnkitInputError, match="unknown optimizer"):
         make_optimizer("lbfgs", [P0.copy()])
+
+
+def test_adam_moments_are_torchs_exp_avg_and_exp_avg_sq():
+    p = P0.copy()
+    opt = make_optimizer("adam", [p])
+    opt.step([G1])
+    opt.step([G2])
+    m2 = 0.9 * (0.1 * G1) + 0.1 * G2
+    v2 = 0.999 * (0.001 * G1**2) + 0.001 * G2**2
+    np.testing.assert_allclose(opt.m[0], m2, rtol=1e-14)
+    np.testing.assert_allclose(opt.v[0], v2, rtol=1e-13)
