@@ -15,6 +15,7 @@ from nnkit.engine.gates import (
     XOR_ACTIVATION,
     XOR_EPOCHS,
     XOR_LR,
+    XOR_LR_SCALE,
     XOR_OPTIMIZER,
     gate_expression,
     gate_name,
@@ -24,12 +25,15 @@ from nnkit.engine.gates import (
     train_gate,
     truth_table,
     wired_forward,
+    xor_lr,
 )
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
 from nnkit.io.output import format_number, resolve_format, to_text, write_stdout_bytes
 
-_LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items())
+_LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
+    f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
+)
 
 
 def train_xor(
@@ -168,7 +172,7 @@ def _report(network, history, gate, activation, optimizer, lr, seed) -> dict:
             "hidden": network.sizes[1] if has_hidden else None,
             "activation": activation if has_hidden else None,
             "optimizer": optimizer,
-            "lr": XOR_LR[optimizer] if lr is None else lr,
+            "lr": xor_lr(optimizer, activation if has_hidden else "sigmoid") if lr is None else lr,
             "epochs": history[-1]["epoch"] if history else 0,
             "seed": seed,
         },

@@ -65,11 +65,30 @@ XOR_EPOCHS = 2000
 #: Learning rate of each optimiser on the four-sample gates (full batch, so much larger than the
 #: per-optimiser defaults for mini-batches of real data).
 XOR_LR = {"sgd": 5.0, "momentum": 0.5, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.05}
-#: The classic backprop start: small weights, and hidden biases wide enough to place each hidden
-#: unit's line anywhere across the unit square (zero biases put every line through (0, 0), from
-#: where a 2-2-1 network often saturates into a plateau and misses one of the four points).
-XOR_WEIGHT_RANGE = 0.2
-XOR_BIAS_RANGE = 4.0
+#: How each hidden activation starts: (weight range, hidden-bias range), both uniform. For sigmoid,
+#: the classic backprop start: small weights, and biases wide enough to place each hidden unit's
+#: line anywhere across the unit square (zero biases put every line through (0, 0), from where a
+#: 2-2-1 network often saturates into a plateau and misses one of the four points). tanh(z) =
+#: 2·sigmoid(2z) − 1, so a tanh unit starts where a sigmoid unit would with half the numbers. A
+#: ReLU unit with a negative bias may be off on all four inputs and never learn: positive biases.
+XOR_INIT: dict[str, tuple[float, tuple[float, float]]] = {
+    "sigmoid": (0.2, (-4.0, 4.0)),
+    "tanh": (0.1, (-2.0, 2.0)),
+    "relu": (1.0, (0.0, 0.5)),
+}
+#: ReLU units do not saturate, so they take a tenth of the learning rate (sgd 5 makes them die).
+XOR_LR_SCALE = {"relu": 0.1}
+
+
+def xor_lr(optimizer: str, activation: str) -> float:
+    """``train-xor``'s default learning rate for an optimiser and hidden activation.
+
+    Examples
+    --------
+    >>> xor_lr("sgd", "sigmoid"), xor_lr("sgd", "relu")
+    (5.0, 0.5)
+    """
+    return XOR_LR[optimizer] * XOR_LR_SCALE.get(activation, 1.0)
 
 
 def truth_table(gate: str) -> tuple[np.ndarray, np.ndarray]:
@@ -179,9 +198,9 @@ def output_as_gate_of_hidden(network, x: np.ndarray = INPUTS) -> str | None:
     """The output unit of a 2-2-1 network read as a gate of its hidden units, e.g. ``AND(h1, h2)``.
 
     Each hidden unit is given its typical "on" and "off" value (the mean of its activations over the
-    inputs where it is on or off; the activation of ±4 if it never is), the output unit is evaluated
-    on the four on/off combinations and thresholded. None if the network is not 2-2-1 or the output
-    is constant.
+    inputs where it is on or off), the output unit is evaluated on the four on/off combinations and
+    thresholded. None if the network is not 2-2-1, a hidden unit is constant on the four inputs, or
+    the output is constant.
     """
     sizes = network.sizes
     if sizes != [2, 2, 1]:
@@ -189,12 +208,13 @@ def output_as_gate_of_hidden(network, x: np.ndarray = INPUTS) -> str | None:
     first, hidden_act, out = network.layers[0], network.layers[1], network.layers[2]
     z = np.asarray(x, dtype=first.W.dtype) @ first.W + first.b
     h = np.asarray(hidden_act.function.fn(z))
-    nominal = np.asarray(hidden_act.function.fn(np.array([-4.0, 4.0])))
     levels = np.empty((2, 2))  # levels[unit, off/on]
     for unit in range(2):
         on = z[:, unit] > 0
-        levels[unit, 0] = h[~on, unit].mean() if (~on).any() else nominal[0]
-        levels[unit, 1] = h[on, unit].mean() if on.any() else nominal[1]
+        if on.all() or not on.any():
+            return None  # a constant unit carries no signal to combine
+        levels[unit, 0] = h[~on, unit].mean()
+        levels[unit, 1] = h[on, unit].mean()
     combos = INPUTS.astype(np.int64)
     h_ideal = np.stack([levels[0, combos[:, 0]], levels[1, combos[:, 1]]], axis=1)
     y = h_ideal @ out.W[:, 0] + out.b[0] > 0
@@ -206,8 +226,8 @@ def gate_network(
 ) -> Network:
     """A 2-H-1 network (or 2-1 with ``hidden=None``) with a sigmoid output, initialised for gates.
 
-    Weights are uniform in ±``XOR_WEIGHT_RANGE``, hidden biases uniform in ±``XOR_BIAS_RANGE``, the
-    output bias 0.
+    Weights and hidden biases are uniform in the ranges :data:`XOR_INIT` gives for the activation
+    (sigmoid's without a hidden layer); the output bias starts at 0.
 
     Examples
     --------
@@ -220,12 +240,14 @@ def gate_network(
         raise NnkitInputError(f"--hidden must be at least 1, got {hidden}")
     layers: list[Dense | Activation] = []
     n_in = 2
+    start = XOR_INIT.get(activation if hidden else "sigmoid", XOR_INIT["sigmoid"])
+    weight_range, (bias_low, bias_high) = start
     if hidden is not None:
-        W = rng.uniform(-XOR_WEIGHT_RANGE, XOR_WEIGHT_RANGE, (2, hidden))
-        b = rng.uniform(-XOR_BIAS_RANGE, XOR_BIAS_RANGE, hidden)
+        W = rng.uniform(-weight_range, weight_range, (2, hidden))
+        b = rng.uniform(bias_low, bias_high, hidden)
         layers += [Dense(W.astype(dtype), b.astype(dtype)), Activation(activation)]
         n_in = hidden
-    W = rng.uniform(-XOR_WEIGHT_RANGE, XOR_WEIGHT_RANGE, (n_in, 1))
+    W = rng.uniform(-weight_range, weight_range, (n_in, 1))
     layers.append(Dense(W.astype(dtype), np.zeros(1, dtype=dtype)))
     return Network(layers, output="sigmoid")
 
@@ -252,7 +274,7 @@ def train_gate(
     activation, optimizer : str
         Hidden activation and optimiser name.
     lr : float, optional
-        Learning rate (default: :data:`XOR_LR` of the optimiser).
+        Learning rate (default: :func:`xor_lr` of the optimiser and activation).
     epochs, seed : int
         Full-batch steps, and the seed of the initial weights.
     on_epoch : callable, optional
@@ -275,6 +297,7 @@ def train_gate(
             f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}"
         )
     network = gate_network(hidden, activation, np.random.default_rng(seed))
-    opt = make_optimizer(optimizer, network.parameters(), lr=XOR_LR[optimizer] if lr is None else lr)
+    rate = xor_lr(optimizer, activation if hidden else "sigmoid") if lr is None else lr
+    opt = make_optimizer(optimizer, network.parameters(), lr=rate)
     history = fit(network, x, t, optimizer=opt, epochs=epochs, seed=seed, on_epoch=on_epoch)
     return network, history

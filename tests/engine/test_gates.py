@@ -135,3 +135,10 @@ def test_bad_gate_and_sizes_are_input_errors():
         train_gate("xor", hidden=0)
     with pytest.raises(NnkitInputError, match="unknown optimizer"):
         train_gate("xor", optimizer="lbfgs")
+
+
+def test_a_constant_hidden_unit_makes_no_output_gate():
+    net = _hand_built()
+    net.layers[0].b[1] = -100.0  # h2 never switches on
+    assert gate_name(hidden_bits(net)[:, 1]) is None
+    assert output_as_gate_of_hidden(net) is None
