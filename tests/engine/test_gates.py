@@ -142,3 +142,19 @@ def test_a_constant_hidden_unit_makes_no_output_gate():
     net.layers[0].b[1] = -100.0  # h2 never switches on
     assert gate_name(hidden_bits(net)[:, 1]) is None
     assert output_as_gate_of_hidden(net) is None
+
+
+def _evaluate(expression: str, a: int, b: int) -> bool:
+    named = {"AND": lambda p, q: p and q, "OR": lambda p, q: p or q, "NAND": lambda p, q: not (p and q),
+             "NOR": lambda p, q: not (p or q), "XOR": lambda p, q: p != q, "XNOR": lambda p, q: p == q}
+    head = expression.split("(")[0]
+    if expression.endswith("(x1, x2)") and head in named:
+        return bool(named[head](bool(a), bool(b)))
+    python = expression.replace("NOT", "not").replace("AND", "and").replace("OR", "or")
+    return bool(eval(python, {}, {"x1": bool(a), "x2": bool(b)}))
+
+
+@pytest.mark.parametrize("bits", list(itertools.product([0, 1], repeat=4))[1:-1])
+def test_each_name_computes_its_truth_table(bits):
+    expression = gate_expression(bits)
+    assert [_evaluate(expression, a, b) for a, b in INPUTS.astype(int)] == [bool(v) for v in bits]

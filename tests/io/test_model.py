@@ -5,6 +5,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnkit.engine.network import build_mlp
 from nnkit.errors import NnkitInputError
@@ -120,3 +122,20 @@ def test_truncated_archive_is_an_input_error(tmp_path, network):
 def test_saving_into_a_missing_folder_is_an_input_error(tmp_path, network):
     with pytest.raises(NnkitInputError, match="does not exist"):
         save_model(tmp_path / "nope" / "m.npz", network)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    activation=st.sampled_from(["relu", "sigmoid", "tanh", "elu", "gelu"]),
+    output=st.sampled_from(["softmax", "sigmoid"]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_network_round_trips_exactly(tmp_path_factory, sizes, activation, output, seed):
+    net = build_mlp(sizes[0], sizes[1:-1], sizes[-1], activation=activation, output=output, rng=seed)
+    path = tmp_path_factory.mktemp("models") / "m.npz"
+    save_model(path, net)
+    loaded, _ = load_model(path)
+    assert loaded.sizes == net.sizes and loaded.activations == net.activations
+    x = np.random.default_rng(seed).standard_normal((3, sizes[0]))
+    np.testing.assert_array_equal(loaded.predict_proba(x), net.predict_proba(x))
