@@ -45,8 +45,9 @@ def _is_file(path: Path) -> bool:
 class _Inputs:
     """Collects raw rows (to be preprocessed) and images (already scaled to 0..1) in order."""
 
-    def __init__(self, preprocessing: dict):
-        self.preprocessing = preprocessing
+    def __init__(self, preprocessing: dict | None):
+        self.spec = preprocessing or None  # none stored: the values are used as they are
+        self.preprocessing = preprocessing or {}
         self.blocks: list[tuple[np.ndarray, bool]] = []  # (rows, already scaled)
         self.labels: list[str] = []
 
@@ -90,7 +91,7 @@ class _Inputs:
         for x, scaled in self.blocks:
             if x.shape[1] != n_features:
                 raise NnkitInputError(f"the model takes {n_features} values per input, got rows of {x.shape[1]}")
-            parts.append(x.astype(np.float32) if scaled else apply_preprocessing(x, self.preprocessing))
+            parts.append(x.astype(np.float32) if scaled else apply_preprocessing(x, self.spec))
         return np.concatenate(parts)
 
 
@@ -122,8 +123,8 @@ def predict(
     chosen = resolve_format(fmt, env)
     network, meta = load_model(model)
     classes = list(meta.get("classes") or range(network.sizes[-1] if network.sizes[-1] > 1 else 2))
-    preprocessing = meta.get("preprocessing") or {}
-    collected = _Inputs(preprocessing)
+    collected = _Inputs(meta.get("preprocessing"))
+    preprocessing = collected.preprocessing
     tokens = list(inputs or [])
     if not tokens:
         tokens = ["-"]

@@ -137,3 +137,18 @@ def test_installed_commands_in_a_pipeline(shell, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().split() == ["malignant"] * 5  # the first five rows are malignant
+
+
+def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
+    from nnkit.engine.network import network_from_weights
+    from nnkit.io.model import save_model
+
+    # One sigmoid unit z = x1 + x2 - 1.5 (AND): probabilities are sigmoid(z), no scaling applied.
+    net = network_from_weights([np.array([[1.0], [1.0]]), np.array([-1.5])], [], "sigmoid")
+    save_model(tmp_path / "and.npz", net, {"classes": [0, 1]})
+    run = cli("predict", str(tmp_path / "and.npz"), "0,0;1,1", "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    rows = [line.split(",") for line in run.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["0", "1"]
+    assert float(rows[1][2]) == pytest.approx(1 / (1 + np.exp(-0.5)))
+    assert float(rows[0][2]) == pytest.approx(1 / (1 + np.exp(1.5)))
