@@ -14,7 +14,6 @@ from nnkit.engine.metrics import class_probabilities
 from nnkit.engine.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
-from nnkit.io.datasets import parse_feature_rows, read_table_rows
 from nnkit.io.images import IMAGE_SUFFIXES, read_image
 from nnkit.io.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
 
@@ -23,6 +22,8 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
     """Feature rows of a text table; a training-style header selects and orders the columns."""
+    from nnkit.io.datasets import parse_feature_rows, read_table_rows
+
     header, rows = read_table_rows(text, suffix)
     width = len(rows[0][1]) if rows else 0
     names = preprocessing.get("feature_names") or []

@@ -11,12 +11,10 @@ import typer
 
 from nnkit.cli.common import Precision, Quiet, environment
 from nnkit.engine.layers import HIDDEN_ACTIVATIONS
-from nnkit.engine.metrics import class_probabilities, classification_report
 from nnkit.engine.network import build_mlp
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
 from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_HIDDEN = "256"
@@ -197,6 +195,9 @@ def train_mlp(
     nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant ·
     nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz --plot curves.png
     """
+    # Imported here so that other commands do not pay for the data readers at start-up.
+    from nnkit.engine.metrics import class_probabilities, classification_report
+    from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
     from nnkit.io.model import load_model, save_model
     from nnkit.io.progress import EpochProgress
 
