@@ -220,6 +220,12 @@ def train_mlp(
         network, meta = load_model(resume)
         if hidden is not None and parse_hidden(hidden) != network.sizes[1:-1]:
             raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {network.sizes[1:-1]}")
+        if activation is not None and any(a != activation for a in network.activations):
+            raise NnkitInputError(
+                f"--activation {activation} differs from the resumed model's {', '.join(network.activations) or 'none'}"
+            )
+        if "classes" not in meta or "preprocessing" not in meta:
+            raise NnkitInputError(f"{resume} was not saved by train-mlp (no classes/preprocessing)")
         prepared = prepare(
             dataset,
             val_split=val_split,

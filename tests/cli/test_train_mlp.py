@@ -251,3 +251,19 @@ def write(tmp_path, name, text):
 def test_bad_input_is_exit_2(cli, tmp_path, make, extra, message):
     run = cli("train-mlp", "--data", make(tmp_path), *extra, "--epochs", "1")
     run.assert_input_error(message)
+
+
+def test_resume_refuses_other_data_and_another_architecture(cli, tmp_path):
+    model = tmp_path / "digits.npz"
+    report(cli("train-mlp", "--hidden", "8", "--epochs", "1", "--save", str(model)))
+    cli("train-mlp", "--resume", str(model), "--data", CANCER, "--epochs", "1").assert_input_error(
+        "label 'benign' is not one of the model's classes"
+    )
+    cli("train-mlp", "--resume", str(model), "--hidden", "16", "--epochs", "1").assert_input_error(
+        "--hidden 16 differs from the resumed model's [8]"
+    )
+    cli("train-mlp", "--resume", str(model), "--activation", "tanh").assert_input_error(
+        "--activation tanh differs"
+    )
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    cli("train-mlp", "--resume", str(tmp_path / "junk.npz")).assert_input_error("cannot read")
