@@ -218,11 +218,14 @@ def _show_trained(console, report: dict, precision: int) -> None:
     sizes = report["network"]["sizes"]
     options = report["options"]
     hidden_text = f"{options['activation']} hidden, " if options["hidden"] else "no hidden layer, "
-    table = Table(
-        title=f"{gate} learned by a {'-'.join(map(str, sizes))} network "
-        f"({hidden_text}{options['optimizer']} lr {options['lr']:g}, {report['epochs']} epochs, seed {options['seed']})",
-        header_style="bold",
+    console.print(
+        Text(
+            f"{gate} by a {'-'.join(map(str, sizes))} network ({hidden_text}{options['optimizer']} "
+            f"lr {options['lr']:g}, {report['epochs']} epochs, seed {options['seed']})",
+            style="bold",
+        )
     )
+    table = Table(title="truth table", header_style="bold")
     for column in ("x1", "x2", "target", "output", "prediction", ""):
         table.add_column(column, justify="right")
     for row in report["truth_table"]:
@@ -249,7 +252,7 @@ def _show_trained(console, report: dict, precision: int) -> None:
         console.print(Text("not learned for this seed: try more --epochs or another --seed", style="yellow"))
 
     weights = report["weights"]
-    wtable = Table(title="learned weights and biases (z = w1·x1 + w2·x2 + b)", header_style="bold")
+    wtable = Table(title="weights, biases: z = w·inputs + b", header_style="bold")
     for column in ("unit", "inputs", "weights", "bias"):
         wtable.add_column(column, justify="right")
     hidden_names = [f"h{j + 1}" for j in range(len(weights["b0"]))] if "W1" in weights else []
@@ -265,7 +268,7 @@ def _show_trained(console, report: dict, precision: int) -> None:
     console.print(wtable)
 
     if hidden_names:
-        htable = Table(title="each hidden unit thresholded (on where z > 0)", header_style="bold")
+        htable = Table(title="units on where z > 0", header_style="bold")
         for column in ("x1", "x2", *hidden_names, "y"):
             htable.add_column(column, justify="right")
         bits = report["hidden_truth_tables"]
