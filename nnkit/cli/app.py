@@ -7,6 +7,7 @@ error: exit 1, one line, and the traceback only with ``NNKIT_DEBUG=1`` (httpie's
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -16,7 +17,6 @@ import typer
 from typer.core import TyperGroup
 
 from nnkit import __version__
-from nnkit.cli import activate, loss, onehot, reshape
 from nnkit.errors import ExitStatus, NnkitInputError
 
 # A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
@@ -55,8 +55,46 @@ def _silence_stdout() -> None:
         pass
 
 
+#: Every subcommand → (module in nnkit.cli, function), in the course's order (the order of ``--help``).
+#: A command's module is imported only when that command runs, so start-up pays for one command only.
+COMMANDS = {
+    "activate": ("activate", "activate"),
+    "loss": ("loss", "loss"),
+    "onehot": ("onehot", "onehot"),
+    "reshape": ("reshape", "reshape"),
+    "convolve": ("convolve", "convolve_command"),
+    "pool": ("pool", "pool_command"),
+    "train-xor": ("train_xor", "train_xor"),
+    "train-mlp": ("train_mlp", "train_mlp"),
+    "predict": ("predict", "predict"),
+}
+
+
+def command_function(name: str):
+    """The Typer function behind ``nnkit NAME`` (imports its module)."""
+    module, function = COMMANDS[name]
+    return getattr(importlib.import_module(f"nnkit.cli.{module}"), function)
+
+
 class NnkitGroup(TyperGroup):
-    """nnkit's command group: negative numbers without ``--`` and one error path for every command."""
+    """nnkit's command group: lazy subcommands, negative numbers without ``--``, one error path."""
+
+    def list_commands(self, ctx) -> list[str]:
+        """The subcommands, in the course's order."""
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        """Build the click command of one subcommand, importing only its module."""
+        if cmd_name not in COMMANDS:
+            return None
+        from typer.main import get_command_from_info
+        from typer.models import CommandInfo
+
+        return get_command_from_info(
+            CommandInfo(name=cmd_name, callback=command_function(cmd_name)),
+            pretty_exceptions_short=True,
+            rich_markup_mode=self.rich_markup_mode,
+        )
 
     def invoke(self, ctx):
         """Run the subcommand, turning every exception into a message and an exit status."""
@@ -134,26 +172,3 @@ def _nnkit(
     ),
 ) -> None:
     """See and run the building blocks of neural networks from the shell."""
-
-
-def not_yet_available(name: str, summary: str):
-    """A stand-in for a command whose issue has not landed: exit 2 and say so."""
-
-    def placeholder(ctx: typer.Context) -> None:
-        raise NnkitInputError(f"'nnkit {name}' is not yet available in this version")
-
-    placeholder.__doc__ = f"{summary} (not yet available)"
-    return placeholder
-
-
-_ANY_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
-
-app.command("activate")(activate.activate)
-app.command("loss")(loss.loss)
-app.command("onehot")(onehot.onehot)
-app.command("reshape")(reshape.reshape)
-app.command("convolve")(__import__("nnkit.cli.convolve", fromlist=["convolve_command"]).convolve_command)
-app.command("pool")(__import__("nnkit.cli.pool", fromlist=["pool_command"]).pool_command)
-app.command("train-xor")(__import__("nnkit.cli.train_xor", fromlist=["train_xor"]).train_xor)
-app.command("train-mlp")(__import__("nnkit.cli.train_mlp", fromlist=["train_mlp"]).train_mlp)
-app.command("predict")(__import__("nnkit.cli.predict", fromlist=["predict"]).predict)
