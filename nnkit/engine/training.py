@@ -137,8 +137,12 @@ def fit(
 
     shuffle = len(bounds) > 1  # a full batch sees every sample at once: order cannot matter
     rng = np.random.default_rng(seed)
-    xs = np.empty_like(x) if shuffle else x
-    ts = np.empty_like(t) if shuffle else t
+    if shuffle:
+        # Each batch is gathered into one preallocated buffer rather than shuffling a copy of the
+        # whole training set: the same batches, without a second training-set-sized array in memory.
+        largest = max(stop - start for start, stop in bounds)
+        x_batch = np.empty((largest, *x.shape[1:]), dtype=x.dtype)
+        t_batch = np.empty((largest, *t.shape[1:]), dtype=t.dtype)
 
     history = History()
     best_loss = math.inf
@@ -147,17 +151,20 @@ def fit(
     try:
         for epoch in range(1, epochs + 1):
             start_time = time.perf_counter()
-            if shuffle:
-                order = rng.permutation(n)
-                # mode="clip" (the indices are a permutation, so nothing is clipped): with the
-                # default "raise", np.take copies through a temporary buffer, ~30× slower.
-                np.take(x, order, axis=0, out=xs, mode="clip")
-                np.take(t, order, axis=0, out=ts, mode="clip")
+            order = rng.permutation(n) if shuffle else None
             total_loss = 0.0
             total_correct = 0
             with np.errstate(over="ignore", invalid="ignore"):
                 for start, stop in bounds:
-                    loss, correct = network.train_batch(xs[start:stop], ts[start:stop])
+                    if shuffle:
+                        rows = order[start:stop]
+                        # mode="clip" (the indices are in range, so nothing is clipped): with the
+                        # default "raise", np.take copies through a temporary buffer, ~30× slower.
+                        xb = np.take(x, rows, axis=0, out=x_batch[: stop - start], mode="clip")
+                        tb = np.take(t, rows, axis=0, out=t_batch[: stop - start], mode="clip")
+                    else:
+                        xb, tb = x[start:stop], t[start:stop]
+                    loss, correct = network.train_batch(xb, tb)
                     optimizer.step(params_grads)
                     total_loss += loss * (stop - start)
                     total_correct += correct
