@@ -44,13 +44,19 @@ def conv_rows(quick: bool):
         kernel = rng.standard_normal((k, k)) if name is None else make_filter(name)
         big = shape[0] > 1000
         reps = 2 if quick else (5 if big else 20)
-        slow_reps = 1 if big and k > 7 else reps
-        fast = best({"nnkit": lambda x=x, kernel=kernel: convolve(x, kernel),
-                     "fft": lambda x=x, kernel=kernel: signal.fftconvolve(x, kernel, mode="valid")}, reps)
-        slow = best({"c2d": lambda x=x, kernel=kernel: signal.convolve2d(x, kernel, mode="valid"),
-                     "nd": lambda x=x, kernel=kernel: ndimage.convolve(x, kernel)}, slow_reps)
-        if slow_reps < reps:  # nnkit and ndimage side by side too, as often as ndimage allows
-            slow["nd"] = min(slow["nd"], best({"nd": lambda x=x, kernel=kernel: ndimage.convolve(x, kernel)}, 1)["nd"])
+        candidates = {
+            "nnkit": lambda x=x, kernel=kernel: convolve(x, kernel),
+            "fft": lambda x=x, kernel=kernel: signal.fftconvolve(x, kernel, mode="valid"),
+            "c2d": lambda x=x, kernel=kernel: signal.convolve2d(x, kernel, mode="valid"),
+            "nd": lambda x=x, kernel=kernel: ndimage.convolve(x, kernel),
+        }
+        if big and k > 7:
+            # convolve2d and ndimage take seconds here: once each, beside the fast ones' repeats.
+            fast = best({name: candidates[name] for name in ("nnkit", "fft")}, reps)
+            slow = best({name: candidates[name] for name in ("c2d", "nd")}, 1)
+        else:
+            # All four in one round-robin, so each runs in the same state of caches and allocator.
+            fast = slow = best(candidates, reps)
         t_nnkit, t_fft, t_c2d, t_nd = fast["nnkit"], fast["fft"], slow["c2d"], slow["nd"]
         fastest = min(t_c2d, t_nd, t_fft)
         label = f"{shape[0]}×{shape[1]}"
