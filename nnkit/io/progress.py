@@ -14,22 +14,24 @@ from nnkit.io.env import Environment
 
 #: Row keys that are not metrics to show beside the bar.
 _NOT_SHOWN = frozenset({"epoch", "seconds"})
+#: Shorter names, so that the bar and four metrics fit on an 80-column terminal.
+_SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
 
-def describe_metrics(row: dict, digits: int = 4) -> str:
-    """``"loss 0.1234 · accuracy 0.9821"``: the row's numeric metrics, None values left out.
+def describe_metrics(row: dict, digits: int = 3) -> str:
+    """``"loss 0.123  acc 0.982"``: the row's numeric metrics, None values left out.
 
     Examples
     --------
     >>> describe_metrics({"epoch": 3, "loss": 0.123456, "accuracy": 1.0, "val_loss": None})
-    'loss 0.1235 · accuracy 1'
+    'loss 0.123  acc 1'
     """
     parts = [
-        f"{key} {value:.{digits}g}"
+        f"{_SHORT.get(key, key)} {value:.{digits}g}"
         for key, value in row.items()
         if key not in _NOT_SHOWN and isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
-    return " · ".join(parts)
+    return "  ".join(parts)
 
 
 class EpochProgress:
@@ -45,7 +47,7 @@ class EpochProgress:
         Text before the bar.
     """
 
-    def __init__(self, env: Environment, total: int, description: str = "training"):
+    def __init__(self, env: Environment, total: int, description: str = "epoch"):
         self.env = env
         self.total = total
         self.description = description
@@ -65,9 +67,8 @@ class EpochProgress:
 
             self._progress = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=8),
                 MofNCompleteColumn(),
-                TextColumn("epochs"),
                 TimeElapsedColumn(),
                 TextColumn("{task.fields[metrics]}"),
                 console=self.env.console(stderr=True),
