@@ -13,7 +13,7 @@ from nnkit.engine.reshaping import DIGITS, flatten
 from nnkit.engine.reshaping import reshape as reshape_array
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array, parse_shape, read_input_file
-from nnkit.io.output import array_table, blocks, emit, is_small_binary
+from nnkit.io.output import blocks, emit, render_array
 
 
 def _is_image(path: str) -> bool:
@@ -124,9 +124,7 @@ def _show_reshaped(console, before: np.ndarray, after: np.ndarray, precision: in
     from rich.text import Text
 
     console.print(Text(f"shape {before.shape} → {after.shape}  ({after.size} values, same order)", style="bold"))
-    console.print(array_table(after, precision))
-    if is_small_binary(after) and after.ndim == 2:
-        console.print(Text(blocks(after)))
+    render_array(after, console, precision)
 
 
 def _show_digits(console, rows: np.ndarray) -> None:

@@ -116,6 +116,13 @@ def _is_integer(token: str) -> bool:
     return True
 
 
+def _as_number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
 def encode_labels(tokens: Sequence[str], names: Sequence[str] | None = None) -> tuple[np.ndarray, list[str] | None]:
     """Map labels given as words to class numbers.
 
@@ -138,6 +145,8 @@ def encode_labels(tokens: Sequence[str], names: Sequence[str] | None = None) -> 
     (array([0, 1, 0]), ['healthy', 'patient'])
     >>> encode_labels(["b", "a"], names=["b", "a"])
     (array([0, 1]), ['b', 'a'])
+    >>> encode_labels(["1.0", "0.0"])
+    (array([1, 0]), None)
     """
     tokens = [token.strip() for token in tokens]
     if not tokens:
@@ -153,6 +162,9 @@ def encode_labels(tokens: Sequence[str], names: Sequence[str] | None = None) -> 
         return np.array([index[token] for token in tokens], dtype=np.int64), names
     if all(_is_integer(token) for token in tokens):
         return np.array([int(token) for token in tokens], dtype=np.int64), None  # one_hot checks the range
+    numbers = [_as_number(token) for token in tokens]
+    if None not in numbers:  # 1.0 2.0, as a spreadsheet writes class numbers: whole numbers or an error
+        return as_class_indices(np.array(numbers, dtype=np.float64)), None
     class_names = sorted(set(tokens))
     index = {name: i for i, name in enumerate(class_names)}
     return np.array([index[token] for token in tokens], dtype=np.int64), class_names

@@ -292,10 +292,27 @@ def blocks(matrix: np.ndarray) -> str:
     return "\n".join("".join("██" if value else "··" for value in row) for row in np.asarray(matrix))
 
 
+#: How many 2-D slices of a 3-D or larger array a terminal shows, at the start and at the end.
+TABLE_MAX_SLICES = 6
+
+
 def render_array(array: np.ndarray, console, precision: int = 6, title: str | None = None) -> None:
-    """Show an array on a terminal: a table, and block characters for a small 0/1 matrix."""
-    console.print(array_table(array, precision, title=title))
+    """Show an array on a terminal: a table (one per 2-D slice), and blocks for a small 0/1 matrix."""
     array = np.asarray(array)
+    if array.ndim > 2:
+        from rich.text import Text
+
+        slices = array.reshape(-1, *array.shape[-2:])
+        console.print(Text(f"shape {array.shape}: {len(slices)} slices of {array.shape[-2]}×{array.shape[-1]}"))
+        for i in _elided(len(slices), TABLE_MAX_SLICES):
+            if i is None:
+                console.print(Text("…"))
+                continue
+            index = np.unravel_index(i, array.shape[:-2])
+            label = "[" + ", ".join(str(int(k)) for k in index) + ", :, :]"
+            console.print(array_table(slices[i], precision, title=label))
+    else:
+        console.print(array_table(array, precision, title=title))
     if is_small_binary(array):
         from rich.text import Text
 

@@ -60,3 +60,10 @@ def test_output_file(cli, tmp_path):
     run = cli("onehot", "0", "1", "-o", str(target))
     assert run.exit_code == 0 and run.stdout == ""
     np.testing.assert_array_equal(np.load(target), [[1, 0], [0, 1]])
+
+
+def test_whole_floats_are_class_numbers_not_names(cli):
+    # a spreadsheet writes class 1 as "1.0": it is class 1, not a class named "1.0"
+    run = cli("onehot", "1.0", "0.0", "2.0")
+    assert run.stdout == "0,1,0\n1,0,0\n0,0,1\n" and run.stderr == ""
+    cli("onehot", "1.5", "0").assert_input_error("label 1.5 is not a whole number")

@@ -86,3 +86,9 @@ def test_image_errors(cli, tmp_path):
     (tmp_path / "fake.png").write_text("not an image")
     cli("reshape", str(tmp_path / "fake.png"), "--flatten").assert_input_error("fake.png is not an image")
     cli("reshape", str(tmp_path / "missing.png"), "--flatten").assert_input_error("no such file")
+
+
+def test_a_3d_result_is_shown_slice_by_slice(cli):
+    out = cli("reshape", "1", "0", "0", "1", "1", "1", "0", "0", "--shape", "2,2,2", "-f", "table").stdout
+    assert "2 slices of 2×2" in out and "[0, :, :]" in out and "[1, :, :]" in out
+    assert "██··\n··██" in out and "████\n····" in out
