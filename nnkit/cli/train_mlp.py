@@ -74,6 +74,43 @@ def _positive_index(positive: str | None, classes: list) -> int | None:
     return names.index(positive)
 
 
+#: Options a resumed run takes from the saved model unless given again: the same optimiser, batch
+#: size and decay continue the training, and the same seed and split fractions give the same
+#: validation and test parts (another split would move test samples into the training part).
+RESUMED_OPTIONS = ("optimizer", "lr", "batch_size", "l2", "seed", "val_split", "test_split")
+
+
+def resumed_options(saved: dict, given: dict) -> dict:
+    """The options of a ``--resume`` run: each one given on the command line, else the saved one.
+
+    Parameters
+    ----------
+    saved : dict
+        The ``options`` stored in the model's meta data.
+    given : dict
+        The values of :data:`RESUMED_OPTIONS` typed on the command line (absent if not typed).
+
+    Returns
+    -------
+    dict of the options to use; ``lr`` is None (the optimiser's default) when another optimiser
+    than the saved one is chosen without an ``--lr``.
+
+    Examples
+    --------
+    >>> resumed_options({"optimizer": "sgd", "lr": 0.05, "seed": 3}, {"seed": 1})
+    {'optimizer': 'sgd', 'lr': 0.05, 'seed': 1}
+    >>> resumed_options({"optimizer": "sgd", "lr": 0.05}, {"optimizer": "adam"})
+    {'optimizer': 'adam', 'lr': None}
+    """
+    options = {key: saved[key] for key in RESUMED_OPTIONS if saved.get(key) is not None}
+    if "optimizer" in given and given["optimizer"] != options.get("optimizer"):
+        options["lr"] = None  # a saved rate belongs to the saved optimiser
+    options.update(given)
+    if isinstance(options.get("batch_size"), int):
+        options["batch_size"] = str(options["batch_size"])
+    return options
+
+
 def _named(report: dict, classes: list) -> dict:
     """Replace class indices in a metrics report by the class names."""
     for row in report["per_class"]:
@@ -82,6 +119,7 @@ def _named(report: dict, classes: list) -> dict:
 
 
 def train_mlp(
+    ctx: typer.Context,
     data: Annotated[
         str,
         typer.Option(
@@ -175,7 +213,12 @@ def train_mlp(
     ] = None,
     resume: Annotated[
         str | None,
-        typer.Option("--resume", help="Continue training a saved model (.npz).", metavar="MODEL.npz"),
+        typer.Option(
+            "--resume",
+            help="Continue training a saved model (.npz), with its optimizer, --lr, --batch-size, "
+            "--l2, --seed and splits unless given again.",
+            metavar="MODEL.npz",
+        ),
     ] = None,
     plot: Annotated[
         str | None,
@@ -204,6 +247,27 @@ def train_mlp(
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    if resume is not None:
+        network, meta = load_model(resume)
+        given = {
+            name: value
+            for name, value in (
+                ("optimizer", optimizer), ("lr", lr), ("batch_size", batch_size), ("l2", l2),
+                ("seed", seed), ("val_split", val_split), ("test_split", test_split),
+            )
+            if ctx.get_parameter_source(name).name not in ("DEFAULT", "DEFAULT_MAP")
+        }
+        trained_on = meta.get("data")
+        if ctx.get_parameter_source("data").name == "DEFAULT" and trained_on not in (None, "digits"):
+            raise NnkitInputError(
+                f"{resume} was trained on {trained_on}, not on the bundled digits",
+                hint=f"give its data again: --data PATH/{trained_on}",
+            )
+        options = resumed_options(meta.get("options") or {}, given)
+        optimizer, lr = options.get("optimizer", optimizer), options.get("lr", lr)
+        batch_size, l2 = options.get("batch_size", batch_size), options.get("l2", l2)
+        seed, val_split = options.get("seed", seed), options.get("val_split", val_split)
+        test_split = options.get("test_split", test_split)
     optimizer_class = OPTIMIZERS.get(optimizer)
     if optimizer_class is None:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
@@ -217,7 +281,6 @@ def train_mlp(
 
     dataset = load_dataset(data, label_column)
     if resume is not None:
-        network, meta = load_model(resume)
         if hidden is not None and parse_hidden(hidden) != network.sizes[1:-1]:
             raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {network.sizes[1:-1]}")
         if activation is not None and any(a != activation for a in network.activations):

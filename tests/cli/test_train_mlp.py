@@ -176,6 +176,25 @@ def test_save_resume_plot_and_csv_history(cli, tmp_path):
     assert np.load(model, allow_pickle=False)["W0"].shape == (64, 16)
 
 
+def test_resume_keeps_the_saved_optimizer_and_split_unless_given(cli, tmp_path):
+    model = tmp_path / "m.npz"
+    saved = ["--optimizer", "sgd", "--lr", "0.05", "--batch-size", "16", "--l2", "0.001", "--seed", "3",
+             "--val-split", "0.2", "--test-split", "0.3"]
+    first = report(cli("train-mlp", "--data", CANCER, *SMALL, *saved, "--save", str(model)))
+    resumed = report(cli("train-mlp", "--data", CANCER, "--resume", str(model), "--epochs", "1"))
+    expected = dict(first["options"], epochs=1)
+    assert resumed["options"] == expected
+    # The same seed and fractions give the same parts: no test sample is trained on.
+    for part in ("train", "validation", "test"):
+        assert resumed[part]["samples"] == first[part]["samples"]
+    other = report(cli("train-mlp", "--data", CANCER, "--resume", str(model), "--epochs", "1",
+                       "--optimizer", "adam", "--seed", "4"))
+    assert other["options"] == dict(expected, optimizer="adam", lr=OPTIMIZERS["adam"].DEFAULT_LR, seed=4)
+    cli("train-mlp", "--resume", str(model)).assert_input_error(
+        "was trained on breast_cancer_wdbc.csv, not on the bundled digits"
+    )
+
+
 def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
     import nnkit.cli.train_mlp as command
     from nnkit.engine.training import fit as real_fit
