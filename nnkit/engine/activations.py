@@ -243,7 +243,7 @@ def gelu(x) -> np.ndarray:
     array([0.      , 0.841345])
     """
     x = as_float_array(x)
-    return x * _normal_cdf(x)
+    return _times(x, _normal_cdf(x))
 
 
 def gelu_grad(x) -> np.ndarray:
@@ -259,11 +259,11 @@ def swish(x) -> np.ndarray:
 
     Examples
     --------
-    >>> swish([0.0, -1e4, 1e4])
-    array([    0.,    -0., 10000.])
+    >>> swish([0.0, -1e4, 1e4, -np.inf])
+    array([    0.,     0., 10000.,     0.])
     """
     x = as_float_array(x)
-    return x * sigmoid(x)
+    return _times(x, sigmoid(x))
 
 
 def swish_grad(x) -> np.ndarray:
@@ -271,7 +271,14 @@ def swish_grad(x) -> np.ndarray:
     x = as_float_array(x)
     s = sigmoid(x)
     # sigmoid(-x) is 1 - s(x) without the cancellation for large positive x.
-    return s * (1 + x * sigmoid(-x))
+    return _times(1 + _times(x, sigmoid(-x)), s)
+
+
+def _times(x: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    # x · factor, taken as 0 where the factor is exactly 0: the limit of gelu and swish at -inf
+    # (and of x·sigmoid(-x) at +inf) is 0, where the plain product would be inf · 0 = NaN.
+    out = np.zeros(np.broadcast_shapes(np.shape(x), np.shape(factor)), dtype=factor.dtype)
+    return np.multiply(x, factor, out=out, where=factor != 0)
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
@@ -557,9 +564,19 @@ def evaluate(
         else:
             result = act.grad(x, **params) if derivative else act.fn(x, **params)
     if not finite and np.isnan(result).any():
+        # name the infinite input behind the first NaN (for softmax: an infinity in its row)
+        culprit = ~np.isfinite(x)
+        if act.elementwise:
+            culprit &= np.isnan(result)
+        else:
+            if not derivative and x.ndim > 1:
+                culprit &= np.isnan(result).any(axis=params.get("axis", -1), keepdims=True)
+            # softmax is undefined at +inf (inf - inf), or where all of a row is -inf
+            if (culprit & np.isposinf(x)).any():
+                culprit &= np.isposinf(x)
         raise NnkitInputError(
             f"{name}{' derivative' if derivative else ''} is undefined for infinite input "
-            f"at index {_first(~np.isfinite(x))}"
+            f"at index {_first(culprit)}"
         )
     return result
 

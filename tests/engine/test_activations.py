@@ -212,3 +212,19 @@ def test_evaluate_validates_user_input():
     np.testing.assert_array_equal(evaluate("sigmoid", [-math.inf, math.inf]), [0.0, 1.0])
     assert evaluate("softmax", [[0.0, 0.0]], derivative=True).shape == (2, 2)
     np.testing.assert_allclose(evaluate("leaky-relu", [-1.0], alpha=0.5), [-0.5])
+
+
+def test_infinite_input_gives_the_limit_or_names_the_right_index():
+    inf = math.inf
+    # x·Φ(x) and x·sigmoid(x) tend to 0 at -inf (not inf·0 = NaN), and swish' to 0 and 1
+    for name in ("gelu", "swish"):
+        np.testing.assert_array_equal(evaluate(name, [-inf, inf, 0.0]), [0.0, inf, 0.0])
+    np.testing.assert_array_equal(evaluate("gelu", [-inf, inf], derivative=True), [0.0, 1.0])
+    np.testing.assert_array_equal(evaluate("swish", [-inf, inf], derivative=True), [0.0, 1.0])
+    # softmax is undefined at +inf only: -inf at index 0 is fine, +inf at index 2 is not
+    with pytest.raises(NnkitInputError, match="infinite input at index 2$"):
+        evaluate("softmax", [-inf, 1.0, inf])
+    with pytest.raises(NnkitInputError, match=r"infinite input at index \(1, 1\)$"):
+        evaluate("softmax", [[-inf, 1.0], [-inf, inf]])
+    with pytest.raises(NnkitInputError, match=r"infinite input at index \(1, 0\)$"):
+        evaluate("softmax", [[-inf, 1.0], [-inf, -inf]])
