@@ -8,12 +8,19 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Format, Precision, Quiet, environment
-from nnkit.engine.conv import convolve, patch_walkthrough
+from nnkit.engine.conv import check_fits, convolve, patch_walkthrough
 from nnkit.engine.filters import FILTERS, make_filter
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import parse_numbers, read_input_file
-from nnkit.io.images import expand_inputs, is_folder_target, load_image, write_feature_map
-from nnkit.io.output import array_table, emit, format_number, write_stdout_bytes
+from nnkit.io.images import (
+    check_distinct_names,
+    expand_inputs,
+    is_folder_target,
+    load_image,
+    output_targets,
+    write_feature_map,
+)
+from nnkit.io.output import array_table, emit, format_number, resolve_format, write_stdout_bytes
 
 # --- options shared with ``nnkit pool`` ---------------------------------------------------------------
 Images = Annotated[
@@ -134,37 +141,50 @@ def convolve_command(
         return
     kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
-    sources = sources_of(images, output, save_array)
+    sources = sources_of(images, output, save_array, fmt)
     if patch is not None:
         if len(sources) > 1:
             raise NnkitInputError("--patch walks through one image; give one IMAGE")
         image = load_image(sources[0], env, slice_spec)
         row, col = _parse_position(patch)
-        walk = patch_walkthrough(image, kernel, row, col, **options)
-        feature = convolve(image, kernel, **options)
+        walk = patch_walkthrough(image, kernel, row, col, stride=stride, **options)
+        if fmt not in (None, "table", "json"):
+            raise NnkitInputError("--patch prints a walk-through: use the table view or -f json")
+        feature = convolve(image, kernel, stride=stride, **options)
+        for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
+            env.note(f"nnkit: wrote {path}")
         _show_patch(env, fmt, image, feature, walk, row, col, precision)
         return
+    check_inputs(env, sources, slice_spec, lambda image: check_fits(image.shape, kernel.shape, mode))
     for source in sources:
         image = load_image(source, env, slice_spec)
         feature = convolve(image, kernel, stride=stride, **options)
-        deliver(env, source, feature, output, save_array, clip, fmt, precision, len(sources),
+        deliver(env, source, feature, output, save_array, clip, fmt, precision,
                 render=lambda console, image=image, feature=feature, source=source: _summary(
                     console, source, image, feature, kernel, filter_name, options, stride, precision))
 
 
-def deliver(env, source, result, output, save_array, clip, fmt, precision, n_sources, render) -> None:
+def check_inputs(env, sources, slice_spec, check) -> None:
+    """With several inputs, read and check each before anything is written (all or nothing)."""
+    if len(sources) > 1:
+        for source in sources:
+            check(load_image(source, env, slice_spec))
+
+
+def deliver(env, source, result, output, save_array, clip, fmt, precision, render) -> None:
     """Write one input's result to the files asked for, then show it (or print it in a pipe)."""
-    written = write_feature_map(result, source, env, output, save_array, clip)
-    for path in written:
+    files = output is not None or save_array is not None
+    quiet_pipe = files and fmt is None and not env.stdout_isatty
+    if not quiet_pipe:
+        resolve_format(fmt, env)  # refuses -f npy on a terminal before anything is written
+    for path in write_feature_map(result, source, env, output, save_array, clip):
         env.note(f"nnkit: wrote {path}")
-    if written and fmt is None and not env.stdout_isatty:
+    if quiet_pipe:
         return
-    if n_sources > 1 and fmt not in (None, "table"):
-        raise NnkitInputError("several inputs write to files only; use -o DIR/ (and --save-array DIR/)")
     emit(result, env, fmt, None, precision, render=render)
 
 
-def sources_of(images, output, save_array) -> list[str]:
+def sources_of(images, output, save_array, fmt=None) -> list[str]:
     """The input files of a run; several need folders as their -o/--save-array targets."""
     sources = expand_inputs(list(images or []))
     if len(sources) > 1:
@@ -176,6 +196,11 @@ def sources_of(images, output, save_array) -> list[str]:
                 )
         if output is None and save_array is None:
             raise NnkitInputError(f"{len(sources)} inputs: say where the results go with -o DIR/")
+        if fmt not in (None, "table"):
+            raise NnkitInputError("several inputs write to files only; use -o DIR/ (and --save-array DIR/)")
+        check_distinct_names(sources)
+    for source in sources:
+        output_targets(source, output, save_array)
     return sources
 
 
@@ -287,8 +312,6 @@ def _show_patch(env, fmt, image, feature, walk, row, col, precision) -> None:
         data["position"] = [row, col]
         write_stdout_bytes(env, (json.dumps(data) + "\n").encode())
         return
-    if fmt not in (None, "table"):
-        raise NnkitInputError("--patch prints a walk-through: use the table view or -f json")
     from rich.text import Text
 
     console = env.console()

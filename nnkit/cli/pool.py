@@ -13,11 +13,12 @@ from nnkit.cli.convolve import (
     Images,
     SaveArray,
     Slice,
+    check_inputs,
     deliver,
     sources_of,
     summary_table,
 )
-from nnkit.engine.pool import pool
+from nnkit.engine.pool import pool, pool_output_shape
 from nnkit.errors import NnkitInputError
 from nnkit.io.images import load_image
 
@@ -62,11 +63,12 @@ def pool_command(
         raise NnkitInputError("--size is required: the window, e.g. --size 5 or --size 2,3")
     sizes = _pair("--size", size)
     strides = None if stride is None else _pair("--stride", stride)
-    sources = sources_of(images, output, save_array)
+    sources = sources_of(images, output, save_array, fmt)
+    check_inputs(env, sources, slice_spec, lambda array: pool_output_shape(array.shape, sizes, strides, edge))
     for source in sources:
         array = load_image(source, env, slice_spec)
         pooled = pool(array, sizes, strides, op=op, edge=edge)
-        deliver(env, source, pooled, output, save_array, clip, fmt, precision, len(sources),
+        deliver(env, source, pooled, output, save_array, clip, fmt, precision,
                 render=lambda console, array=array, pooled=pooled, source=source: _summary(
                     console, source, array, pooled, sizes, strides or sizes, op, edge, precision))
 

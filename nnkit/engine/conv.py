@@ -147,12 +147,8 @@ def convolve(image, kernel, mode="valid", boundary="fill", fillvalue=0.0, stride
     fillvalue = float(fillvalue)
     if not np.isfinite(fillvalue):
         raise NnkitInputError(f"--fillvalue must be finite, got {fillvalue}")
-    (h, w), (kh, kw) = x.shape, k.shape
-    if mode == "valid" and (kh > h or kw > w):
-        raise NnkitInputError(
-            f"the {kh}×{kw} kernel is larger than the {h}×{w} image in valid mode",
-            hint="use --mode same or full, or a smaller kernel",
-        )
+    check_fits(x.shape, k.shape, mode)
+    kh, kw = k.shape
     # Correlation with the flipped kernel is convolution; everything below correlates.
     weights = k if correlate else k[::-1, ::-1]
     # Rows/columns of extension before and after the image that the mode needs.
@@ -183,6 +179,22 @@ def convolve(image, kernel, mode="valid", boundary="fill", fillvalue=0.0, stride
     return result
 
 
+def check_fits(image_shape, kernel_shape, mode="valid") -> None:
+    """Raise an input error if a kernel cannot be applied to an image in ``mode``.
+
+    Examples
+    --------
+    >>> check_fits((4, 4), (3, 3))
+    >>> check_fits((2, 8), (3, 3), mode="same")
+    """
+    (h, w), (kh, kw) = image_shape, kernel_shape
+    if mode == "valid" and (kh > h or kw > w):
+        raise NnkitInputError(
+            f"the {kh}×{kw} kernel is larger than the {h}×{w} image in valid mode",
+            hint="use --mode same or full, or a smaller kernel",
+        )
+
+
 def correlate(image, kernel, **options) -> np.ndarray:
     """Cross-correlate (no kernel flip): :func:`convolve` with ``correlate=True``.
 
@@ -196,7 +208,7 @@ def correlate(image, kernel, **options) -> np.ndarray:
 
 
 def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fillvalue=0.0,
-                      correlate=False) -> dict:
+                      correlate=False, stride=1) -> dict:
     """The course's walk-through of one output value: the patch, its product with the kernel, the sum.
 
     Parameters
@@ -204,9 +216,10 @@ def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fi
     image : (h, w) array_like
     kernel : (kh, kw) array_like
     row, col : int
-        Output position (before any stride). In ``valid`` mode the patch's top-left pixel,
-        so ``(22, 102)`` is the course's ``brain[22:25, 102:105]``.
-    mode, boundary, fillvalue, correlate
+        Output position in the feature map :func:`convolve` returns with the same options. In
+        ``valid`` mode without stride the patch's top-left pixel, so ``(22, 102)`` is the course's
+        ``brain[22:25, 102:105]``; with ``stride`` the patch starts ``stride`` times further.
+    mode, boundary, fillvalue, correlate, stride
         As in :func:`convolve`.
 
     Returns
@@ -224,13 +237,16 @@ def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fi
     """
     x = _check_image(image)
     k = check_kernel(kernel)
+    check_fits(x.shape, k.shape, mode)
+    stride = _check_stride(stride)
     kh, kw = k.shape
-    oh, ow = output_shape(x.shape, k.shape, mode)
+    oh, ow = output_shape(x.shape, k.shape, mode, stride)
     if not (0 <= row < oh and 0 <= col < ow):
         raise NnkitInputError(
             f"--patch {row},{col} is outside the {oh}×{ow} feature map "
             f"(rows 0..{oh - 1}, columns 0..{ow - 1})"
         )
+    row, col = row * stride, col * stride
     weights = k if correlate else k[::-1, ::-1]
     if mode == "valid":
         top, left = 0, 0

@@ -34,6 +34,7 @@ def pool_output_shape(shape, size, stride=None, edge="keep") -> tuple[int, int]:
     Returns
     -------
     shape : (int, int)
+        Raises an input error when no whole window fits with ``edge='drop'``.
 
     Examples
     --------
@@ -44,7 +45,14 @@ def pool_output_shape(shape, size, stride=None, edge="keep") -> tuple[int, int]:
     """
     sizes, strides = _check_sizes(size, stride)
     check_choice("--edge", edge, EDGES)
-    return tuple(_count(n, k, s, edge) for n, k, s in zip(shape, sizes, strides, strict=True))
+    counts = tuple(_count(n, k, s, edge) for n, k, s in zip(shape, sizes, strides, strict=True))
+    if 0 in counts:
+        raise NnkitInputError(
+            f"--size {sizes[0]},{sizes[1]} is larger than the {shape[0]}×{shape[1]} map "
+            "with --edge drop",
+            hint="use --edge keep or a smaller --size",
+        )
+    return counts
 
 
 def pool(x, size, stride=None, op="max", edge="keep") -> np.ndarray:
@@ -85,16 +93,8 @@ def pool(x, size, stride=None, op="max", edge="keep") -> np.ndarray:
     if a.size == 0:
         raise NnkitInputError("the array to pool is empty")
     check_choice("--op", op, OPS)
-    check_choice("--edge", edge, EDGES)
     sizes, strides = _check_sizes(size, stride)
-    out_shape = tuple(_count(n, k, s, edge)
-                      for n, k, s in zip(a.shape, sizes, strides, strict=True))
-    if 0 in out_shape:
-        raise NnkitInputError(
-            f"--size {sizes[0]},{sizes[1]} is larger than the {a.shape[0]}×{a.shape[1]} map "
-            "with --edge drop",
-            hint="use --edge keep or a smaller --size",
-        )
+    out_shape = pool_output_shape(a.shape, sizes, strides, edge)
     if op == "median":
         return _median(a, sizes, strides, out_shape)
     rows = _reduce_axis(a, sizes[0], strides[0], out_shape[0], op, axis=0)

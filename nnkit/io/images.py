@@ -218,31 +218,61 @@ def is_folder_target(target: str | None) -> bool:
     return target is not None and (target.endswith(("/", "\\")) or Path(target).is_dir())
 
 
-def write_feature_map(feature_map: np.ndarray, source: str, env, output: str | None = None,
-                      save_array: str | None = None, clip: bool = False) -> list[str]:
-    """Write one input's result: ``-o`` (PNG, or the format its extension names) and ``--save-array``.
+def output_targets(source: str, output: str | None = None,
+                   save_array: str | None = None) -> list[str]:
+    """The files one input's result goes to (``-o``, then ``--save-array``), each checked first.
 
-    A target ending in ``/`` (or an existing folder) receives ``<input stem>.png`` (``-o``) or
-    ``<input stem>.npy`` (``--save-array``). PNGs are 8-bit, min–max scaled or clipped to 0..1
-    with ``clip``; every write is atomic. Returns the paths written.
+    A target ending in ``/`` (or an existing folder) stands for ``<input stem>.png`` (``-o``) or
+    ``<input stem>.npy`` (``--save-array``) inside it. Raises before anything is written when a
+    target's extension cannot be written.
     """
-    from nnkit.io.output import write_array_file, write_png
+    from nnkit.io.output import output_format
 
-    written = []
+    paths = []
     for target, suffix in ((output, ".png"), (save_array, ".npy")):
         if target is None:
             continue
         path = str(Path(target) / output_name(source, suffix)) if is_folder_target(target) else target
-        if is_folder_target(target):
-            Path(target).mkdir(parents=True, exist_ok=True)
         if suffix == ".npy" and not path.lower().endswith(".npy"):
             raise NnkitInputError(f"--save-array writes .npy files, got {target}")
+        output_format(path)
+        paths.append(path)
+    return paths
+
+
+def check_distinct_names(sources: list[str]) -> None:
+    """Refuse inputs that would write the same file in an output folder (``a.png`` and ``a.npy``)."""
+    seen: dict[str, str] = {}
+    for source in sources:
+        name = output_name(source, "")
+        if name in seen:
+            raise NnkitInputError(
+                f"{seen[name]} and {source} would both be written as {name}.png/.npy in the output folder",
+                hint="rename one of them, or run them one at a time",
+            )
+        seen[name] = source
+
+
+def write_feature_map(feature_map: np.ndarray, source: str, env, output: str | None = None,
+                      save_array: str | None = None, clip: bool = False) -> list[str]:
+    """Write one input's result: ``-o`` (PNG, or the format its extension names) and ``--save-array``.
+
+    Targets are resolved by :func:`output_targets` (all checked before the first write). PNGs are
+    8-bit, min–max scaled or clipped to 0..1 with ``clip``; every write is atomic. Returns the
+    paths written.
+    """
+    from nnkit.io.output import write_array_file, write_png
+
+    paths = output_targets(source, output, save_array)
+    for target in (output, save_array):
+        if is_folder_target(target):
+            Path(target).mkdir(parents=True, exist_ok=True)
+    for path in paths:
         if path.lower().endswith(".png"):
             write_png(feature_map, path, env, clip=clip)
         else:
             write_array_file(feature_map, path, env)
-        written.append(path)
-    return written
+    return paths
 
 
 def _finite(image: np.ndarray, source: str) -> np.ndarray:

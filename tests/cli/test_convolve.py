@@ -138,3 +138,53 @@ def test_the_courses_pipeline_through_the_installed_command(shell, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "pooled.png").read_bytes() == (tmp_path / "piped.png").read_bytes()
     assert np.asarray(Image.open(tmp_path / "pooled.png")).shape == (47, 39)
+
+
+def test_a_bad_second_target_writes_nothing(cli, tmp_path):
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    cli("convolve", BRAIN_PATH, "--filter", "identity", "-o", str(good), "--save-array", str(bad)
+        ).assert_input_error("--save-array writes .npy")
+    assert not good.exists() and not bad.exists()
+    cli("convolve", BRAIN_PATH, "--filter", "identity", "-o", str(tmp_path / "x.xyz"),
+        "--save-array", str(tmp_path / "x.npy")).assert_input_error("extension")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_several_inputs_all_or_nothing(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.open(BRAIN_PATH).save(folder / "a.png")
+    (folder / "b.png").write_text("not a picture")
+    out = tmp_path / "out"
+    cli("convolve", str(folder), "--filter", "delta", "-o", f"{out}/").assert_input_error("b.png")
+    assert not out.exists() or list(out.iterdir()) == []
+    # A kernel too large for the second image is found before the first is written.
+    (folder / "b.png").unlink()
+    np.save(folder / "b.npy", np.ones((2, 2)))
+    cli("convolve", str(folder), "--filter", "delta", "-o", f"{out}/").assert_input_error("larger than")
+    assert not out.exists() or list(out.iterdir()) == []
+    cli("convolve", str(folder), "--filter", "delta", "-o", f"{out}/", "-f", "csv").assert_input_error(
+        "several inputs")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_inputs_with_the_same_name_are_refused(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.open(BRAIN_PATH).save(folder / "a.png")
+    np.save(folder / "a.npy", BRAIN[:40, :40])
+    cli("convolve", str(folder), "--filter", "delta", "-o", f"{tmp_path}/out/").assert_input_error("a.npy", "a.png")
+    assert not (tmp_path / "out").exists()
+
+
+def test_patch_honours_output_and_stride(cli, tmp_path):
+    run = cli("convolve", BRAIN_PATH, "--filter", "sobel-x", "--stride", "2", "--patch", "30,40", "-f", "json",
+              "--save-array", str(tmp_path / "f.npy"))
+    assert run.exit_code == 0, run.stderr
+    walk = json.loads(run.stdout)
+    expected = signal.convolve2d(BRAIN, FILTERS["sobel-x"].build(None, None), mode="valid")[::2, ::2]
+    np.testing.assert_allclose(np.load(tmp_path / "f.npy"), expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(walk["patch"], BRAIN[60:63, 80:83])
+    assert walk["value"] == pytest.approx(expected[30, 40], abs=1e-14)
+    cli("convolve", BRAIN_PATH, "--filter", "identity", "--stride", "2", "--patch", "200,1").assert_input_error(
+        "outside the 116×98")

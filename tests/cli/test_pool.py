@@ -64,3 +64,16 @@ def test_3d_array_needs_a_slice(cli, tmp_path):
     cli("pool", str(tmp_path / "vol.npy"), "--size", "2").assert_input_error("--slice")
     run = cli("pool", str(tmp_path / "vol.npy"), "--size", "2", "--slice", "0:1", "-f", "json")
     assert run.stdout.strip() == "[[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]"
+
+
+def test_several_inputs_all_or_nothing(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    np.save(folder / "a.npy", np.ones((10, 10)))
+    np.save(folder / "b.npy", np.ones((3, 3)))
+    out = tmp_path / "out"
+    cli("pool", str(folder), "--size", "4", "--edge", "drop", "-o", f"{out}/").assert_input_error("larger than")
+    assert not out.exists()
+    run = cli("pool", str(folder), "--size", "2", "-o", f"{out}/", "--save-array", f"{out}/")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.npy", "a.png", "b.npy", "b.png"]

@@ -154,3 +154,16 @@ def test_any_small_shape_matches_scipy(h, w, kh, kw, mode, boundary, seed):
     expected = signal.correlate2d(image, kernel, mode=mode, boundary=boundary)
     np.testing.assert_allclose(correlate(image, kernel, mode=mode, boundary=boundary), expected,
                                rtol=0, atol=1e-10)
+
+
+def test_patch_walkthrough_with_stride_is_the_strided_maps():
+    kernel = EXTRA_KERNELS["random 4×3"]
+    for mode in MODES:
+        feature = convolve(BRAIN, kernel, mode=mode, stride=3)
+        for row, col in ((0, 0), (7, 5), (feature.shape[0] - 1, feature.shape[1] - 1)):
+            walk = patch_walkthrough(BRAIN, kernel, row, col, mode=mode, stride=3)
+            assert walk["value"] == pytest.approx(feature[row, col], abs=1e-12)
+    with pytest.raises(NnkitInputError, match="outside the 77×65"):
+        patch_walkthrough(BRAIN, np.eye(3), 77, 0, stride=3)
+    with pytest.raises(NnkitInputError, match="larger than"):
+        patch_walkthrough(BRAIN[:2], np.eye(3), 0, 0)
