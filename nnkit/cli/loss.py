@@ -68,7 +68,11 @@ def loss(
     ] = "mean",
     gradient: Annotated[
         bool,
-        typer.Option("-g", "--gradient", help="Print ∂L/∂y (same shape as --pred) instead."),
+        typer.Option(
+            "-g",
+            "--gradient",
+            help="Print ∂L/∂y (same shape as --pred) instead; with --from-logits ∂L/∂z.",
+        ),
     ] = False,
     plot: Annotated[
         str | None,
@@ -116,8 +120,17 @@ def loss(
     emit(result, env, fmt, output, precision, render=render)
 
 
+#: What --from-logits computes (no δ: the log comes from log-sum-exp, never log(0)).
+_LOGIT_FORMULAS = {
+    "cce": "-Σ_k t_k·log softmax(z)_k",
+    "bce": "-(1/k)·Σ_k [t_k·log σ(z_k) + (1 - t_k)·log(1 - σ(z_k))]",
+}
+
+
 def _operand(text: str, option: str, env, key: str | None) -> np.ndarray:
     word = text.strip()
+    if not word:
+        raise NnkitInputError(f"{option} is empty", hint=f"give {_OPERAND_HELP}")
     if word == "-":
         return read_input_file("-", env, key)
     if not (Path(word).exists() or word.lower().endswith(_FILE_SUFFIXES) or "/" in word):
@@ -145,7 +158,10 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
         probs = softmax(y2, axis=-1) if loss.name == "cce" else sigmoid(y2)
     grad = _rows(result, k) if gradient else None
 
-    console.print(Text(f"{loss.label}: {loss.formula}", style="bold"))
+    formula = loss.formula
+    if probs is not None:
+        formula = _LOGIT_FORMULAS[loss.name]
+    console.print(Text(f"{loss.label}: {formula}", style="bold"))
     table = Table(header_style="bold", show_footer=False)
     for header in ("sample", "output", "logit z" if from_logits else "y"):
         table.add_column(header, justify="right")
@@ -153,8 +169,9 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
         table.add_column("softmax(z)" if loss.name == "cce" else "sigmoid(z)", justify="right")
     table.add_column("t", justify="right")
     table.add_column("contribution", justify="right")
+    wrt = "z" if from_logits else "y"
     if grad is not None:
-        table.add_column("∂L/∂y", justify="right")
+        table.add_column(f"∂L/∂{wrt}", justify="right")
     cells = [(i, j) for i in range(n) for j in range(k)]
     if len(cells) > _MAX_ROWS:
         half = _MAX_ROWS // 2
@@ -179,10 +196,11 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
         losses_text = ", ".join(fmt(v) for v in per_sample[:10]) + (" …" if n > 10 else "")
         console.print(Text(f"per-sample losses (sum of each row's contributions): {losses_text}"))
     if gradient:
-        console.print(Text(f"∂L/∂y with reduction {reduction} (shape {np.shape(result)})"))
+        console.print(Text(f"∂L/∂{wrt} with reduction {reduction} (shape {np.shape(result)})"))
         return
     if reduction == "none":
-        console.print(Text(f"{loss.name} per sample = {fmt(per_sample[0])} …", style="bold"))
+        more = " …" if n > 1 else ""
+        console.print(Text(f"{loss.name} per sample = {fmt(per_sample[0])}{more}", style="bold"))
         return
     how = "the sum of the contributions" if n == 1 else f"{reduction} over {n} samples"
     console.print(Text(f"{loss.name} = {fmt(result)}  ({how})", style="bold"))

@@ -62,6 +62,8 @@ def test_from_logits_and_gradient(cli):
         (("sse", "--pred", "1,x", "--target", "1"), "not a number"),
         (("sse", "--pred", "-", "--target", "-"), "only one of --pred and --target"),
         (("sse", "--pred", "1", "--target", "1", "--reduction", "avg"), "--reduction must be"),
+        (("sse", "--pred", "", "--target", "1"), "--pred is empty"),
+        (("sse", "--pred", "1", "--target", " "), "--target is empty"),
     ],
 )
 def test_bad_input_exits_2(cli, args, fragment):
@@ -89,6 +91,16 @@ def test_terminal_view_shows_the_pieces(cli):
     assert "contribution" in run.stdout
     assert "0.356675" in run.stdout
     assert "cce = 0.356675" in run.stdout
+
+
+def test_terminal_view_with_logits_names_z(cli):
+    # the gradient is with respect to the logits z, and no δ enters the formula
+    run = cli("loss", "cce", "--pred", "2,-1,0.5", "--target", "0", "--from-logits", "-g", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "∂L/∂z" in run.stdout and "∂L/∂y" not in run.stdout
+    assert "log softmax(z)_k" in run.stdout and "δ" not in run.stdout
+    run = cli("loss", "bce", "--pred", "0.3", "--target", "1", "--reduction", "none", "-f", "table")
+    assert "bce per sample = 1.20397\n" in run.stdout
 
 
 def test_course_pipeline_through_the_installed_command(shell):
