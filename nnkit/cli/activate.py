@@ -25,6 +25,8 @@ from nnkit.io.output import array_table, emit
 
 _CHOICES = ", ".join(ACTIVATIONS)
 _PLOT_POINTS = 501
+#: Most elements the one-line-per-element view lists before eliding the middle.
+_MAX_ROWS = 40
 
 
 def activate(
@@ -120,10 +122,46 @@ def _show(console, act, x, result, name: str, derivative: bool, precision: int) 
         console.print(array_table(pairs, precision, col_labels=["x", name]))
         return
     shape = "×".join(str(n) for n in np.shape(x)) or "1"
-    console.print(array_table(x, precision, title=f"input x ({shape})"))
     out_shape = "×".join(str(n) for n in result.shape)
     title = "Jacobian ∂s_j/∂x_k" if result.shape != np.shape(x) else name
-    console.print(array_table(result, precision, title=f"{title} ({out_shape})"))
+    tables = [
+        array_table(x, precision, title=f"input x ({shape})"),
+        array_table(result, precision, title=f"{title} ({out_shape})"),
+    ]
+    unbounded = console.options.update_width(10_000)  # a table's natural width, not the clamped one
+    if result.shape == np.shape(x) and any(
+        console.measure(table, options=unbounded).maximum > console.width for table in tables
+    ):
+        # too wide for the terminal (Rich would cut every number to "0.…"): one line per element
+        console.print(_long_table(x, result, name, precision, title=f"x ({shape}) and {name}"))
+        return
+    for table in tables:
+        console.print(table)
+
+
+def _long_table(x, result, name: str, precision: int, title: str):
+    """One row per element: its index, x and f(x), the middle elided past _MAX_ROWS elements."""
+    from rich.table import Table
+
+    from nnkit.io.output import format_number
+
+    table = Table(title=title, header_style="bold")
+    headers = ["row", "column"] if x.ndim == 2 else ["index"]
+    for header in [*headers, "x", name]:
+        table.add_column(header, justify="right")
+    flat_x, flat_y = np.ravel(x), np.ravel(result)
+    shown = range(flat_x.size)
+    if flat_x.size > _MAX_ROWS:
+        half = _MAX_ROWS // 2
+        shown = [*range(half), None, *range(flat_x.size - half, flat_x.size)]
+    for i in shown:
+        if i is None:
+            table.add_row(*["…"] * (len(headers) + 2))
+            continue
+        index = np.unravel_index(i, x.shape)
+        where = [str(int(k)) for k in index] if x.ndim == 2 else [str(tuple(int(k) for k in index))]
+        table.add_row(*where, format_number(flat_x[i], precision), format_number(flat_y[i], precision))
+    return table
 
 
 def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:

@@ -100,3 +100,16 @@ def test_installed_command_pipes_and_no_heavy_imports(shell):
     done = shell("nnkit activate softmax nan")
     assert done.returncode == 2
     assert done.stderr.decode().startswith("nnkit: error: ")
+
+
+def test_a_matrix_too_wide_for_the_terminal_is_listed_element_by_element(cli):
+    # ten classes per row at 6 digits do not fit: Rich would cut every number to "0.…"
+    run = cli("activate", "softmax", "--random", "3x10", "--seed", "1", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "x (3×10) and softmax(x)" in run.stdout
+    s = scipy.special.softmax(np.random.RandomState(1).randn(3, 10), axis=1)
+    assert f"{s[0, 0]:.6g}" in run.stdout and f"{s[2, 9]:.6g}" in run.stdout
+    assert "…" not in run.stdout
+    # the course's 5×3 matrix still fits: two matrices, input above output
+    run = cli("activate", "relu", "--random", "5x3", "--seed", "42", "-f", "table")
+    assert "input x (5×3)" in run.stdout and "relu(x) (5×3)" in run.stdout
