@@ -153,7 +153,8 @@ def convolve_command(
         feature = convolve(image, kernel, stride=stride, **options)
         for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
             env.note(f"nnkit: wrote {path}")
-        _show_patch(env, fmt, image, feature, walk, row, col, precision)
+        boundary_text = f"fill {fillvalue:g}" if boundary == "fill" else boundary
+        _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary_text)
         return
     check_inputs(env, sources, slice_spec, lambda image: check_fits(image.shape, kernel.shape, mode))
     for source in sources:
@@ -255,16 +256,23 @@ def _list_filters(env, fmt, precision, size, sigma) -> None:
     table.add_column("kernel", justify="right")
     table.add_column("what it does")
     for name, entry in FILTERS.items():
-        table.add_row(Text(name), Text(_matrix_text(kernels[name], precision)), Text(entry.description))
+        table.add_row(Text(name), Text(_matrix_text(kernels[name], precision, max_width=30)),
+                      Text(entry.description))
     env.console().print(table)
 
 
-def _matrix_text(matrix: np.ndarray, precision: int) -> str:
-    if matrix.shape[0] > 9 or matrix.shape[1] > 9:
-        return f"{matrix.shape[0]}×{matrix.shape[1]} (sum {format_number(matrix.sum(), precision)})"
-    cells = [[format_number(float(v), min(precision, 4)) for v in row] for row in matrix]
-    width = max(len(c) for row in cells for c in row)
-    return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+def _matrix_text(matrix: np.ndarray, precision: int, max_width: int = 48) -> str:
+    """A small matrix as aligned text whose rows fit ``max_width`` characters.
+
+    At most 4 significant digits, fewer if that makes it fit; a matrix too wide even at 2 digits is
+    named by its shape and sum instead.
+    """
+    for digits in range(min(precision, 4), 1, -1):
+        cells = [[format_number(float(v), digits) for v in row] for row in matrix]
+        width = max(len(c) for row in cells for c in row)
+        if matrix.shape[1] * (width + 1) - 1 <= max_width:
+            return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+    return f"{matrix.shape[0]}×{matrix.shape[1]} (sum {format_number(float(matrix.sum()), precision)})"
 
 
 def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision) -> None:
@@ -300,7 +308,7 @@ def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.n
     console.print(table)
 
 
-def _show_patch(env, fmt, image, feature, walk, row, col, precision) -> None:
+def _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary="fill") -> None:
     value = walk["value"]
     if not np.isclose(value, feature[row, col], rtol=1e-12, atol=1e-12):  # pragma: no cover
         raise RuntimeError(f"patch sum {value} differs from the feature map's {feature[row, col]}")
@@ -315,14 +323,42 @@ def _show_patch(env, fmt, image, feature, walk, row, col, precision) -> None:
     from rich.text import Text
 
     console = env.console()
+    tables = _fitting_tables(console, [walk["patch"], walk["weights"], walk["product"]], precision)
     (r0, c0), (kh, kw) = walk["top_left"], walk["weights"].shape
-    console.print(Text(f"patch image[{r0}:{r0 + kh}, {c0}:{c0 + kw}] under the kernel "
-                       f"(output position {row},{col}):", style="bold"))
-    console.print(array_table(walk["patch"], precision))
+    h, w = image.shape
+    if r0 >= 0 and c0 >= 0 and r0 + kh <= h and c0 + kw <= w:
+        where = f"patch image[{r0}:{r0 + kh}, {c0}:{c0 + kw}]"
+    else:  # image[-1:2] would mean something else in Python
+        where = (f"patch of rows {r0}..{r0 + kh - 1}, columns {c0}..{c0 + kw - 1} (past the image's "
+                 f"edge: --boundary {boundary})")
+    console.print(Text(f"{where} under the kernel (output position {row},{col}):", style="bold"))
+    console.print(tables[0])
     console.print(Text("× the kernel as applied (flipped for convolution; --correlate does not flip):",
                        style="bold"))
-    console.print(array_table(walk["weights"], precision))
+    console.print(tables[1])
     console.print(Text("= element-wise product:", style="bold"))
-    console.print(array_table(walk["product"], precision))
+    console.print(tables[2])
     console.print(Text(f"sum = {format_number(value, precision)}  → feature_map[{row}, {col}] "
                        f"(of {feature.shape[0]}×{feature.shape[1]})", style="bold"))
+
+
+def _fitting_tables(console, arrays, precision):
+    """A table of each array at the most digits (down to 3) that fit the terminal's width.
+
+    One too wide even then folds its numbers onto two lines rather than cut them to a misleading
+    ``5.93…``.
+    """
+    from rich.measure import Measurement
+
+    unbounded = console.options.update_width(10_000)
+    tables = []
+    for array in arrays:
+        for digits in range(precision, 2, -1):
+            table = array_table(array, digits)
+            if Measurement.get(console, unbounded, table).maximum <= console.width:
+                break
+        else:
+            for column in table.columns:
+                column.overflow = "fold"
+        tables.append(table)
+    return tables

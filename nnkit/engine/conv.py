@@ -258,7 +258,7 @@ def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fi
             top, left = (kh - 1) // 2, (kw - 1) // 2
     padded = _pad(x, (top, kh, left, kw), boundary, float(fillvalue))
     patch = padded[row:row + kh, col:col + kw].copy()
-    product = patch * weights
+    product = patch * weights + 0.0  # no -0 in the walk-through (0 × -1)
     return {
         "patch": patch,
         "weights": weights.copy(),

@@ -188,3 +188,23 @@ def test_patch_honours_output_and_stride(cli, tmp_path):
     assert walk["value"] == pytest.approx(expected[30, 40], abs=1e-14)
     cli("convolve", BRAIN_PATH, "--filter", "identity", "--stride", "2", "--patch", "200,1").assert_input_error(
         "outside the 116×98")
+
+
+def test_wide_kernels_stay_readable_in_tables(cli):
+    # A 9×9 Gaussian: the walk-through never cuts a number to a misleading "5.93…" (5.931e-07).
+    run = cli("convolve", BRAIN_PATH, "--filter", "gaussian", "--patch", "100,100", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "…" not in run.stdout and "0.46" in run.stdout
+    assert max(len(line) for line in run.stdout.splitlines()) <= 100
+    # Kernel matrices whose rows cannot fit are named by shape and sum instead of wrapping mid-row.
+    listing = cli("convolve", "--list-filters", "-f", "table").stdout
+    assert "9×9 (sum 1)" in listing and "0.1111 0.1111 0.1111" in listing
+    summary = cli("convolve", BRAIN_PATH, "--filter", "gaussian", "-f", "table").stdout
+    assert "9×9 (sum 1)" in summary and "e-08" not in summary
+
+
+def test_patch_over_the_edge_is_not_written_as_a_python_slice(cli):
+    run = cli("convolve", BRAIN_PATH, "--filter", "sobel-x", "--mode", "same", "--patch", "0,0", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "image[-1:2" not in run.stdout and "rows -1..1, columns -1..1" in run.stdout
+    assert "-0 " not in run.stdout
