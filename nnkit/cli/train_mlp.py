@@ -197,7 +197,7 @@ def train_mlp(
         ),
     ] = None,
     l2: Annotated[float, typer.Option("--l2", help="L2 weight decay added to the gradients.")] = 0.0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the splits, weights and shuffles.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the splits, weights and shuffles.")] = 0,
     positive: Annotated[
         str | None,
         typer.Option(
@@ -241,12 +241,16 @@ def train_mlp(
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
-    from nnkit.io.model import load_model, save_model
+    from nnkit.io.model import check_output_path, load_model, save_model
     from nnkit.io.progress import EpochProgress
 
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    if save is not None:
+        check_output_path(save, ".npz", "models")
+    if plot is not None:
+        check_output_path(plot, ".png", "pictures")
     if resume is not None:
         network, meta = load_model(resume)
         given = {
@@ -278,6 +282,9 @@ def train_mlp(
         raise NnkitInputError(f"--l2 must not be negative, got {l2}")
     if lr is not None and not lr > 0:
         raise NnkitInputError(f"--lr must be positive, got {lr}")
+    for name, fraction in (("--val-split", val_split), ("--test-split", test_split)):
+        if not 0.0 <= fraction < 1.0:  # NaN too
+            raise NnkitInputError(f"{name} must be a fraction in [0, 1), got {fraction}")
 
     dataset = load_dataset(data, label_column)
     if resume is not None:

@@ -59,7 +59,7 @@ def train_xor(
     epochs: Annotated[
         int, typer.Option("--epochs", help="Training steps, each on all four rows (full batch).")
     ] = XOR_EPOCHS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the initial weights.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the initial weights.")] = 0,
     wired: Annotated[
         bool,
         typer.Option("--wired", help="Show the course's hand-built NAND/OR → AND network instead of training."),
@@ -91,6 +91,10 @@ def train_xor(
         raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
     if optimizer not in OPTIMIZERS:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+    if save is not None and not wired:
+        from nnkit.io.model import check_output_path
+
+        check_output_path(save, ".npz", "models")
 
     if wired:
         if save is not None:

@@ -66,6 +66,34 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
     return arrays
 
 
+def check_output_path(path: str | Path, suffix: str, what: str) -> None:
+    """Refuse an output path that cannot be written, before a long training run rather than after.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where ``--save`` or ``--plot`` will write.
+    suffix : str
+        The extension the file needs (``.npz`` or ``.png``).
+    what : str
+        What is written there, for the message (``models``, ``pictures``).
+
+    Examples
+    --------
+    >>> check_output_path("model.txt", ".npz", "models")
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: models are saved as .npz files; model.txt does not end in .npz
+    """
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
+    if not path.parent.is_dir():
+        raise NnkitInputError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise NnkitInputError(f"cannot write {path}: it is a folder")
+
+
 def save_model(path: str | Path, network: Network, meta: dict | None = None, env=None) -> None:
     """Write ``network`` and ``meta`` to ``path`` (.npz), atomically.
 
@@ -81,6 +109,7 @@ def save_model(path: str | Path, network: Network, meta: dict | None = None, env
     env : Environment, optional
         With it, refuses to overwrite a file this run has read.
     """
+    check_output_path(path, ".npz", "models")
     arrays = model_arrays(network, meta)
     with atomic_write(path, env) as handle:
         np.savez(handle, **arrays)
@@ -104,8 +133,11 @@ def load_model(path: str | Path) -> tuple[Network, dict]:
             try:
                 archive = np.load(handle, allow_pickle=False)
             except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+                # np.load reads bytes it does not recognise as a pickle and then says so, with
+                # advice to allow pickles: not what a user with a damaged file should read.
+                reason = "" if "pickle" in str(exc) else f" ({exc})"
                 raise NnkitInputError(
-                    f"cannot read the model {path}: not an .npz archive ({exc})"
+                    f"cannot read the model {path}: not an .npz archive{reason}"
                 ) from None
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise NnkitInputError(f"{path} is not an nnkit model (.npz with W0, b0, …, meta)")

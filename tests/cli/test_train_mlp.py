@@ -216,6 +216,18 @@ def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
     assert "interrupted" in run.stderr
 
 
+def test_unwritable_outputs_fail_before_training(cli, tmp_path, monkeypatch):
+    import nnkit.cli.train_mlp as command
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --save/--plot")
+
+    monkeypatch.setattr(command, "fit", no_training)
+    cli("train-mlp", "--save", str(tmp_path / "nope" / "m.npz")).assert_input_error("does not exist")
+    cli("train-mlp", "--save", str(tmp_path / "m.txt")).assert_input_error("does not end in .npz")
+    cli("train-mlp", "--plot", str(tmp_path / "c.jpg")).assert_input_error("does not end in .png")
+
+
 def test_table_on_a_terminal_shows_clinical_metrics(cli):
     run = cli("train-mlp", "--data", CANCER, "--epochs", "3", "--hidden", "8", "-f", "table")
     assert run.exit_code == 0, run.stderr
@@ -265,6 +277,9 @@ def write(tmp_path, name, text):
         (lambda p: "digits", ["--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
         (lambda p: "digits", ["--positive", "7"], "--positive applies to two classes"),
         (lambda p: "digits", ["--hidden", "12,x"], "--hidden takes sizes"),
+        (lambda p: "digits", ["--val-split", "nan"], "--val-split must be a fraction in [0, 1), got nan"),
+        (lambda p: "digits", ["--test-split", "-0.1"], "--test-split must be a fraction"),
+        (lambda p: "digits", ["--seed", "-1"], "--seed"),
     ],
 )
 def test_bad_input_is_exit_2(cli, tmp_path, make, extra, message):

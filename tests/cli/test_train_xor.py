@@ -125,6 +125,8 @@ def test_plot_writes_a_png(cli, tmp_path):
         (("--plot", "out.jpg", "--epochs", "5"), "PNG"),
         (("--lr", "-1"), "--lr"),
         (("--wired", "--save", "m.npz"), "--save"),
+        (("--save", "m.txt"), "does not end in .npz"),
+        (("--seed", "-1"), "--seed"),
     ],
 )
 def test_bad_input_is_exit_2(cli, args, fragment):

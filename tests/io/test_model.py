@@ -122,6 +122,17 @@ def test_truncated_archive_is_an_input_error(tmp_path, network):
 def test_saving_into_a_missing_folder_is_an_input_error(tmp_path, network):
     with pytest.raises(NnkitInputError, match="does not exist"):
         save_model(tmp_path / "nope" / "m.npz", network)
+    with pytest.raises(NnkitInputError, match="does not end in .npz"):
+        save_model(tmp_path / "m.txt", network)
+    assert not (tmp_path / "m.txt").exists()
+
+
+def test_junk_bytes_are_not_blamed_on_pickles(tmp_path):
+    # np.load takes unknown bytes for a pickle; the message must not advise allowing pickles.
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(NnkitInputError) as error:
+        load_model(tmp_path / "junk.npz")
+    assert "pickle" not in str(error.value) and "not an .npz archive" in str(error.value)
 
 
 @settings(max_examples=25, deadline=None)
