@@ -36,8 +36,9 @@ Slice = Annotated[
     str | None,
     typer.Option(
         "--slice",
-        help="For a 3-D volume: AXIS:INDEX. Default for NIfTI: the middle slice along axis 2 (axial, "
-        "voxel order); for DICOM: the middle frame. A 3-D .npy needs it.",
+        help="For a 3-D volume: AXIS:INDEX of the array as stored. Default for NIfTI: the middle axial "
+        "slice (across the axis the affine points head–foot, axis 2 for most files; voxel order, not "
+        "rotated); for DICOM: the middle frame. A 3-D .npy needs it.",
         metavar="AXIS:INDEX",
         show_default=False,
     ),

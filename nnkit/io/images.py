@@ -6,11 +6,11 @@
 - NIfTI ``.nii``/``.nii.gz`` (nibabel) and DICOM ``.dcm`` (pydicom, modality LUT / rescale slope and
   intercept applied, so CT reads in Hounsfield units) with the ``medical`` extra: values as stored.
 
-A 3-D volume gives one 2-D slice: ``--slice AXIS:INDEX`` (``2:95`` is ``volume[:, :, 95]``). The
-default is the middle slice along the last axis: for a NIfTI in voxel order that is the middle axial
-slice (in the i, j plane, not flipped or rotated, so anterior/left are where the file's affine puts
-them); for a multi-frame DICOM (frames, rows, columns) it is the middle frame. A 3-D ``.npy`` needs
-``--slice``.
+A 3-D volume gives one 2-D slice: ``--slice AXIS:INDEX`` (``2:95`` is ``volume[:, :, 95]``, axes
+of the array as stored). The default for a NIfTI is the middle axial slice: across the voxel axis its
+affine points head–foot (axis 2 for RAS or LPS files, axis 1 for FreeSurfer's LIA), in voxel order,
+not flipped or rotated (so anterior/left are where the file's affine puts them); for a multi-frame
+DICOM (frames, rows, columns) it is the middle frame. A 3-D ``.npy`` needs ``--slice``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     if not path.exists():
         raise NnkitInputError(f"no such file: {path}")
     if name.endswith((".nii", ".nii.gz")):
-        return take_slice(_read_nifti(path), slice_spec, str(path), default_axis=2)
+        volume, axial = _read_nifti(path)
+        return take_slice(volume, slice_spec, str(path), default_axis=axial)
     if name.endswith(".dcm"):
         return take_slice(_read_dicom(path), slice_spec, str(path), default_axis=0)
     if name.endswith(".npy"):
@@ -311,12 +312,17 @@ def _read_nifti(path: Path) -> np.ndarray:
         raise NnkitInputError(f"reading NIfTI ({path.name}) needs nibabel",
                               hint=_MEDICAL_HINT) from None
     try:
-        volume = nibabel.load(str(path)).get_fdata()
+        image = nibabel.load(str(path))
+        volume = image.get_fdata()
+        codes = nibabel.aff2axcodes(image.affine)
     except Exception as exc:  # nibabel raises many types (ImageFileError, EOFError, zlib.error…)
         raise NnkitInputError(f"cannot read NIfTI {path}: {exc}") from None
     if volume.ndim == 4 and volume.shape[3] > 1:
         raise NnkitInputError(f"{path} is a 4-D series {volume.shape}; nnkit reads 3-D volumes")
-    return volume
+    # The axial slices are across the voxel axis the affine points head–foot (axis 2 in RAS/LPS
+    # files, axis 1 in FreeSurfer's LIA); axis 2 when the affine does not say.
+    axial = next((i for i, code in enumerate(codes[:3]) if code in ("S", "I")), 2)
+    return volume, axial
 
 
 def _read_dicom(path: Path) -> np.ndarray:

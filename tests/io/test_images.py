@@ -137,3 +137,14 @@ def test_take_slice_rejects_nan_and_4d():
         take_slice(np.array([[1.0, np.nan]]), None)
     with pytest.raises(NnkitInputError, match="4-D"):
         take_slice(np.ones((2, 2, 2, 2)), None)
+
+
+def test_nifti_default_is_the_axial_slice_whatever_the_voxel_order(tmp_path):
+    # FreeSurfer's conformed volumes are LIA: voxel axis 1 runs inferior→superior, axis 2 is coronal.
+    image = nib.load(SAMPLES / "mni152_t1_1mm.nii.gz")
+    lia = image.as_reoriented(nib.orientations.ornt_transform(
+        nib.orientations.axcodes2ornt(("R", "A", "S")), nib.orientations.axcodes2ornt(("L", "I", "A"))))
+    nib.save(lia, tmp_path / "lia.nii.gz")
+    volume = nib.load(tmp_path / "lia.nii.gz").get_fdata()
+    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz"), volume[:, volume.shape[1] // 2, :])
+    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz", "2:10"), volume[:, :, 10])
