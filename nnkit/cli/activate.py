@@ -20,6 +20,7 @@ from nnkit.cli.common import (
     environment,
 )
 from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
+from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array
 from nnkit.io.output import array_table, emit
 
@@ -89,11 +90,19 @@ def activate(
     """
     env = environment(quiet)
     act = get_activation(function)
-    if plot is not None and not values and input is None and random is None and env.stdin_isatty:
-        x = np.empty(0)  # only a picture was asked for
-        result = x
+    picture_only = plot is not None and not values and input is None and random is None
+    x = None
+    if not (picture_only and env.stdin_isatty):
+        try:
+            x = load_array(values, env, input, key, random, seed)
+        except NnkitInputError as error:
+            # `--plot` alone with an empty stdin that is not a terminal (a script, `< /dev/null`,
+            # a notebook's `!nnkit …`) still asks only for the picture
+            if not (picture_only and error.message == "stdin is empty"):
+                raise
+    if x is None:
+        x = result = np.empty(0)  # only a picture was asked for
     else:
-        x = load_array(values, env, input, key, random, seed)
         result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
     if plot is not None:
         _plot(act, plot, x_range, x, result, derivative=derivative, alpha=alpha, env=env)

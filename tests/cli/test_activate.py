@@ -113,3 +113,13 @@ def test_a_matrix_too_wide_for_the_terminal_is_listed_element_by_element(cli):
     # the course's 5×3 matrix still fits: two matrices, input above output
     run = cli("activate", "relu", "--random", "5x3", "--seed", "42", "-f", "table")
     assert "input x (5×3)" in run.stdout and "relu(x) (5×3)" in run.stdout
+
+
+def test_plot_alone_with_an_empty_stdin_draws_only_the_picture(shell, tmp_path):
+    # a script, `< /dev/null` or a notebook's `!nnkit …`: stdin is no terminal, and empty
+    done = shell(f"nnkit activate sigmoid --plot {tmp_path / 's.png'} < /dev/null")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"" and (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+    # without --plot an empty stdin is still an error
+    done = shell("nnkit activate sigmoid < /dev/null")
+    assert done.returncode == 2 and done.stderr.startswith(b"nnkit: error: stdin is empty")
