@@ -1,7 +1,8 @@
 """Reading images and volumes as 2-D float64 arrays, and naming the outputs of several inputs.
 
 - PNG, JPEG, TIFF, BMP (Pillow): grayscale, scaled to 0..1 as the course does: 8-bit ÷ 255,
-  16-bit ÷ 65535 (read in their own mode, so no precision is lost to an 8-bit conversion).
+  16-bit ÷ 65535 (read in their own mode, so no precision is lost to an 8-bit conversion); 32-bit
+  integer and float TIFFs keep their values, as ``.npy`` does.
 - ``.npy``: used as is (and ``.csv``/``.txt``/``.npz`` or stdin through :mod:`nnkit.io.arrays`).
 - NIfTI ``.nii``/``.nii.gz`` (nibabel) and DICOM ``.dcm`` (pydicom, modality LUT / rescale slope and
   intercept applied, so CT reads in Hounsfield units) with the ``medical`` extra: values as stored.
@@ -291,10 +292,11 @@ def _read_picture(path, name: str | None = None) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im.load()
-            if im.mode.startswith("I;16") or im.mode == "I":
-                # 16-bit grayscale (Pillow opens 16-bit PNGs as I;16 or I); never via 8-bit L.
+            if im.mode.startswith("I;16") or (im.mode == "I" and im.format == "PNG"):
+                # 16-bit grayscale (Pillow opens 16-bit PNGs as I;16, older versions as I); never
+                # via 8-bit L.
                 return _finite(np.asarray(im, dtype=np.float64) / 65535.0, name)
-            if im.mode == "F":
+            if im.mode in ("I", "F"):  # 32-bit integer or float TIFF: values as stored, like .npy
                 return _finite(np.asarray(im, dtype=np.float64), name)
             return np.asarray(im.convert("L"), dtype=np.float64) / 255.0
     except NnkitInputError:

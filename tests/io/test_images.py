@@ -26,6 +26,17 @@ def test_16_bit_png_keeps_its_precision(tmp_path):
     np.testing.assert_array_equal(read_image(tmp_path / "deep.png"), values / 65535.0)
 
 
+def test_32_bit_tiffs_keep_their_values(tmp_path):
+    deep = np.array([[0, 100000], [2**31 - 1, -5]], dtype=np.int32)
+    Image.fromarray(deep).save(tmp_path / "i32.tif")
+    np.testing.assert_array_equal(read_image(tmp_path / "i32.tif"), deep)
+    real = np.array([[0.5, -2.0], [3.0, 1e6]], dtype=np.float32)
+    Image.fromarray(real).save(tmp_path / "f32.tif")
+    np.testing.assert_array_equal(read_image(tmp_path / "f32.tif"), real)
+    Image.fromarray(np.array([[0, 65535]], dtype=np.uint16)).save(tmp_path / "u16.tif")
+    np.testing.assert_array_equal(read_image(tmp_path / "u16.tif"), [[0.0, 1.0]])
+
+
 @pytest.mark.parametrize("suffix", [".jpg", ".tif", ".bmp"])
 def test_other_formats_and_colour_become_grayscale(tmp_path, suffix):
     rgb = np.zeros((4, 5, 3), dtype=np.uint8)
