@@ -25,6 +25,8 @@ def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
     from nnkit.io.datasets import parse_feature_rows, read_table_rows
 
     header, rows = read_table_rows(text, suffix)
+    if not rows:
+        raise NnkitInputError(f"{source} has a header but no data rows")
     width = len(rows[0][1]) if rows else 0
     names = preprocessing.get("feature_names") or []
     if header is not None and names and all(name in header for name in names):

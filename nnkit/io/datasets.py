@@ -198,6 +198,9 @@ def read_table_rows(text: str, suffix: str = ".csv") -> tuple[list | None, list]
         ) or (all(not _is_number(a) for a in first) and any(_is_number(b) for b in second)):
             header = first
             rows = rows[1:]
+    elif all(not _is_number(a) for a in rows[0][1]):
+        header, rows = rows[0][1], []  # only a row of names: a header without data
+        return header, rows
     width = len(header) if header is not None else len(rows[0][1])
     for line_no, fields in rows:
         if len(fields) != width:

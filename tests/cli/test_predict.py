@@ -117,6 +117,11 @@ def test_wrong_number_of_features(cli, cancer_model):
     cli("predict", str(cancer_model), "1,2,3").assert_input_error("the model takes 30 values per input, got rows of 3")
 
 
+def test_a_header_without_rows_is_refused(cli, cancer_model):
+    header = CANCER.read_text().splitlines()[0] + "\n"
+    cli("predict", str(cancer_model), input=header).assert_input_error("stdin has a header but no data rows")
+
+
 def test_missing_input_file(cli, cancer_model):
     cli("predict", str(cancer_model), "no/such/rows.csv").assert_input_error("no such file")
 

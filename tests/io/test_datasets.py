@@ -99,6 +99,7 @@ def test_headerless_whitespace_table_with_integer_labels(tmp_path):
         ("a,b,y\n1,2,0\n3,4,1\n", "7", r"--label-column 7 does not exist"),
         ("", None, r"is empty"),
         ("a,b,y\n1,2\n", None, r"row 2 has 2 fields, expected 3"),
+        ("a,b,y\n", None, r"has a header but no data rows"),
     ],
 )
 def test_bad_tables_name_the_problem(tmp_path, text, option, message):
