@@ -5,7 +5,8 @@
   integer and float TIFFs keep their values, as ``.npy`` does.
 - ``.npy``: used as is (and ``.csv``/``.txt``/``.npz`` or stdin through :mod:`nnkit.io.arrays`).
 - NIfTI ``.nii``/``.nii.gz`` (nibabel) and DICOM ``.dcm`` (pydicom, modality LUT / rescale slope and
-  intercept applied, so CT reads in Hounsfield units) with the ``medical`` extra: values as stored.
+  intercept applied, so CT reads in Hounsfield units; colour made grayscale) with the ``medical``
+  extra: values as stored.
 
 A 3-D volume gives one 2-D slice: ``--slice AXIS:INDEX`` (``2:95`` is ``volume[:, :, 95]``, axes
 of the array as stored). The default for a NIfTI is the middle axial slice: across the voxel axis its
@@ -340,6 +341,10 @@ def _read_dicom(path: Path) -> np.ndarray:
     try:
         dataset = pydicom.dcmread(str(path))
         pixels = dataset.pixel_array
+        if int(dataset.get("SamplesPerPixel", 1)) > 1:
+            # Colour (pydicom gives RGB, frames first): grayscale with the weights Pillow's L uses;
+            # the modality LUT is for single-sample data only.
+            return np.asarray(pixels[..., :3], dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
         return np.asarray(apply_modality_lut(pixels, dataset), dtype=np.float64)
     except Exception as exc:  # pydicom raises InvalidDicomError, AttributeError, ValueError…
         raise NnkitInputError(f"cannot read DICOM {path}: {exc}") from None

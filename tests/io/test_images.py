@@ -91,6 +91,29 @@ def test_dicom_applies_rescale_slope_and_intercept(tmp_path):
     np.testing.assert_array_equal(read_image(tmp_path / "ct.dcm"), stored - 1024.0)
 
 
+def test_colour_dicom_becomes_one_grayscale_image(tmp_path):
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    rgb = np.zeros((4, 5, 3), dtype=np.uint8)
+    rgb[..., 0], rgb[1, 2] = 200, (10, 20, 30)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(tmp_path / "rgb.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = SecondaryCaptureImageStorage, generate_uid(), "OT"
+    ds.Rows, ds.Columns = rgb.shape[:2]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = rgb.tobytes()
+    ds.save_as(tmp_path / "rgb.dcm", enforce_file_format=True)
+    image = read_image(tmp_path / "rgb.dcm")
+    assert image.shape == (4, 5)
+    np.testing.assert_allclose(image[0, 0], 0.299 * 200)
+    np.testing.assert_allclose(image[1, 2], 0.299 * 10 + 0.587 * 20 + 0.114 * 30)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [("notes.png", b"this is text, not a picture\n", "not an image"),
