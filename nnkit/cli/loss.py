@@ -217,6 +217,8 @@ def _plot(loss, path, y, t, options, env) -> None:
             p = softmax(y2, axis=-1) if loss.name == "cce" else sigmoid(y2)
         grid = np.linspace(0.0, 1.0, 501)[1:]
         if loss.name == "cce":
+            if delta > 0:  # the course's figure starts at 0, where -log(0 + δ) is finite
+                grid = np.linspace(0.0, 1.0, 501)
             curves = [("-log(y + δ)", loss.curve(grid, delta=delta))]
             marked = t2 > 0
             points = (p[marked], loss.curve(p[marked], delta=delta))

@@ -37,6 +37,19 @@ def parse_range(spec: str, option: str = "--range") -> tuple[float, float]:
     return low, high
 
 
+def _off_scale_top(curves, py: np.ndarray) -> float | None:
+    """The top of the y axis when some points lie far above all curves, else None."""
+    values = np.concatenate([np.ravel(y) for _, y in curves])
+    values = values[np.isfinite(values)]
+    if not values.size or not py.size:
+        return None
+    low, high = float(values.min()), float(values.max())
+    span = max(high - low, 1e-12)
+    if py.max() <= high + 0.5 * span:
+        return None
+    return high + 0.1 * span
+
+
 def plot_curves(
     path: str | Path,
     x: np.ndarray,
@@ -85,7 +98,34 @@ def plot_curves(
     if points is not None and np.size(points[0]):
         px, py = (np.ravel(p) for p in points)
         shown = np.isfinite(px) & np.isfinite(py)
-        ax.scatter(px[shown], py[shown], color="crimson", zorder=3, label=points_label, s=36)
+        px, py = px[shown], py[shown]
+        top = _off_scale_top(curves, py) if ylim is None else None
+        high = py > top if top is not None else np.zeros(py.shape, dtype=bool)
+        if not high.all():
+            ax.scatter(px[~high], py[~high], color="crimson", zorder=3, label=points_label, s=36)
+        if high.any():
+            # a point far above every curve (BCE's clamp at 100) would squash the curves flat:
+            # it is drawn at the top edge as an arrow head, with its value written beside it
+            ylim = (ax.get_ylim()[0], top)
+            ax.scatter(
+                px[high],
+                np.full(high.sum(), top),
+                marker="^",
+                color="crimson",
+                zorder=3,
+                s=64,
+                clip_on=False,
+                label=f"{points_label} above the scale",
+            )
+            for x_value, y_value in zip(px[high], py[high], strict=True):
+                ax.annotate(
+                    f"{y_value:.4g}",
+                    (x_value, top),
+                    textcoords="offset points",
+                    xytext=(6, -12),
+                    color="crimson",
+                    fontsize=9,
+                )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -113,3 +113,26 @@ def test_course_pipeline_through_the_installed_command(shell):
     done = shell('nnkit loss bce --pred "0.2,1.5" --target "0,1"')
     assert done.returncode == 2
     assert done.stderr.decode().startswith("nnkit: error: --pred must be probabilities")
+
+
+def test_plots_keep_the_curves_readable(cli, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    seen = {}
+    save = Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        ax = figure.axes[0]
+        seen["ylim"] = ax.get_ylim()
+        seen["first"] = (ax.lines[0].get_xdata()[0], ax.lines[0].get_ydata()[0])
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    # bce of y = 0 for t = 1 is PyTorch's clamped 100: drawn at the top edge, not squashing the curves
+    run = cli("loss", "bce", "--pred", "0.9,0.2,0", "--target", "1,0,1", "--plot", str(tmp_path / "b.png"))
+    assert run.exit_code == 0, run.stderr
+    assert 6 < seen["ylim"][1] < 8
+    # the course's cross-entropy figure starts at y = 0, where -log(0 + δ) = 16.1
+    run = cli("loss", "cce", "--pred", Y, "--target", "2", "--plot", str(tmp_path / "c.png"))
+    assert run.exit_code == 0, run.stderr
+    assert seen["first"] == (0.0, pytest.approx(-math.log(1e-7), rel=1e-12))
