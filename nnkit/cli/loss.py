@@ -204,6 +204,14 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
         return
     how = "the sum of the contributions" if n == 1 else f"{reduction} over {n} samples"
     console.print(Text(f"{loss.name} = {fmt(result)}  ({how})", style="bold"))
+    if k == 1 and n > 1 and reduction == "mean" and loss.within_sample == "sum":
+        # the course writes one sample as a column (10×1); here that is 10 samples of one output
+        console.print(
+            Text(
+                f"a column of {n} outputs is {n} samples here; as one column vector, the course's "
+                f"{loss.name} is their sum: {fmt(per_sample.sum())} (--reduction sum)"
+            )
+        )
 
 
 def _plot(loss, path, y, t, options, env) -> None:

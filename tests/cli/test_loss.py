@@ -136,3 +136,16 @@ def test_plots_keep_the_curves_readable(cli, tmp_path, monkeypatch):
     run = cli("loss", "cce", "--pred", Y, "--target", "2", "--plot", str(tmp_path / "c.png"))
     assert run.exit_code == 0, run.stderr
     assert seen["first"] == (0.0, pytest.approx(-math.log(1e-7), rel=1e-12))
+
+
+def test_the_courses_column_vector_form(cli):
+    column = Y.replace(",", ";")  # the course's ya = np.array([[0.01], [0.03], …]), 10×1
+    t2 = ";".join("1" if i == 2 else "0" for i in range(10))
+    run = cli("loss", "sse", "--pred", column, "--target", t2, "--reduction", "sum")
+    assert float(run.stdout) == pytest.approx(0.0559, abs=1e-12)
+    run = cli("loss", "cce", "--pred", column, "--target", t2, "--reduction", "sum")
+    assert float(run.stdout) == pytest.approx(-math.log(0.7 + 1e-7), abs=1e-12)
+    # with the default mean (10 samples of one output) the terminal points to the course's number
+    run = cli("loss", "sse", "--pred", column, "--target", t2, "-f", "table")
+    assert "sse = 0.00559  (mean over 10 samples)" in run.stdout
+    assert "the course's sse is their sum: 0.0559 (--reduction sum)" in " ".join(run.stdout.split())
