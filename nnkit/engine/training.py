@@ -29,7 +29,8 @@ class History(list):
     Attributes
     ----------
     interrupted : bool
-        Ctrl-C ended the run; the rows hold the epochs completed.
+        Ctrl-C ended the run; the rows hold the epochs completed, and the network has the
+        weights of the last of them (those of the epoch it stopped in are dropped).
     stopped_early : bool
         Early stopping ended the run before the last epoch.
     best_epoch : int or None
@@ -145,6 +146,9 @@ def fit(
         t_batch = np.empty((largest, *t.shape[1:]), dtype=t.dtype)
 
     history = History()
+    # The weights after the last completed epoch: Ctrl-C in the middle of an epoch (or of an
+    # optimiser step) goes back to them, so the network matches the history it is reported with.
+    completed = network.get_weights()
     best_loss = math.inf
     best_weights = None
     waited = 0
@@ -186,6 +190,8 @@ def fit(
                 with np.errstate(over="ignore", invalid="ignore"):
                     row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
             history.append(row)
+            for kept, param in zip(completed, network.parameters(), strict=True):
+                np.copyto(kept, param)
             if on_epoch is not None:
                 on_epoch(row)
             if early_stopping is not None:
@@ -200,6 +206,7 @@ def fit(
                         break
     except KeyboardInterrupt:
         history.interrupted = True
+        network.set_weights(completed)
     if best_weights is not None:
         network.set_weights(best_weights)
     return history

@@ -179,6 +179,27 @@ def test_ctrl_c_ends_training_cleanly_with_the_epochs_done():
     assert history.interrupted and [row["epoch"] for row in history] == [1, 2, 3]
 
 
+def test_ctrl_c_inside_an_epoch_keeps_the_weights_of_the_last_completed_one(monkeypatch):
+    x, t = _blobs()
+    net = build_mlp(2, [4], 3, rng=0)
+    after_epoch = {}
+    steps = []
+    real_train_batch = net.train_batch
+
+    def train_batch_then_ctrl_c(xb, tb):
+        steps.append(1)
+        if len(steps) == 2 * 4 + 3:  # the third batch of epoch 3 (4 batches per epoch)
+            raise KeyboardInterrupt
+        return real_train_batch(xb, tb)
+
+    monkeypatch.setattr(net, "train_batch", train_batch_then_ctrl_c)
+    history = fit(net, x, t, optimizer="adam", epochs=10, batch_size=len(x) // 4,
+                  on_epoch=lambda row: after_epoch.update({row["epoch"]: net.get_weights()}))
+    assert history.interrupted and [row["epoch"] for row in history] == [1, 2]
+    for a, b in zip(net.get_weights(), after_epoch[2], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_divergence_is_reported_not_a_warning():
     x, t = _blobs()
     x = x * 1e30
