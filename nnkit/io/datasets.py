@@ -325,13 +325,32 @@ def _check_images(parts: dict, source) -> tuple:
 
 
 def _image_divisor(x: np.ndarray, source) -> float:
+    """Full-scale value of stored pixels: by dtype for uint8/uint16, otherwise by their range.
+
+    Pixels saved as int64 or float (``np.array`` of a list, or ``x.astype(float)``) often still
+    hold 0..255: they are scaled like uint8. Values already within 0..1, or with negatives
+    (normalised by whoever wrote the file), are used as they are.
+    """
     if x.dtype == np.uint8:
         return 255.0
     if x.dtype == np.uint16:
         return 65535.0
-    if np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer):
-        return 1.0  # already scaled by whoever wrote the file
-    raise NnkitInputError(f"{source}: images must be numbers, got dtype {x.dtype}")
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise NnkitInputError(f"{source}: images must be numbers, got dtype {x.dtype}")
+    if x.size == 0:
+        return 1.0
+    low, high = x.min(), x.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise NnkitInputError(f"{source}: the images hold NaN or infinite values")
+    if low < 0 or high <= 1:
+        return 1.0
+    if high <= 255:
+        return 255.0
+    if high <= 65535:
+        return 65535.0
+    raise NnkitInputError(
+        f"{source}: pixel values up to {high:g}; expected 0..1, 0..255 or 0..65535"
+    )
 
 
 def _labels_1d(y: np.ndarray, key: str, source) -> np.ndarray:

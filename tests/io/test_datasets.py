@@ -181,6 +181,21 @@ def test_keras_npz_layout(tmp_path):
     assert set(p.x) == {"train", "test"} and p.x["train"].shape == (40, 30)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "scale", "divisor"),
+    [(np.int64, 1, 255.0), (np.float32, 1, 255.0), (np.float64, 1 / 255, 1.0), (np.int32, 257, 65535.0)],
+)
+def test_npz_pixels_of_other_dtypes_are_scaled_by_their_range(tmp_path, dtype, scale, divisor):
+    x, y = small_images(50)
+    f = tmp_path / "mnist.npz"
+    x = (x.astype(np.float64) * scale).astype(dtype)
+    np.savez(f, x_train=x[:40], y_train=y[:40], x_test=x[40:], y_test=y[40:])
+    ds = load_dataset(str(f))
+    assert ds.divisor == divisor
+    p = prepare(ds, val_split=0.0, seed=0)
+    assert p.x["train"].min() >= 0.0 and p.x["train"].max() <= 1.0
+
+
 def test_medmnist_npz_layout_with_column_labels(tmp_path):
     x, y = small_images(60, classes=2)
     f = tmp_path / "pneumoniamnist.npz"
