@@ -33,7 +33,17 @@ def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
         columns = [header.index(name) for name in names]  # drops the label column if present
     else:
         columns = list(range(width))
-    x = parse_feature_rows(rows, header, columns)
+    try:
+        x = parse_feature_rows(rows, header, columns)
+    except NnkitInputError as error:
+        if not error.message.startswith("non-numeric"):
+            raise
+        # The training hint (--label-column) means nothing here: predict takes features only.
+        raise NnkitInputError(
+            error.message,
+            hint="give the feature columns only, or a header row naming the training columns "
+            "so that the label column is skipped",
+        ) from None
     labels = [f"{source}:{line}" for line, _ in rows]
     return x, labels
 

@@ -122,6 +122,13 @@ def test_a_header_without_rows_is_refused(cli, cancer_model):
     cli("predict", str(cancer_model), input=header).assert_input_error("stdin has a header but no data rows")
 
 
+def test_headerless_rows_with_the_label_get_a_predict_hint(cli, cancer_model):
+    row = CANCER.read_text().splitlines()[1]  # 30 features and the diagnosis, no header
+    run = cli("predict", str(cancer_model), input=row + "\n")
+    run.assert_input_error("non-numeric feature")
+    assert "--label-column" not in run.stderr and "feature columns only" in run.stderr
+
+
 def test_missing_input_file(cli, cancer_model):
     cli("predict", str(cancer_model), "no/such/rows.csv").assert_input_error("no such file")
 
