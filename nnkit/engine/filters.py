@@ -11,6 +11,9 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 
+#: The largest side of a named filter's kernel (4095² float64 values are 134 MB).
+MAX_SIZE = 4095
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -56,7 +59,13 @@ def _gaussian(size: int | None, sigma: float | None) -> np.ndarray:
     if not np.isfinite(sigma) or sigma <= 0:
         raise NnkitInputError(f"--sigma must be a positive number, got {sigma}")
     # Four standard deviations each side, as scipy.ndimage.gaussian_filter truncates by default.
-    n = 2 * int(4.0 * sigma + 0.5) + 1 if size is None else _odd_size(size)
+    if size is None:
+        if 4.0 * sigma + 0.5 > MAX_SIZE:
+            raise NnkitInputError(f"--sigma {sigma:g} needs a kernel wider than {MAX_SIZE} pixels",
+                                  hint="give a smaller --sigma, or an odd --size")
+        n = 2 * int(4.0 * sigma + 0.5) + 1
+    else:
+        n = _odd_size(size)
     t = np.arange(n) - (n - 1) / 2
     g = np.exp(-0.5 * (t / sigma) ** 2)
     g /= g.sum()
@@ -66,6 +75,8 @@ def _gaussian(size: int | None, sigma: float | None) -> np.ndarray:
 def _positive_size(size: int) -> int:
     if size < 1:
         raise NnkitInputError(f"--size must be at least 1, got {size}")
+    if size > MAX_SIZE:
+        raise NnkitInputError(f"--size must be at most {MAX_SIZE}, got {size}")
     return int(size)
 
 

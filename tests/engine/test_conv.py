@@ -141,6 +141,11 @@ def test_bad_filter_parameters():
         make_filter("sobel-x", size=5)
     with pytest.raises(NnkitInputError, match="unknown filter"):
         make_filter("blur")
+    # Huge sizes are input errors, not a MemoryError building the kernel.
+    with pytest.raises(NnkitInputError, match="at most 4095"):
+        make_filter("box", size=100_000)
+    with pytest.raises(NnkitInputError, match="--sigma 1e\\+06"):
+        make_filter("gaussian", sigma=1e6)
     with pytest.raises(NnkitInputError, match="2-D"):
         convolve(np.ones(5), np.eye(3))
 
