@@ -190,6 +190,8 @@ def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
         # and each input at the probability softmax gave it.
         pair = np.stack([grid, np.zeros_like(grid)], axis=-1)
         curves = [("softmax([x, 0])[0]", act.fn(pair)[:, 0])]
+        if derivative:  # the Jacobian's diagonal entry ∂s_0/∂x_0 = s_0·(1 - s_0) along that curve
+            curves.append(("∂/∂x softmax([x, 0])[0]", act.grad(pair)[:, 0]))
         points = (x, act.fn(x)) if x.size and not derivative else None
         xlabel = "x (logit)"
     sigmoid_like = act.name in ("sigmoid", "step", "softmax")

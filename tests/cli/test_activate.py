@@ -123,3 +123,23 @@ def test_plot_alone_with_an_empty_stdin_draws_only_the_picture(shell, tmp_path):
     # without --plot an empty stdin is still an error
     done = shell("nnkit activate sigmoid < /dev/null")
     assert done.returncode == 2 and done.stderr.startswith(b"nnkit: error: stdin is empty")
+
+
+def test_every_derivative_plot_draws_the_derivative(cli, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    labels = {}
+    save = Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        lines = figure.axes[0].lines
+        labels["curves"] = [line.get_label() for line in lines if not line.get_label().startswith("_")]
+        labels["title"] = figure.axes[0].get_title()
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    for name in ACTIVATIONS:
+        run = cli("activate", name, "-d", "1", "--plot", str(tmp_path / f"{name}.png"))
+        assert run.exit_code == 0, (name, run.stderr)
+        assert labels["title"].endswith("and its derivative")
+        assert len(labels["curves"]) == 2, (name, labels)
