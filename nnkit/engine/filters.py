@@ -60,7 +60,7 @@ def _gaussian(size: int | None, sigma: float | None) -> np.ndarray:
         raise NnkitInputError(f"--sigma must be a positive number, got {sigma}")
     # Four standard deviations each side, as scipy.ndimage.gaussian_filter truncates by default.
     if size is None:
-        if 4.0 * sigma + 0.5 > MAX_SIZE:
+        if 4.0 * sigma + 0.5 >= (MAX_SIZE + 1) // 2:  # 2·round(4σ)+1 > MAX_SIZE
             raise NnkitInputError(f"--sigma {sigma:g} needs a kernel wider than {MAX_SIZE} pixels",
                                   hint="give a smaller --sigma, or an odd --size")
         n = 2 * int(4.0 * sigma + 0.5) + 1
