@@ -202,6 +202,7 @@ def predict(
 
 
 def _show(console, labels, predicted, proba, classes, precision: int) -> None:
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
@@ -214,4 +215,21 @@ def _show(console, labels, predicted, proba, classes, precision: int) -> None:
         best = int(np.argmax(row))
         cells = [Text(format_number(v, precision), style="bold" if j == best else "") for j, v in enumerate(row)]
         table.add_row(Text(label), Text(str(p)), *cells)
-    console.print(table)
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum <= console.width:
+        console.print(table)
+        return
+    # One column per class does not fit (ten digits on 80 columns): show each input's most likely
+    # classes instead, and point to the formats that keep every probability.
+    compact = Table(
+        title="predictions: the most likely classes per input (-f csv or -f json: all probabilities)",
+        header_style="bold",
+    )
+    compact.add_column("input", overflow="fold")
+    compact.add_column("prediction", justify="right", style="bold")
+    compact.add_column("p", justify="right")
+    compact.add_column("next most likely: p", no_wrap=True)
+    for label, p, row in zip(labels, predicted, proba, strict=True):
+        order = np.argsort(-row, kind="stable")
+        runners = ", ".join(f"{classes[j]}: {format_number(row[j], 3)}" for j in order[1:3])
+        compact.add_row(Text(label), Text(str(p)), format_number(row[order[0]], precision), Text(runners))
+    console.print(compact)

@@ -98,6 +98,18 @@ def test_json_and_table_outputs(cli, cancer_model):
     assert table.exit_code == 0 and "p(malignant)" in table.stdout
 
 
+def test_ten_classes_fit_the_table_width(cli, tmp_path):
+    from rich.cells import cell_len
+
+    model = tmp_path / "digits.npz"
+    assert cli("train-mlp", "--hidden", "8", "--epochs", "1", "--save", str(model)).exit_code == 0
+    rows = ";".join(",".join(["8"] * 64) for _ in range(3))
+    table = cli("predict", str(model), rows, "-f", "table")  # a pipe: rich draws 100 columns
+    assert table.exit_code == 0, table.stderr
+    assert "next most likely" in table.stdout and "…" not in table.stdout
+    assert max(cell_len(line) for line in table.stdout.splitlines()) <= 100
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
