@@ -232,3 +232,19 @@ def test_losses_are_finite_and_non_negative(y, data):
         if loss.probabilities:
             assert np.isfinite(loss.fn(z, t, from_logits=True))
             assert np.isfinite(loss.grad(z, t, from_logits=True)).all()
+
+
+def test_soft_targets_follow_pytorchs_definitions():
+    # nn.CrossEntropyLoss with probability targets: mean over the N samples of
+    # logsumexp(z) - Σ t·z (not divided by Σ t); by hand: 1.6494586305507688 (PyTorch's number)
+    z = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    t = np.array([[0.1, 0.2, 0.7], [0.5, 0.5, 0.0]])
+    lse = [math.log(math.e + math.e**2 + math.e**3), math.log(math.exp(0.5) + math.exp(-1) + math.exp(2))]
+    by_hand = ((lse[0] - (0.1 + 0.4 + 2.1)) + (lse[1] - (0.25 - 0.5))) / 2
+    assert by_hand == pytest.approx(1.6494586305507688, rel=1e-15)
+    assert float(LOSSES["cce"].fn(z, t, from_logits=True)) == pytest.approx(by_hand, rel=1e-14)
+    # nn.BCEWithLogitsLoss with soft targets: mean of softplus(z) - z·t; PyTorch: 1.416530782265607
+    zb, tb = np.array([[-2.0, 0.5, 3.0]]), np.array([[0.3, 1.0, 0.0]])
+    by_hand = sum(math.log1p(math.exp(v)) - v * w for v, w in zip(zb[0], tb[0], strict=True)) / 3
+    assert by_hand == pytest.approx(1.416530782265607, rel=1e-15)
+    assert float(LOSSES["bce"].fn(zb, tb, from_logits=True)) == pytest.approx(by_hand, rel=1e-14)
