@@ -307,7 +307,7 @@ def softmax(x, axis: int = -1) -> np.ndarray:
     """
     x = as_float_array(x)
     _check_axis(x, axis)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(_shift_by_max(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -321,8 +321,15 @@ def log_softmax(x, axis: int = -1) -> np.ndarray:
     """
     x = as_float_array(x)
     _check_axis(x, axis)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = _shift_by_max(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _shift_by_max(x: np.ndarray, axis: int) -> np.ndarray:
+    # x - max(x) <= 0. Finite inputs more than the largest float apart (1e308 and -1e308) give
+    # -inf, whose exp is the right 0; that overflow is expected, not a warning for the user.
+    with np.errstate(over="ignore"):
+        return x - np.max(x, axis=axis, keepdims=True)
 
 
 def softmax_grad(x, axis: int = -1) -> np.ndarray:

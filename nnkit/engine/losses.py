@@ -92,9 +92,12 @@ def _bce_grad(y, t, delta, logits):
 
 
 def _cce_terms(y, t, delta, logits):
-    if logits:
-        return -t * log_softmax(y, axis=-1)
     terms = np.zeros_like(y)
+    if logits:
+        # only classes with t > 0 contribute: a log-softmax of -inf (logits more than the largest
+        # float apart) times t = 0 would otherwise be NaN
+        np.multiply(-t, log_softmax(y, axis=-1), out=terms, where=t != 0)
+        return terms
     # Only classes with t > 0 contribute; with delta = 0 a zero probability there is an honest inf.
     with np.errstate(divide="ignore"):
         np.multiply(-t, np.log(y + delta), out=terms, where=t != 0)

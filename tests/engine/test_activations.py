@@ -228,3 +228,13 @@ def test_infinite_input_gives_the_limit_or_names_the_right_index():
         evaluate("softmax", [[-inf, 1.0], [-inf, inf]])
     with pytest.raises(NnkitInputError, match=r"infinite input at index \(1, 0\)$"):
         evaluate("softmax", [[-inf, 1.0], [-inf, -inf]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_of_finite_inputs_further_apart_than_the_largest_float(dtype):
+    big = np.finfo(dtype).max / 2 * 1.5  # 2·big overflows: x - max(x) is -inf, exp of it is 0
+    x = np.array([big, -big], dtype=dtype)
+    np.testing.assert_array_equal(act.softmax(x), [1.0, 0.0])
+    np.testing.assert_array_equal(act.softmax_jacobian(x), np.zeros((2, 2)))
+    assert act.log_softmax(x)[0] == 0.0
+    np.testing.assert_array_equal(evaluate("softmax", x.reshape(1, 2)), [[1.0, 0.0]])

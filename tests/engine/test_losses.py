@@ -248,3 +248,10 @@ def test_soft_targets_follow_pytorchs_definitions():
     by_hand = sum(math.log1p(math.exp(v)) - v * w for v, w in zip(zb[0], tb[0], strict=True)) / 3
     assert by_hand == pytest.approx(1.416530782265607, rel=1e-15)
     assert float(LOSSES["bce"].fn(zb, tb, from_logits=True)) == pytest.approx(by_hand, rel=1e-14)
+
+
+def test_cross_entropy_from_logits_further_apart_than_the_largest_float():
+    z = np.array([[1e308, -1e308]])
+    # the class at -1e308 has log-softmax -inf but target 0: it adds 0, not 0·inf = NaN
+    assert float(LOSSES["cce"].fn(z, 0, from_logits=True)) == 0.0
+    np.testing.assert_array_equal(LOSSES["cce"].grad(z, 0, from_logits=True), [[0.0, 0.0]])
