@@ -140,7 +140,8 @@ def leaky_relu(x, alpha: float = LEAKY_RELU_ALPHA) -> np.ndarray:
     array([-0.2,  3. ])
     """
     x = as_float_array(x)
-    return np.where(x > 0, x, x * x.dtype.type(alpha))
+    with np.errstate(over="ignore"):  # a huge alpha times a huge x is -inf, as it should be
+        return np.where(x > 0, x, x * x.dtype.type(alpha))
 
 
 def leaky_relu_grad(x, alpha: float = LEAKY_RELU_ALPHA) -> np.ndarray:

@@ -41,6 +41,12 @@ _BCE_LOG_FLOOR = -100.0
 _BCE_GRAD_EPS = 1e-12
 
 
+# A loss of finite inputs can exceed the largest float (mse of 1e200): its value is then inf, the
+# correctly rounded result, and NumPy's overflow warning would only add noise on stderr.
+def _overflow_is_inf():
+    return np.errstate(over="ignore")
+
+
 def _clamped_log(y: np.ndarray) -> np.ndarray:
     # log(0) is -inf with a divide warning; computing only where y > 0 avoids both.
     out = np.full_like(y, _BCE_LOG_FLOOR)
@@ -163,7 +169,8 @@ class Loss:
         """
         y, t = self.prepare(pred, target, from_logits=from_logits)
         _check_delta(delta)
-        terms = self._terms(y, t, delta, from_logits)
+        with _overflow_is_inf():
+            terms = self._terms(y, t, delta, from_logits)
         return terms / y.shape[1] if self.within_sample == "mean" else terms
 
     def fn(
@@ -184,10 +191,12 @@ class Loss:
         0.356675
         """
         _check_reduction(reduction)
-        per_sample = self.pieces(pred, target, delta=delta, from_logits=from_logits).sum(axis=1)
-        if reduction == "none":
-            return per_sample
-        return per_sample.mean() if reduction == "mean" else per_sample.sum()
+        pieces = self.pieces(pred, target, delta=delta, from_logits=from_logits)
+        with _overflow_is_inf():
+            per_sample = pieces.sum(axis=1)
+            if reduction == "none":
+                return per_sample
+            return per_sample.mean() if reduction == "mean" else per_sample.sum()
 
     def grad(
         self,
@@ -208,7 +217,8 @@ class Loss:
         _check_reduction(reduction)
         y, t = self.prepare(pred, target, from_logits=from_logits)
         _check_delta(delta)
-        g = self._grad(y, t, delta, from_logits)
+        with _overflow_is_inf():
+            g = self._grad(y, t, delta, from_logits)
         if self.within_sample == "mean":
             g = g / y.shape[1]
         if reduction == "mean":

@@ -238,3 +238,7 @@ def test_softmax_of_finite_inputs_further_apart_than_the_largest_float(dtype):
     np.testing.assert_array_equal(act.softmax_jacobian(x), np.zeros((2, 2)))
     assert act.log_softmax(x)[0] == 0.0
     np.testing.assert_array_equal(evaluate("softmax", x.reshape(1, 2)), [[1.0, 0.0]])
+
+
+def test_leaky_relu_with_a_huge_alpha_overflows_quietly():
+    assert evaluate("leaky-relu", [-1e308], alpha=1e10)[0] == -math.inf

@@ -255,3 +255,10 @@ def test_cross_entropy_from_logits_further_apart_than_the_largest_float():
     # the class at -1e308 has log-softmax -inf but target 0: it adds 0, not 0·inf = NaN
     assert float(LOSSES["cce"].fn(z, 0, from_logits=True)) == 0.0
     np.testing.assert_array_equal(LOSSES["cce"].grad(z, 0, from_logits=True), [[0.0, 0.0]])
+
+
+def test_a_loss_beyond_the_largest_float_is_inf_without_a_warning():
+    # (1e200)² is not a float64: the loss and its gradient are inf, with no RuntimeWarning
+    assert math.isinf(float(LOSSES["mse"].fn([1e200], [0.0])))
+    assert math.isinf(float(LOSSES["sse"].grad([1e308], [-1e308])[0]))
+    np.testing.assert_array_equal(LOSSES["mse"].fn([[1e154, 1e154]], [[0.0, 0.0]]), 1e308)
