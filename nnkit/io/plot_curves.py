@@ -16,6 +16,9 @@ from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
 from nnkit.io.output import atomic_write
 
+#: Largest |LOW| or |HIGH| of a plot's x range.
+_RANGE_LIMIT = 1e100
+
 
 def parse_range(spec: str, option: str = "--range") -> tuple[float, float]:
     """Parse ``"-5:5"`` (or ``"-5,5"``) into ``(low, high)`` with ``low < high``.
@@ -34,6 +37,13 @@ def parse_range(spec: str, option: str = "--range") -> tuple[float, float]:
         raise NnkitInputError(f"{option} {spec.strip()!r} is not a range like -5:5") from None
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise NnkitInputError(f"{option} needs finite LOW < HIGH, got {spec.strip()!r}")
+    # beyond these a grid of x values (high - low overflows) or the axis ticks cannot be drawn
+    largest = max(abs(low), abs(high))
+    if largest > _RANGE_LIMIT or high - low < 1e-9 * max(1.0, largest):
+        raise NnkitInputError(
+            f"{option} {spec.strip()!r} cannot be drawn: use bounds within ±{_RANGE_LIMIT:g} "
+            "and a width of at least 1e-9 of their size"
+        )
     return low, high
 
 

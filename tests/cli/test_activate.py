@@ -81,6 +81,9 @@ def test_plot_writes_a_png(cli, tmp_path):
     assert not list(tmp_path.glob(".*part"))  # no temporary file left behind
     cli("activate", "relu", "1", "--plot", str(tmp_path / "x.jpg")).assert_input_error(".png")
     cli("activate", "relu", "1", "--plot", str(target), "--range", "5:1").assert_input_error("--range")
+    # finite but undrawable: high - low overflows, or a width below what an axis can show
+    for bad in ("-1e308:1e308", "0:1e-320"):
+        cli("activate", "relu", "1", "--plot", str(target), "--range", bad).assert_input_error("cannot be drawn")
 
 
 def test_installed_command_pipes_and_no_heavy_imports(shell):
