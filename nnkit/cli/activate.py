@@ -194,6 +194,12 @@ def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
             curves.append(("∂/∂x softmax([x, 0])[0]", act.grad(pair)[:, 0]))
         points = (x, act.fn(x)) if x.size and not derivative else None
         xlabel = "x (logit)"
+    if points is not None:
+        outside = int(np.count_nonzero((np.ravel(points[0]) < low) | (np.ravel(points[0]) > high)))
+        if outside:
+            env.note(
+                f"nnkit: {outside} input(s) outside --range {low:g}:{high:g} are not marked (widen --range to see them)"
+            )
     sigmoid_like = act.name in ("sigmoid", "step", "softmax")
     plot_curves(
         path,
@@ -204,5 +210,6 @@ def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
         ylabel="y",
         points=points,
         ylim=(-0.1, 1.1) if sigmoid_like else None,
+        xlim=(low, high),
         env=env,
     )

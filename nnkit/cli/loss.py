@@ -240,8 +240,11 @@ def _plot(loss, path, y, t, options, env) -> None:
             points = (p, loss.curve(p, target=t2))
             xlabel = "predicted probability y"
     else:
-        d = (y2 - t2).ravel()
-        grid = np.linspace(min(-1.0, float(d.min())), max(1.0, float(d.max())), 501)
+        with np.errstate(over="ignore"):
+            d = (y2 - t2).ravel()
+        # wide enough for the user's differences, narrow enough that the curve stays finite
+        low, high = np.clip([min(-1.0, float(d.min())), max(1.0, float(d.max()))], -1e100, 1e100)
+        grid = np.linspace(low, high, 501)
         curves = [(f"{loss.name} of one output", loss.curve(grid))]
         points = (d, loss.curve(d))
         xlabel = "predict - true"

@@ -232,10 +232,10 @@ class Loss:
         probability of a class whose target is `target` (cce: ``-target·log(x + δ)``).
         """
         x = as_float_array(x)
-        if self.probabilities:
-            t = np.full_like(x, target)
-            return self._terms(x, t, delta, False)
-        return self._terms(x, np.zeros_like(x), delta, False)
+        with _overflow_is_inf():
+            if self.probabilities:
+                return self._terms(x, np.full_like(x, target), delta, False)
+            return self._terms(x, np.zeros_like(x), delta, False)
 
     # -- input checks ------------------------------------------------------------------------------
 

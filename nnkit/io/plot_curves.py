@@ -71,6 +71,7 @@ def plot_curves(
     points: tuple[np.ndarray, np.ndarray] | None = None,
     points_label: str = "your inputs",
     ylim: tuple[float, float] | None = None,
+    xlim: tuple[float, float] | None = None,
     env: Environment | None = None,
 ) -> None:
     """Draw one or more curves over `x`, mark the user's points, and save a PNG atomically.
@@ -89,6 +90,8 @@ def plot_curves(
         The user's inputs and their values, drawn as markers.
     ylim : (low, high), optional
         Vertical limits (the course's sigmoid figure uses -0.1..1.1).
+    xlim : (low, high), optional
+        Horizontal limits; points outside them are left out (default: fit curves and points).
     env : Environment, optional
         The run's environment, so the plot is never written over an input file.
     """
@@ -108,6 +111,8 @@ def plot_curves(
     if points is not None and np.size(points[0]):
         px, py = (np.ravel(p) for p in points)
         shown = np.isfinite(px) & np.isfinite(py)
+        if xlim is not None:
+            shown &= (xlim[0] <= px) & (px <= xlim[1])
         px, py = px[shown], py[shown]
         top = _off_scale_top(curves, py) if ylim is None else None
         high = py > top if top is not None else np.zeros(py.shape, dtype=bool)
@@ -141,6 +146,8 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     if ylim is not None:
         ax.set_ylim(*ylim)
+    if xlim is not None:
+        ax.set_xlim(*xlim)
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=0)
     ax.axvline(0, color="0.7", linewidth=0.8, zorder=0)
     ax.grid(True, alpha=0.3)

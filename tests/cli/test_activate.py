@@ -146,3 +146,21 @@ def test_every_derivative_plot_draws_the_derivative(cli, tmp_path, monkeypatch):
         assert run.exit_code == 0, (name, run.stderr)
         assert labels["title"].endswith("and its derivative")
         assert len(labels["curves"]) == 2, (name, labels)
+
+
+def test_plot_keeps_the_range_and_says_which_inputs_fall_outside(cli, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    seen = {}
+    save = Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        seen["xlim"] = figure.axes[0].get_xlim()
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    # an input at 1e300 would otherwise stretch the axis and squash the curve into a line at 0
+    run = cli("activate", "sigmoid", "1e300", "-2", "--plot", str(tmp_path / "s.png"))
+    assert run.exit_code == 0, run.stderr
+    assert seen["xlim"] == (-5.0, 5.0)
+    assert "1 input(s) outside --range -5:5 are not marked" in run.stderr

@@ -149,3 +149,10 @@ def test_the_courses_column_vector_form(cli):
     run = cli("loss", "sse", "--pred", column, "--target", t2, "-f", "table")
     assert "sse = 0.00559  (mean over 10 samples)" in run.stdout
     assert "the course's sse is their sum: 0.0559 (--reduction sum)" in " ".join(run.stdout.split())
+
+
+def test_plot_of_a_huge_difference_has_a_finite_curve(cli, tmp_path):
+    # (1e300)² overflows: the loss is inf, and the curve is drawn where it is finite, quietly
+    run = cli("loss", "sse", "--pred", "1e300", "--target", "0", "--plot", str(tmp_path / "s.png"))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == "inf\n" and "Warning" not in run.stderr
