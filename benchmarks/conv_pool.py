@@ -73,7 +73,7 @@ def pool_rows(quick: bool):
     for shape, size in (((398, 336), 5), ((2048, 2048), 2), ((2048, 2048), 5)):
         x = rng.random(shape)
         reps = 3 if quick else 20
-        for op, fn in (("max", np.max), ("mean", np.mean)):
+        for op, fn in (("max", np.max), ("mean", np.mean), ("median", np.median)):
             times = best({"nnkit": lambda x=x, size=size, op=op: pool(x, size, op=op),
                           "block_reduce": lambda x=x, size=size, fn=fn: block_reduce(x, (size, size), fn)}, reps)
             t_nnkit, t_br = times["nnkit"], times["block_reduce"]

@@ -128,22 +128,42 @@ def _reduce_axis(a, size, stride, count, op, axis) -> np.ndarray:
 
 
 def _median(a, sizes, strides, out_shape) -> np.ndarray:
+    """Median of each window, over its real pixels only.
+
+    Whole windows, then the partial last row and column of windows: each part is a regular grid of
+    windows of one shape (there is at most one partial window per axis).
+    """
     from numpy.lib.stride_tricks import sliding_window_view
 
     out = np.empty(out_shape)
     (h, w), (kh, kw), (sh, sw) = a.shape, sizes, strides
     full_r = min(out_shape[0], (h - kh) // sh + 1 if h >= kh else 0)
     full_c = min(out_shape[1], (w - kw) // sw + 1 if w >= kw else 0)
-    if full_r and full_c:
-        windows = sliding_window_view(a, (kh, kw))[::sh, ::sw][:full_r, :full_c]
-        out[:full_r, :full_c] = np.median(windows.reshape(full_r, full_c, kh * kw), axis=-1)
-    # Partial windows along the bottom row and right column, each over its real pixels.
-    for i in range(out_shape[0]):
-        for j in range(out_shape[1]):
-            if i < full_r and j < full_c:
-                continue
-            out[i, j] = np.median(a[i * sh:i * sh + kh, j * sw:j * sw + kw])
+    # (first output index, number of windows, window length) along each axis
+    row_parts = [(0, full_r, kh), (full_r, out_shape[0] - full_r, h - full_r * sh)]
+    col_parts = [(0, full_c, kw), (full_c, out_shape[1] - full_c, w - full_c * sw)]
+    for i0, ni, hi in row_parts:
+        for j0, nj, wj in col_parts:
+            if ni and nj:
+                windows = sliding_window_view(a[i0 * sh:, j0 * sw:], (hi, wj))[::sh, ::sw][:ni, :nj]
+                out[i0:i0 + ni, j0:j0 + nj] = _median_of(windows)
     return out
+
+
+def _median_of(windows: np.ndarray) -> np.ndarray:
+    """``np.median`` over the last two axes of (ni, nj, hi, wj) windows, the same numbers faster.
+
+    The window's values go first in one contiguous copy, so one partition runs along axis 0 over
+    every window at once (``np.median`` over a trailing axis is 1.3–4× slower).
+    """
+    ni, nj, hi, wj = windows.shape
+    m = hi * wj
+    stack = windows.transpose(2, 3, 0, 1).copy().reshape(m, ni, nj)  # never the input's memory
+    if m % 2:
+        stack.partition(m // 2, axis=0)
+        return stack[m // 2]
+    stack.partition([m // 2 - 1, m // 2], axis=0)
+    return (stack[m // 2 - 1] + stack[m // 2]) / 2
 
 
 def _count(n: int, size: int, stride: int, edge: str) -> int:

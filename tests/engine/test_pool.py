@@ -94,3 +94,15 @@ def test_any_shape_keep_matches_the_loop(h, w, kh, kw, sh, sw, op, seed):
     x = np.random.default_rng(seed).standard_normal((h, w))
     got = pool(x, (kh, kw), (sh, sw), op=op)
     np.testing.assert_allclose(got, loop_pool(x, (kh, kw), (sh, sw), op, "keep"), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("size", "stride"), [(2, None), (3, None), (5, None), ((2, 3), (1, 2))])
+def test_median_equals_block_reduce_on_whole_blocks_and_leaves_the_input_alone(size, stride):
+    x = RNG.random((61, 47))
+    kept = x.copy()
+    got = pool(x, size, stride, op="median")
+    np.testing.assert_array_equal(x, kept)
+    if stride is None:
+        k = (size, size) if isinstance(size, int) else size
+        rows, cols = 61 // k[0], 47 // k[1]
+        np.testing.assert_array_equal(got[:rows, :cols], block_reduce(x, k, np.median)[:rows, :cols])
