@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -201,8 +202,12 @@ def sources_of(images, output, save_array, fmt=None) -> list[str]:
         if fmt not in (None, "table"):
             raise NnkitInputError("several inputs write to files only; use -o DIR/ (and --save-array DIR/)")
         check_distinct_names(sources)
+    inputs = {Path(source).resolve() for source in sources if source != "-"}
     for source in sources:
-        output_targets(source, output, save_array)
+        for target in output_targets(source, output, save_array):
+            if Path(target).resolve() in inputs:
+                raise NnkitInputError(f"refusing to overwrite the input file {target}",
+                                      hint="write the results somewhere else")
     return sources
 
 

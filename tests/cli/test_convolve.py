@@ -208,3 +208,17 @@ def test_patch_over_the_edge_is_not_written_as_a_python_slice(cli):
     assert run.exit_code == 0, run.stderr
     assert "image[-1:2" not in run.stdout and "rows -1..1, columns -1..1" in run.stdout
     assert "-0 " not in run.stdout
+
+
+def test_an_output_over_an_input_is_refused_before_anything_is_written(cli, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    np.save(folder / "b.npy", BRAIN[:20, :20])
+    Image.open(BRAIN_PATH).save(folder / "c.png")
+    before = sorted(p.name for p in folder.iterdir())
+    cli("convolve", str(folder), "--filter", "delta", "-o", f"{folder}/").assert_input_error("c.png")
+    assert sorted(p.name for p in folder.iterdir()) == before
+    single = folder / "b.npy"
+    cli("convolve", str(single), "--filter", "delta", "-o", str(folder / "b2.png"),
+        "--save-array", str(single)).assert_input_error("overwrite")
+    assert sorted(p.name for p in folder.iterdir()) == before
