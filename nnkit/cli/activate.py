@@ -157,7 +157,7 @@ def _long_table(x, result, name: str, precision: int, title: str):
     table = Table(title=title, header_style="bold")
     headers = ["row", "column"] if x.ndim == 2 else ["index"]
     for header in [*headers, "x", name]:
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", overflow="fold")
     flat_x, flat_y = np.ravel(x), np.ravel(result)
     shown = range(flat_x.size)
     if flat_x.size > _MAX_ROWS:

@@ -164,14 +164,14 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
     console.print(Text(f"{loss.label}: {formula}", style="bold"))
     table = Table(header_style="bold", show_footer=False)
     for header in ("sample", "output", "logit z" if from_logits else "y"):
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", overflow="fold")
     if probs is not None:
-        table.add_column("softmax(z)" if loss.name == "cce" else "sigmoid(z)", justify="right")
-    table.add_column("t", justify="right")
-    table.add_column("contribution", justify="right")
+        table.add_column("softmax(z)" if loss.name == "cce" else "sigmoid(z)", justify="right", overflow="fold")
+    table.add_column("t", justify="right", overflow="fold")
+    table.add_column("contribution", justify="right", overflow="fold")
     wrt = "z" if from_logits else "y"
     if grad is not None:
-        table.add_column(f"∂L/∂{wrt}", justify="right")
+        table.add_column(f"∂L/∂{wrt}", justify="right", overflow="fold")
     cells = [(i, j) for i in range(n) for j in range(k)]
     if len(cells) > _MAX_ROWS:
         half = _MAX_ROWS // 2

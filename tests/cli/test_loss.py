@@ -156,3 +156,11 @@ def test_plot_of_a_huge_difference_has_a_finite_curve(cli, tmp_path):
     run = cli("loss", "sse", "--pred", "1e300", "--target", "0", "--plot", str(tmp_path / "s.png"))
     assert run.exit_code == 0, run.stderr
     assert run.stdout == "inf\n" and "Warning" not in run.stderr
+
+
+def test_terminal_view_never_cuts_a_number(cli):
+    # 17 digits in seven columns are wider than the terminal: numbers fold, never end in "…"
+    args = ("cce", "--pred", "2,-1,0.5;0,3,-2", "--target", "0,2", "--from-logits", "-g")
+    run = cli("loss", *args, "--precision", "17", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "…" not in run.stdout
