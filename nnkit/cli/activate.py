@@ -90,7 +90,7 @@ def activate(
     """
     env = environment(quiet)
     act = get_activation(function)
-    picture_only = plot is not None and not values and input is None and random is None
+    picture_only = plot is not None and output is None and not values and input is None and random is None
     x = None
     if not (picture_only and env.stdin_isatty):
         try:

@@ -164,3 +164,10 @@ def test_plot_keeps_the_range_and_says_which_inputs_fall_outside(cli, tmp_path, 
     assert run.exit_code == 0, run.stderr
     assert seen["xlim"] == (-5.0, 5.0)
     assert "1 input(s) outside --range -5:5 are not marked" in run.stderr
+
+
+def test_plot_alone_with_an_output_file_is_not_picture_only(shell, tmp_path):
+    # -o asks for a result: with no numbers that is an error, not a silently missing file
+    done = shell(f"nnkit activate relu --plot {tmp_path / 'r.png'} -o {tmp_path / 'r.csv'} < /dev/null")
+    assert done.returncode == 2 and done.stderr.startswith(b"nnkit: error: stdin is empty")
+    assert not (tmp_path / "r.csv").exists()
