@@ -241,8 +241,12 @@ def array_table(
     title: str | None = None,
     row_labels: list[str] | None = None,
     col_labels: list[str] | None = None,
+    width: int | None = None,
 ):
-    """A Rich table of a 0-, 1- or 2-D array (large ones elided in the middle, like NumPy)."""
+    """A Rich table of a 0-, 1- or 2-D array (large ones elided in the middle, like NumPy).
+
+    With ``width`` (the terminal's), only as many columns as fit are shown, so numbers are never cut.
+    """
     from rich.table import Table
 
     array = np.asarray(array)
@@ -254,7 +258,11 @@ def array_table(
     elif array.ndim > 2:
         array = array.reshape(-1, array.shape[-1])
     rows = _elided(array.shape[0], TABLE_MAX_ROWS)
-    cols = _elided(array.shape[1], TABLE_MAX_COLS)
+    max_cols = TABLE_MAX_COLS
+    if width is not None:
+        # "-1.23457e-05" is precision + 6 characters; each column adds 3 for padding and its border.
+        max_cols = max(2, min(TABLE_MAX_COLS, (width - 8) // (precision + 9)))
+    cols = _elided(array.shape[1], max_cols)
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("", style="dim", justify="right")
     for j in cols:
@@ -310,9 +318,9 @@ def render_array(array: np.ndarray, console, precision: int = 6, title: str | No
                 continue
             index = np.unravel_index(i, array.shape[:-2])
             label = "[" + ", ".join(str(int(k)) for k in index) + ", :, :]"
-            console.print(array_table(slices[i], precision, title=label))
+            console.print(array_table(slices[i], precision, title=label, width=console.width))
     else:
-        console.print(array_table(array, precision, title=title))
+        console.print(array_table(array, precision, title=title, width=console.width))
     if is_small_binary(array):
         from rich.text import Text
 

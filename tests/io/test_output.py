@@ -8,6 +8,7 @@ from PIL import Image
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
 from nnkit.io.output import (
+    array_table,
     array_to_uint8,
     atomic_write,
     emit,
@@ -144,3 +145,15 @@ def test_png_scaling():
     np.testing.assert_array_equal(array_to_uint8(np.array([[-1.0, 0.5, 2.0]]), clip=True), [[0, 128, 255]])
     with pytest.raises(NnkitInputError, match="NaN"):
         array_to_uint8(np.array([[np.nan]]))
+
+
+def test_a_wide_matrix_shows_only_the_columns_that_fit():
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    matrix = np.arange(4 * 30, dtype=float).reshape(4, 30) + 0.123456
+    console.print(array_table(matrix, 6, width=80))
+    text = console.file.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "29.1235" in text and "…" in text  # first and last columns whole, the middle elided
+    assert "0.123456" in text and "119.123" in text
