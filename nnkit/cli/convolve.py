@@ -120,7 +120,8 @@ def convolve_command(
         str | None,
         typer.Option("--patch", help="Walk through one output value as the course does: the patch under "
                      "the kernel, its product with the (flipped) kernel, the sum. ROW,COL of the output "
-                     "(in valid mode the patch's top-left pixel: 22,102 is brain[22:25, 102:105]).",
+                     "(in valid mode the patch's top-left pixel: 22,102 is brain[22:25, 102:105]; "
+                     "with --stride, of the strided map).",
                      metavar="ROW,COL", show_default=False),
     ] = None,
     slice_spec: Slice = None,
