@@ -28,7 +28,6 @@ from nnkit.io.env import Environment
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
-TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".dat")
 _NON_INTEGER = re.compile(r"[.eEnNiI]")  # a decimal point, an exponent, nan or inf
 _ROW_SPLIT = re.compile(r"[;\n]")
 _ITEM_SPLIT = re.compile(r"[,\s]+")
