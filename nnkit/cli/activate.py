@@ -8,6 +8,7 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import (
+    Column,
     Format,
     Input,
     Key,
@@ -22,6 +23,7 @@ from nnkit.cli.common import (
 from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import array_table, emit
 
 _CHOICES = ", ".join(ACTIVATIONS)
@@ -52,6 +54,7 @@ def activate(
             show_default=False,
         ),
     ] = None,
+    column: Column = None,
     alpha: Annotated[
         float | None,
         typer.Option(
@@ -102,6 +105,14 @@ def activate(
                 raise
     if x is None:
         x = result = np.empty(0)  # only a picture was asked for
+    elif not act.elementwise and axis is None and column_as_vector(
+        x, env, column, "the input", other=" (each row its own softmax: all 1)"
+    ):
+        # the course's column vector: one softmax over the column, given back as a column
+        x = x[:, 0]
+        result = evaluate(function, x, derivative=derivative, alpha=alpha)
+        if not derivative:
+            x, result = x.reshape(-1, 1), result.reshape(-1, 1)
     else:
         result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
     if plot is not None:
@@ -123,12 +134,16 @@ def activate(
 def _show(console, act, x, result, name: str, derivative: bool, precision: int) -> None:
     from rich.text import Text
 
+    from nnkit.io.output import format_number
+
     formula = act.derivative if derivative else act.formula
     console.print(Text(f"{name} = {formula}", style="bold"))
-    if x.ndim <= 1 and result.shape == np.shape(x):
-        # a vector: one row per input, x beside f(x)
+    if result.shape == np.shape(x) and (x.ndim <= 1 or x.shape[1] == 1):
+        # a vector (a row or the course's column): one row per input, x beside f(x)
         pairs = np.column_stack([np.ravel(x), np.ravel(result)])
         console.print(array_table(pairs, precision, col_labels=["x", name]))
+        if not act.elementwise and not derivative and result.size:
+            console.print(Text(f"sum of the outputs: {format_number(result.sum(), precision)}"))
         return
     shape = "×".join(str(n) for n in np.shape(x)) or "1"
     out_shape = "×".join(str(n) for n in result.shape)

@@ -8,11 +8,12 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Key, Output, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, environment
 from nnkit.engine.activations import sigmoid, softmax
 from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import parse_numbers, read_input_file
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import emit, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
@@ -83,6 +84,7 @@ def loss(
             show_default=False,
         ),
     ] = None,
+    column: Column = None,
     key: Key = None,
     fmt: Format = None,
     output: Output = None,
@@ -104,10 +106,16 @@ def loss(
         raise NnkitInputError("only one of --pred and --target can be read from stdin (-)")
     y = _operand(pred, "--pred", env, key)
     t = _operand(target, "--target", env, key)
+    pred_shape = y.shape
+    if column_as_vector(y, env, column, "--pred", other=" each (the course's sums then need --reduction sum)"):
+        # the course's ya: one sample of n outputs; a target column beside it is its one-hot t
+        y = y[:, 0]
+        if t.shape == pred_shape:
+            t = t[:, 0]
     options = {"delta": delta, "from_logits": from_logits}
     pieces = chosen.pieces(y, t, **options)
     if gradient:
-        result = chosen.grad(y, t, reduction=reduction, **options)
+        result = chosen.grad(y, t, reduction=reduction, **options).reshape(pred_shape)
     else:
         result = chosen.fn(y, t, reduction=reduction, **options)
     if plot is not None:
@@ -205,11 +213,11 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
     how = "the sum of the contributions" if n == 1 else f"{reduction} over {n} samples"
     console.print(Text(f"{loss.name} = {fmt(result)}  ({how})", style="bold"))
     if k == 1 and n > 1 and reduction == "mean" and loss.within_sample == "sum":
-        # the course writes one sample as a column (10×1); here that is 10 samples of one output
+        # --column samples: the course's 10×1 column read as 10 samples of one output
         console.print(
             Text(
-                f"a column of {n} outputs is {n} samples here; as one column vector, the course's "
-                f"{loss.name} is their sum: {fmt(per_sample.sum())} (--reduction sum)"
+                f"the column is read as {n} samples here (--column samples); as one column vector, "
+                f"the course's {loss.name} is their sum: {fmt(per_sample.sum())} (without --column samples)"
             )
         )
 

@@ -176,3 +176,18 @@ def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
     assert [r[0] for r in rows] == ["0", "1"]
     assert float(rows[1][2]) == pytest.approx(1 / (1 + np.exp(-0.5)))
     assert float(rows[0][2]) == pytest.approx(1 / (1 + np.exp(1.5)))
+
+
+def test_a_column_of_features_is_one_input(cli, cancer_model, tmp_path):
+    # the course's notation: one sample written as a column (issue 9 §1)
+    values = CANCER.read_text().splitlines()[1].split(",")[:30]
+    row = cli("predict", str(cancer_model), ",".join(values), "-f", "json")
+    column = cli("predict", str(cancer_model), ";".join(values), "-f", "json")
+    assert row.stderr == ""
+    assert "the input is a 30×1 column: read as one vector of 30 values" in " ".join(column.stderr.split())
+    assert [r["probabilities"] for r in json.loads(column.stdout)] == [r["probabilities"] for r in json.loads(row.stdout)]
+    (tmp_path / "one.csv").write_text("\n".join(values) + "\n")
+    by_file = cli("predict", str(cancer_model), str(tmp_path / "one.csv"), "-f", "json", "-q")
+    assert len(json.loads(by_file.stdout)) == 1 and by_file.stderr == ""
+    samples = cli("predict", str(cancer_model), ";".join(values), "--column", "samples")
+    samples.assert_input_error("the model takes 30 values per input, got rows of 1")
