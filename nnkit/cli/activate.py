@@ -20,6 +20,7 @@ from nnkit.cli.common import (
     Values,
     environment,
 )
+from nnkit.cli.completion import complete_names
 from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array
@@ -35,7 +36,12 @@ _MAX_ROWS = 40
 def activate(
     function: Annotated[
         str,
-        typer.Argument(help=f"The function: {_CHOICES}.", metavar="FUNCTION", show_default=False),
+        typer.Argument(
+            help=f"The function: {_CHOICES}.",
+            metavar="FUNCTION",
+            show_default=False,
+            autocompletion=complete_names(ACTIVATIONS, lambda act: f"{act.label}: {act.formula}"),
+        ),
     ],
     values: Values = None,
     derivative: Annotated[
@@ -85,11 +91,18 @@ def activate(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Apply an activation function to numbers; the table shows inputs beside outputs.
+    r"""Apply an activation function to numbers; the table shows inputs beside outputs.
 
-    nnkit activate relu 1 -2 3 · nnkit activate softmax "1,2,3;1,1,1" ·
-    nnkit activate sigmoid -d 0 2 · nnkit activate relu --random 5x3 --seed 42 ·
-    nnkit activate gelu --plot gelu.png
+    A column ("1;2;3", the course's notation) is one vector for softmax, and gives a column back.
+
+    \b
+    Examples:
+      nnkit activate relu 1 -2 3
+      nnkit activate relu --random 5x3 --seed 42     # the course's 5×3 matrix
+      nnkit activate sigmoid -d 0 2                  # the derivative
+      nnkit activate softmax "1;2;3"                 # one column vector, sum 1
+      nnkit activate softmax "1,2,3;1,1,1"           # one sample per row
+      nnkit activate sigmoid 0 2 --plot sigmoid.png  # the course's figure
     """
     env = environment(quiet)
     act = get_activation(function)

@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from nnkit import __version__
+from nnkit.cli.helptext import COURSE
 from nnkit.errors import ExitStatus, NnkitInputError
 
 # A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
@@ -90,11 +91,15 @@ class NnkitGroup(TyperGroup):
         from typer.main import get_command_from_info
         from typer.models import CommandInfo
 
-        return get_command_from_info(
+        from nnkit.cli.helptext import prepare_help
+
+        command = get_command_from_info(
             CommandInfo(name=cmd_name, callback=command_function(cmd_name)),
             pretty_exceptions_short=True,
             rich_markup_mode=self.rich_markup_mode,
         )
+        prepare_help(command, cmd_name)
+        return command
 
     def invoke(self, ctx):
         """Run the subcommand, turning every exception into a message and an exit status."""
@@ -131,6 +136,9 @@ class NnkitGroup(TyperGroup):
             status = result if isinstance(result, int) else ExitStatus.SUCCESS
             sys.stdout.flush()
         except typer.TyperException as error:  # a usage error: unknown option, bad choice, missing value
+            if _is_help_for_no_arguments(error):
+                sys.stdout.flush()  # plain `nnkit`: the help has been printed, and that is no error
+                return _exit(ExitStatus.SUCCESS, standalone_mode)
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "nnkit"
             message = error.format_message()
@@ -142,9 +150,20 @@ class NnkitGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             status = ExitStatus.BROKEN_PIPE
-        if standalone_mode:
-            sys.exit(int(status))
-        return int(status)
+        return _exit(status, standalone_mode)
+
+
+def _exit(status: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(int(status))
+    return int(status)
+
+
+def _is_help_for_no_arguments(error: Exception) -> bool:
+    # click's NoArgsIsHelpError (no_args_is_help=True) is a UsageError whose "message" is the help
+    from typer._click.exceptions import NoArgsIsHelpError
+
+    return isinstance(error, NoArgsIsHelpError)
 
 
 def _version(value: bool) -> None:
@@ -157,9 +176,10 @@ app = typer.Typer(
     cls=NnkitGroup,
     name="nnkit",
     help="See and run the building blocks of neural networks: activations, losses, one-hot labels, "
-    "reshaping, convolution and pooling of images, and training small networks.",
+    "reshaping, convolution and pooling of images, and training small networks. The commands follow the "
+    f"course {COURSE} section by section; each command's --help names its section.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, environment
+from nnkit.cli.completion import complete_names
 from nnkit.engine.activations import sigmoid, softmax
 from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
@@ -25,7 +26,18 @@ _OPERAND_HELP = 'numbers ("0.1,0.9;0.8,0.2": ";" between rows), a file (.csv .np
 
 
 def loss(
-    kind: Annotated[str, typer.Argument(help=f"The loss: {_CHOICES}.", metavar="KIND", show_default=False)],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help=f"The loss: {_CHOICES}.",
+            metavar="KIND",
+            show_default=False,
+            autocompletion=complete_names(
+                {**LOSSES, **{alias: LOSSES[name] for alias, name in LOSS_ALIASES.items()}},
+                lambda loss: f"{loss.label}: {loss.formula}",
+            ),
+        ),
+    ],
     pred: Annotated[
         str,
         typer.Option(
@@ -91,14 +103,20 @@ def loss(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Compute a loss (sse, mse, mae, bce, cce) and show where its number comes from.
+    r"""Compute a loss (sse, mse, mae, bce, cce) and show where its number comes from.
 
-    Within a sample (a row) sse and cce sum over the outputs, mse, mae and bce average (Keras's
-    convention); --reduction then combines the samples. The course's column vectors (10 samples
-    of one output) add up with --reduction sum.
+    Within a sample sse and cce sum over the outputs while mse, mae and bce average (Keras's
+    convention); --reduction then combines the samples (rows). A one-column --pred is the course's
+    column vector: one sample of n outputs (see --column).
 
-    nnkit loss cce --pred "0.01,0.03,0.7,0.1,0.01,0.01,0.01,0.02,0.1,0.01" --target 2 ·
-    nnkit onehot 2 --classes 10 -f csv | nnkit loss sse --pred preds.csv --target -
+    \b
+    Examples:
+      ya="0.01;0.03;0.7;0.1;0.01;0.01;0.01;0.02;0.1;0.01"   # the course's 10×1 ya
+      nnkit loss sse --pred "$ya" --target 2                 # 0.0559
+      nnkit loss cce --pred "$ya" --target 5                 # 4.60516
+      nnkit loss cce --pred "$ya" --target "0;0;1;0;0;0;0;0;0;0"   # t2: 0.356675
+      nnkit onehot 2 --classes 10 | nnkit loss sse --pred "$ya" --target -
+      nnkit loss cce --pred "2,-1,0.5;0,3,-2" --target 0,2 --from-logits
     """
     env = environment(quiet)
     chosen = get_loss(kind)

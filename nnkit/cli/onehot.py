@@ -59,10 +59,15 @@ def onehot(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Turn class labels into one-hot vectors (one 1 per row), or decode rows back into labels.
+    r"""Turn class labels into one-hot vectors (one 1 per row), or decode rows back into labels.
 
-    nnkit onehot 0 2 1 --classes 3 · nnkit onehot healthy patient healthy ·
-    nnkit onehot --decode "0.1,0.7,0.2;0.9,0.05,0.05" --names cat,dog,bird
+    \b
+    Examples:
+      nnkit onehot 0 2 1 --classes 3
+      nnkit onehot healthy patient healthy           # classes in sorted order
+      nnkit onehot healthy patient --names patient,healthy
+      nnkit onehot --decode "0.1,0.7,0.2;0.9,0.05,0.05" --names cat,dog,bird
+      nnkit onehot --decode "0;0;1;0"                # a one-hot column: 2
     """
     env = environment(quiet)
     name_list = [name.strip() for name in names.split(",")] if names is not None else None

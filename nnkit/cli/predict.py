@@ -16,7 +16,7 @@ from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.io.images import IMAGE_SUFFIXES, read_image
 from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
+from nnkit.io.output import format_number, report_text, resolve_format, to_npy_bytes, write_stdout_bytes
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -130,11 +130,17 @@ def predict(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Predict the class and class probabilities of each input row or image with a saved model.
+    r"""Predict the class and class probabilities of each input row or image with a saved model.
 
     The preprocessing of training (image scaling, feature standardisation) is stored in the model
-    and applied here. nnkit predict model.npz rows.csv · nnkit predict mnist.npz digit.png ·
-    cat rows.csv | nnkit predict model.npz -f json
+    and applied here. A column of numbers is one input (the course's notation, see --column).
+
+    \b
+    Examples:
+      nnkit train-mlp --data samples/breast_cancer_wdbc.csv --save cancer.npz
+      nnkit predict cancer.npz samples/breast_cancer_wdbc.csv
+      nnkit predict mnist.npz digit.png
+      cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
     from nnkit.io.model import load_model
 
@@ -198,9 +204,8 @@ def predict(
         ]
         write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
     elif chosen in ("csv", "tsv"):
-        sep = "," if chosen == "csv" else "\t"
-        lines = [sep.join([str(p), *(repr(float(v)) for v in row)]) for p, row in zip(predicted, proba, strict=True)]
-        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
+        rows = [[p, *row] for p, row in zip(predicted, proba, strict=True)]
+        write_stdout_bytes(env, report_text(["prediction", *map(str, classes)], rows, chosen).encode())
     elif chosen == "npy":
         write_stdout_bytes(env, to_npy_bytes(proba))
     else:
