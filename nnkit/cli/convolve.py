@@ -144,13 +144,13 @@ def convolve_command(
     \b
     Examples:
       nnkit convolve samples/brain.png --filter identity -o feature.png
-      nnkit convolve samples/brain.png --filter identity --patch 22,102
+      nnkit convolve samples/brain.png --filter identity --patch 150,60
       nnkit convolve samples/brain.png --filter sobel-x --mode same -o edges.png
       nnkit convolve samples/brain.png --filter identity -f npy > feature.npy
       nnkit convolve --list-filters
 
-    --patch 22,102 is the course's own position, brain[22:25, 102:105], on the shipped
-    samples/brain.png at the course's 400×338.
+    --patch 150,60 lies in the brain on the shipped samples/brain.png (400×338, the course's size);
+    the course's own --patch 22,102, brain[22:25, 102:105], is a position of the course's image.
     """
     env = environment(quiet)
     if list_filters:

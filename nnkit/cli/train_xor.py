@@ -88,7 +88,7 @@ def train_xor(
     Examples:
       nnkit train-xor                         # XOR: 4/4 with 2 hidden units
       nnkit train-xor --no-hidden             # one layer: XOR is not separable
-      nnkit train-xor --gate nand --no-hidden # NAND is: no hidden layer needed
+      nnkit train-xor --gate nand --no-hidden # NAND: linearly separable
       nnkit train-xor --wired                 # the course's NAND, OR → AND
       nnkit train-xor --plot xor.png -f json
     """

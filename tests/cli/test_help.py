@@ -58,16 +58,17 @@ def examples(command: str) -> list[str]:
 
 
 def test_every_command_has_a_course_section():
-    assert set(COURSE_SECTIONS) == set(COMMANDS)
-    assert set(COURSE_TERMS) == set(COMMANDS)
+    missing = set(COMMANDS) - set(COURSE_SECTIONS)
+    assert not missing, f"add the course section of {missing} to nnkit.cli.helptext.COURSE_SECTIONS"
+    assert set(COURSE_TERMS) <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_names_the_course_section_in_the_courses_words(command):
     text = help_text(command)
     line = next(line.strip() for line in text.splitlines() if line.strip().startswith("Course: "))
-    assert COURSE_TERMS[command] in " ".join(text.split()), line
     assert line.startswith(f"Course: {COURSE_SECTIONS[command][:20]}")
+    assert COURSE_TERMS.get(command, COURSE_SECTIONS[command]) in " ".join(text.split()), line
 
 
 @pytest.mark.parametrize("command", COMMANDS)
