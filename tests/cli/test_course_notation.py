@@ -84,9 +84,10 @@ def test_loss_gives_the_courses_numbers_in_every_form_and_format(cli, kind, labe
 def test_a_matrix_is_one_sample_per_row(cli, kind):
     matrix = f"{ROW};{ROW}"
     expected = [(SSE if kind == "sse" else CCE)[label] for label in (2, 5)]
-    run = cli("loss", kind, "--pred", matrix, "--target", "2,5", "--reduction", "none", "-f", "json")
-    assert run.stderr == ""
-    assert json.loads(run.stdout) == pytest.approx(expected, abs=5e-7)
+    for indices in ("2,5", "2;5"):  # a row or a column of class indices: one per sample
+        run = cli("loss", kind, "--pred", matrix, "--target", indices, "--reduction", "none", "-f", "json")
+        assert run.stderr == ""
+        assert json.loads(run.stdout) == pytest.approx(expected, abs=5e-7)
     dense = f"{onehot(2, ',')};{onehot(5, ',')}"
     run = cli("loss", kind, "--pred", matrix, "--target", dense, "-f", "csv")  # mean over the 2 samples
     assert float(run.stdout) == pytest.approx(sum(expected) / 2, abs=5e-7)
