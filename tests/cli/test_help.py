@@ -161,6 +161,21 @@ def test_zsh_completion_describes_each_name():
     assert '"relu":"ReLU\\\\: max(0, x)"' in run.stdout
 
 
+def test_install_completion_then_tab_in_bash(tmp_path):
+    # --install-completion for real, in a throw-away HOME, and the installed script driven by bash
+    run = nnkit("--install-completion", "bash", HOME=str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    script = tmp_path / ".bash_completions" / "nnkit.sh"
+    assert f"source '{script}'" in (tmp_path / ".bashrc").read_text()
+    environment = {**os.environ, "PATH": f"{os.path.dirname(nnkit_executable())}{os.pathsep}{os.environ['PATH']}"}
+    tab = (
+        f"source '{script}'; COMP_WORDS=(nnkit convolve x.png --filter sob); COMP_CWORD=4; "
+        '_nnkit_completion nnkit; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(["bash", "-c", tab], capture_output=True, text=True, env=environment, timeout=60)
+    assert done.stdout.split() == ["sobel-x", "sobel-y"], done.stderr
+
+
 def test_completion_scripts_are_offered():
     run = nnkit("--show-completion", "bash")
     assert run.returncode == 0 and "_NNKIT_COMPLETE=complete_bash" in run.stdout
