@@ -61,6 +61,7 @@ COMMANDS = {
     "dense": ("dense", "dense"),
     "activate": ("activate", "activate"),
     "loss": ("loss", "loss"),
+    "optimize": ("optimize", "optimize"),
     "onehot": ("onehot", "onehot"),
     "reshape": ("reshape", "reshape"),
     "convolve": ("convolve", "convolve_command"),

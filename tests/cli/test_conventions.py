@@ -16,6 +16,7 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "dense",
         "activate",
         "loss",
+        "optimize",
         "onehot",
         "reshape",
         "convolve",
