@@ -173,7 +173,9 @@ def _show(console, result, precision: int) -> None:
     if n_out <= 8:
         console.print(stacked)
     else:  # too many units for labelled cells: the plain matrix, elided like every array
-        console.print(array_table(result.Wb, precision, width=console.width))
+        console.print(array_table(result.Wb, precision, width=console.width,
+                                  row_labels=["1", *[f"x_{i}" for i in range(1, n_in + 1)]],
+                                  col_labels=[f"unit {j}" for j in range(1, n_out + 1)]))
     def applied(s: int, j: int) -> str:
         if act.elementwise:
             return f"{act.name}({num(result.z[s, j])})"

@@ -21,16 +21,14 @@ _SETTINGS_HELP = "; ".join(
 )
 
 
-def parse_optimizers(values: list[str] | None) -> list[str]:
-    """``["sgd,adam", "rmsprop"]`` → ``["sgd", "adam", "rmsprop"]``; nothing → all five, in the course's order.
+def parse_optimizers(values: list[str]) -> list[str]:
+    """``["sgd,adam", "rmsprop"]`` → ``["sgd", "adam", "rmsprop"]``: names of the optimizer registry, none twice.
 
     Examples
     --------
     >>> parse_optimizers(["sgd,adam", "rmsprop"])
     ['sgd', 'adam', 'rmsprop']
     """
-    if not values:
-        return list(OPTIMIZERS)
     names = [name.strip().lower() for value in values for name in value.split(",") if name.strip()]
     for name in names:
         if name not in OPTIMIZERS:
@@ -50,7 +48,8 @@ def optimize(
         list[str] | None,
         typer.Option(
             "--optimizer",
-            help=f"Optimizers to race, repeated or comma-separated: {', '.join(OPTIMIZERS)} (default: all).",
+            help=f"Optimizers to race, repeated or comma-separated: {', '.join(OPTIMIZERS)} "
+            "(default: the course's five, sgd, momentum, adagrad, rmsprop, adam).",
             show_default=False,
         ),
     ] = None,
@@ -101,7 +100,7 @@ def optimize(
     """
     env = environment(quiet)
     surface = get_surface(function)
-    names = parse_optimizers(optimizer)
+    names = parse_optimizers(optimizer) if optimizer else list(surface.settings)
     if lr is not None and not (np.isfinite(lr) and lr > 0):
         raise NnkitInputError(f"--lr must be a positive number, got {lr}")
     if steps is not None and not 0 <= steps <= 1_000_000:

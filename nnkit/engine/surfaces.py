@@ -8,8 +8,8 @@ records its path.
 
 - ``bowl``: ``f(x, y) = x²/20 + y²`` from ``(-7, 2)``, the benchmark of ゼロから作るDeep Learning
   (section 6.1): a long flat valley in x, steep walls in y. SGD zig-zags across the valley, momentum
-  overshoots and swings back, AdaGrad's steps shrink, RMSprop and Adam take steps of about ``lr``
-  whatever the slope.
+  overshoots and swings back, AdaGrad's steps shrink, RMSprop's and Adam's step sizes are set by
+  ``lr`` rather than by the slope.
 - ``rosenbrock``: ``f(x, y) = (1 - x)² + 100·(y - x²)²`` from ``(-1.5, 2)``: a curved banana-shaped
   valley with its minimum at ``(1, 1)``; finding the valley is easy, following it is slow.
 """
@@ -62,6 +62,16 @@ class Surface:
     ylim: tuple[float, float]
     settings: dict[str, tuple[float, int]]
     log_levels: bool = False
+
+    def defaults(self, optimizer: str) -> tuple[float, int]:
+        """``(lr, steps)`` for ``optimizer`` on this surface.
+
+        Its own settings; an optimizer without any gets its class's default rate and as many steps
+        as the longest of the others.
+        """
+        if optimizer in self.settings:
+            return self.settings[optimizer]
+        return OPTIMIZERS[optimizer].DEFAULT_LR, max(steps for _, steps in self.settings.values())
 
     @property
     def f_min(self) -> float:
@@ -197,7 +207,7 @@ def descend(surface: Surface, optimizer: str, start, lr: float | None = None, st
     """
     if optimizer not in OPTIMIZERS:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
-    default_lr, default_steps = surface.settings[optimizer]
+    default_lr, default_steps = surface.defaults(optimizer)
     lr = default_lr if lr is None else lr
     steps = default_steps if steps is None else int(steps)
     if steps < 0:
