@@ -145,9 +145,11 @@ def train_each_batch_size(ctx: typer.Context, command) -> None:
         try:
             with contextlib.redirect_stdout(captured):
                 command(ctx=ctx, **one)
-        except typer.Exit as stop:  # Ctrl-C: keep the models trained so far and this one's epochs
+        except typer.Exit as stop:  # Ctrl-C in training: keep the models so far and this one's epochs
             if stop.exit_code != ExitStatus.INTERRUPTED:
                 raise
+            interrupted = True
+        except KeyboardInterrupt:  # Ctrl-C before this model's training started: keep the ones before
             interrupted = True
         text = captured.getvalue()
         if text.strip():

@@ -87,3 +87,25 @@ def test_one_model_options_are_refused(cli, tmp_path):
         "--save takes one model"
     )
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_keeps_the_models_trained_so_far(cli, monkeypatch):
+    from nnkit.engine import network
+
+    calls = {"n": 0}
+    train_batch = network.Network.train_batch
+
+    def interrupting(self, x, t):
+        calls["n"] += 1
+        if calls["n"] == 2 + 20 + 5:  # full: 2 steps; 64: 20 steps per epoch; stop in its 2nd epoch
+            raise KeyboardInterrupt
+        return train_batch(self, x, t)
+
+    monkeypatch.setattr(network.Network, "train_batch", interrupting)
+    run = cli("train-mlp", "--batch-size", "full,64,1", *FAST, "-f", "json")
+    assert run.exit_code == 130
+    report = json.loads(run.stdout)
+    assert report["interrupted"] is True
+    assert [r["batch_size"] for r in report["runs"]] == ["full", 64]  # batch size 1 never started
+    assert [r["epochs_run"] for r in report["runs"]] == [2, 1]
+    assert "interrupted" in run.stderr
