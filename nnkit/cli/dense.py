@@ -81,9 +81,9 @@ def dense(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """One dense layer's forward pass h = a([1 x]·[b; W]) = a(x·W + b), shown the course's way.
+    r"""One dense layer's forward pass h = a([1 x]·\[b; W]) = a(x·W + b), shown the course's way.
 
-    The table shows the input with its leading 1, the stacked [b; W] matrix with the course's labels
+    The table shows the input with its leading 1, the stacked \[b; W] matrix with the course's labels
     (w_13 joins unit 1 of this layer to input 3), each unit's sum, the pre-activation z and the
     activation h. -f csv/json/npy print h only, so it chains with activate and loss.
     nnkit dense 2 --weights 0.5 --bias 1 --activation relu ·
