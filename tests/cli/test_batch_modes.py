@@ -109,3 +109,13 @@ def test_ctrl_c_keeps_the_models_trained_so_far(cli, monkeypatch):
     assert [r["batch_size"] for r in report["runs"]] == ["full", 64]  # batch size 1 never started
     assert [r["epochs_run"] for r in report["runs"]] == [2, 1]
     assert "interrupted" in run.stderr
+
+
+def test_installed_command_pipes_json_and_refuses_zero(shell):
+    run = shell("nnkit train-mlp --batch-size full,1 --hidden 4 --epochs 1 | "
+                "python -c 'import json,sys; print([r[\"updates_per_epoch\"] for r in json.load(sys.stdin)[\"runs\"]])'")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().strip() == "[1, 1259]"
+    run = shell("nnkit train-mlp --batch-size 0,full")
+    assert run.returncode == 2 and run.stdout == b""
+    assert run.stderr.decode().startswith("nnkit: error: --batch-size values must be at least 1, got 0")
