@@ -3,7 +3,7 @@
 The course writes every vector as a column: its prediction ``ya`` and one-hot target ``t2`` are
 10×1 arrays, and ``softmax`` of a column is one probability vector. nnkit's engine reads one sample
 per row. Where a command means *one sample* (softmax and its Jacobian, ``loss`` and its gradient,
-``onehot --decode``), an input of shape n×1 with n ≥ 2 could be read two ways; nnkit reads it the
+``onehot --decode``, ``dense``, ``predict``), an input of shape n×1 with n ≥ 2 could be read two ways; nnkit reads it the
 course's way:
 
 - **vector** (the default): the column is one sample of n values. The result keeps the input's

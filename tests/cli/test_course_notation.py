@@ -256,3 +256,22 @@ def test_images_are_not_vectors(cli):
     assert json.loads(run.stdout) == [[0.7], [0.1]] and "column" not in run.stderr
     run = cli("convolve", "-", "--kernel", "1;1", "-f", "json", input="1\n2\n3\n")
     assert json.loads(run.stdout) == [[3.0], [5.0]] and "column" not in run.stderr
+
+
+def test_dense_takes_the_courses_column_as_one_input(cli):
+    w = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]])
+    b = np.array([1.0, 0.0, -1.0])
+    expected = np.array([1.0, 2.0, 3.0]) @ w + b  # [4, 3.6, 3.2]
+    weights = "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9"
+    row = cli("dense", "1,2,3", "-w", weights, "-b", "1,0,-1", "-f", "json")
+    np.testing.assert_allclose(json.loads(row.stdout), expected, rtol=1e-15)
+    assert row.stderr == ""
+    column = cli("dense", "1;2;3", "-w", weights, "-b", "1,0,-1", "-f", "json")
+    assert_column_note(column, 3, "the input")
+    got = np.array(json.loads(column.stdout))
+    assert got.shape == (3, 1)  # a column in, a column out
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-15)
+    matrix = cli("dense", "1,2,3;1,2,3", "-w", weights, "-b", "1,0,-1", "-f", "csv")
+    assert len(matrix.stdout.splitlines()) == 2 and matrix.stderr == ""
+    samples = cli("dense", "1;2;3", "-w", "0.5", "--column", "samples", "-f", "json")
+    assert json.loads(samples.stdout) == [[0.5], [1.0], [1.5]] and samples.stderr == ""
