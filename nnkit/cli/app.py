@@ -39,6 +39,27 @@ def protect_negative_numbers(args: list[str]) -> list[str]:
     return [" " + arg if _NEGATIVE_NUMBER.match(arg) else arg for arg in args]
 
 
+# Click 8 names completion instructions shell first (bash_complete, zsh_source), Typer the other way
+# round (complete_bash, the form its installed scripts use); nnkit takes both.
+_CLICK_COMPLETION = re.compile(r"^(bash|zsh|fish|powershell|pwsh)_(source|complete)$")
+COMPLETE_VAR = "_NNKIT_COMPLETE"
+
+
+def accept_click_completion_order(environ) -> None:
+    """Rewrite ``_NNKIT_COMPLETE=bash_complete`` (Click's order) as ``complete_bash`` (Typer's).
+
+    Examples
+    --------
+    >>> environ = {"_NNKIT_COMPLETE": "bash_complete"}
+    >>> accept_click_completion_order(environ)
+    >>> environ
+    {'_NNKIT_COMPLETE': 'complete_bash'}
+    """
+    match = _CLICK_COMPLETION.match(environ.get(COMPLETE_VAR, ""))
+    if match:
+        environ[COMPLETE_VAR] = f"{match[2]}_{match[1]}"
+
+
 def _say_error(message: str, hint: str | None = None) -> None:
     print(f"nnkit: error: {message}", file=sys.stderr)
     if hint:
@@ -131,6 +152,7 @@ class NnkitGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Parse ``args`` (default ``sys.argv[1:]``), run, and exit with nnkit's status."""
         args = protect_negative_numbers(list(sys.argv[1:] if args is None else args))
+        accept_click_completion_order(os.environ)
         try:
             result = super().main(
                 args=args, prog_name=prog_name or "nnkit", complete_var=complete_var, standalone_mode=False, **extra

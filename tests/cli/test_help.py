@@ -135,8 +135,9 @@ def complete(words: str, cword: int) -> list[str]:
     return run.stdout.split()
 
 
-def test_completion_of_the_installed_command():
-    run = nnkit(_NNKIT_COMPLETE="complete_bash", COMP_WORDS="nnkit activate s", COMP_CWORD="2")
+@pytest.mark.parametrize("instruction", ["complete_bash", "bash_complete"])  # Typer's order and Click's
+def test_completion_of_the_installed_command(instruction):
+    run = nnkit(_NNKIT_COMPLETE=instruction, COMP_WORDS="nnkit activate s", COMP_CWORD="2")
     assert run.stdout.split() == ["sigmoid", "softmax", "step", "softplus", "swish"] and run.returncode == 0
 
 
