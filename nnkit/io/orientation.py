@@ -30,7 +30,7 @@ COLUMN_OPTION = "--column"
 #: Help text of that option, shared by every command that takes it.
 COLUMN_HELP = (
     "How an n×1 column is read: vector = one sample of n values, the course's notation (the default; "
-    "a note on stderr says so); samples = n samples of one value each, one per row."
+    "a note on stderr says so, unless -q); samples = n samples of one value each, one per row."
 )
 
 
