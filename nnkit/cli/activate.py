@@ -116,6 +116,7 @@ def activate(
             # a notebook's `!nnkit …`) still asks only for the picture
             if not (picture_only and error.message == "stdin is empty"):
                 raise
+    as_vector = None
     if x is None:
         x = result = np.empty(0)  # only a picture was asked for
     elif not act.elementwise and axis is None and column_as_vector(
@@ -124,12 +125,13 @@ def activate(
         # the course's column vector: one softmax over the column, given back as a column
         x = x[:, 0]
         result = evaluate(function, x, derivative=derivative, alpha=alpha)
+        as_vector = (x, result)  # what --plot marks: the points of one vector
         if not derivative:
             x, result = x.reshape(-1, 1), result.reshape(-1, 1)
     else:
         result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
     if plot is not None:
-        _plot(act, plot, x_range, x, result, derivative=derivative, alpha=alpha, env=env)
+        _plot(act, plot, x_range, *(as_vector or (x, result)), derivative=derivative, alpha=alpha, env=env)
         env.note(f"nnkit: wrote {plot}")
         if x.size == 0:
             return

@@ -275,3 +275,16 @@ def test_dense_takes_the_courses_column_as_one_input(cli):
     assert len(matrix.stdout.splitlines()) == 2 and matrix.stderr == ""
     samples = cli("dense", "1;2;3", "-w", "0.5", "--column", "samples", "-f", "json")
     assert json.loads(samples.stdout) == [[0.5], [1.0], [1.5]] and samples.stderr == ""
+
+
+def test_softmax_plot_marks_a_column_as_it_marks_the_row(cli, tmp_path, monkeypatch):
+    import nnkit.io.plot_curves
+
+    marked = []
+    monkeypatch.setattr(nnkit.io.plot_curves, "plot_curves", lambda *a, points=None, **k: marked.append(points))
+    for values in ("1,2,3", "1;2;3"):
+        assert cli("activate", "softmax", values, "--plot", str(tmp_path / "s.png"), "-q").exit_code == 0
+    (row_x, row_y), (col_x, col_y) = marked
+    np.testing.assert_array_equal(col_x, row_x)
+    np.testing.assert_allclose(col_y, scipy.special.softmax([1, 2, 3]), rtol=1e-15)
+    np.testing.assert_array_equal(col_y, row_y)
