@@ -37,10 +37,12 @@ Slice = Annotated[
     str | None,
     typer.Option(
         "--slice",
-        help="For a 3-D volume: AXIS:INDEX of the array as stored. Default for NIfTI: the middle axial "
-        "slice (across the axis the affine points head–foot, axis 2 for most files; voxel order, not "
-        "rotated); for DICOM: the middle frame. A 3-D .npy needs it.",
-        metavar="AXIS:INDEX",
+        help="For a 3-D volume: axial:80, coronal:116 or sagittal:98 (a plane alone: its middle slice), "
+        "or AXIS:INDEX. NIfTI is read in RAS+ order (axis 0 sagittal, 1 coronal, 2 axial, from the "
+        "affine) and every slice is shown radiologically: anterior (axial) or superior up, the "
+        "patient's right on the image's left. Default: the middle axial slice; DICOM: the middle "
+        "frame, turned by ImageOrientationPatient. A 3-D .npy needs AXIS:INDEX (as stored, not turned).",
+        metavar="PLANE:INDEX",
         show_default=False,
     ),
 ]
@@ -120,8 +122,9 @@ def convolve_command(
         str | None,
         typer.Option("--patch", help="Walk through one output value as the course does: the patch under "
                      "the kernel, its product with the (flipped) kernel, the sum. ROW,COL of the output "
-                     "(in valid mode the patch's top-left pixel: 22,102 is brain[22:25, 102:105]; "
-                     "with --stride, of the strided map).",
+                     "(in valid mode the patch's top-left pixel: 22,102 is the course's brain[22:25, 102:105], "
+                     "background on samples/brain.png; 150,60 is the brain's edge; with --stride, of "
+                     "the strided map).",
                      metavar="ROW,COL", show_default=False),
     ] = None,
     slice_spec: Slice = None,
@@ -136,7 +139,7 @@ def convolve_command(
 
     nnkit convolve samples/brain.png --filter identity -o feature.png ·
     nnkit convolve samples/brain.png --filter sobel-x --mode same --boundary symm -o edges.png ·
-    nnkit convolve samples/brain.png --filter identity --patch 22,102
+    nnkit convolve samples/brain.png --filter identity --patch 150,60
     """
     env = environment(quiet)
     if list_filters:
@@ -165,7 +168,8 @@ def convolve_command(
         feature = convolve(image, kernel, stride=stride, **options)
         deliver(env, source, feature, output, save_array, clip, fmt, precision,
                 render=lambda console, image=image, feature=feature, source=source: _summary(
-                    console, source, image, feature, kernel, filter_name, options, stride, precision))
+                    console, source, image, feature, kernel, filter_name, options, stride, precision,
+                    env.orientations.get(source)))
 
 
 def check_inputs(env, sources, slice_spec, check) -> None:
@@ -282,10 +286,12 @@ def _matrix_text(matrix: np.ndarray, precision: int, max_width: int = 48) -> str
     return f"{matrix.shape[0]}×{matrix.shape[1]} (sum {format_number(float(matrix.sum()), precision)})"
 
 
-def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision) -> None:
+def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision,
+             orientation=None) -> None:
     how = "cross-correlation" if options["correlate"] else "convolution"
     kernel_name = filter_name or "your kernel"
     rows = [
+        *orientation_rows(orientation),
         ("input shape", f"{image.shape[0]} × {image.shape[1]}"),
         ("kernel", f"{kernel_name} {kernel.shape[0]}×{kernel.shape[1]}\n"
                    + _matrix_text(kernel, precision)),
@@ -296,6 +302,14 @@ def _summary(console, source, image, feature, kernel, filter_name, options, stri
         ("feature map shape", f"{feature.shape[0]} × {feature.shape[1]}"),
     ]
     summary_table(console, f"{how} of {source}", rows, feature, precision)
+
+
+def orientation_rows(orientation: str | None) -> list[tuple[str, str]]:
+    """The summary rows saying how a medical slice was taken and turned (none for other inputs)."""
+    if orientation is None:
+        return []
+    taken, _, turned = orientation.rpartition("; ")
+    return [("slice", taken)] * bool(taken) + [("orientation", turned)]
 
 
 def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.ndarray,

@@ -15,6 +15,7 @@ from nnkit.cli.convolve import (
     Slice,
     check_inputs,
     deliver,
+    orientation_rows,
     sources_of,
     summary_table,
 )
@@ -70,7 +71,8 @@ def pool_command(
         pooled = pool(array, sizes, strides, op=op, edge=edge)
         deliver(env, source, pooled, output, save_array, clip, fmt, precision,
                 render=lambda console, array=array, pooled=pooled, source=source: _summary(
-                    console, source, array, pooled, sizes, strides or sizes, op, edge, precision))
+                    console, source, array, pooled, sizes, strides or sizes, op, edge, precision,
+                    env.orientations.get(source)))
 
 
 def _pair(option: str, text: str) -> tuple[int, int]:
@@ -84,8 +86,9 @@ def _pair(option: str, text: str) -> tuple[int, int]:
     return (values[0], values[-1])
 
 
-def _summary(console, source, array, pooled, sizes, strides, op, edge, precision) -> None:
+def _summary(console, source, array, pooled, sizes, strides, op, edge, precision, orientation=None) -> None:
     rows = [
+        *orientation_rows(orientation),
         ("input shape", f"{array.shape[0]} × {array.shape[1]}"),
         ("window / stride", f"{sizes[0]}×{sizes[1]} / {strides[0]},{strides[1]}, edge {edge}"),
         ("pooled shape", f"{pooled.shape[0]} × {pooled.shape[1]}"),

@@ -35,6 +35,8 @@ class Environment:
     quiet: bool = False
     #: Files read during this run; nnkit refuses to write its output over one of them.
     inputs: list[Path] = field(default_factory=list)
+    #: How each medical input's slice was taken and turned (for the summary table), by source.
+    orientations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_sys(cls, quiet: bool = False) -> Environment:
