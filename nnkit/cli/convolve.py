@@ -66,6 +66,17 @@ SaveArray = Annotated[
         show_default=False,
     ),
 ]
+Plot = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        help="Draw the input, the kernel (pool: one window) and the result side by side to this PNG, "
+        "each with its shape and a colour bar (signed maps: red > 0, blue < 0, white = 0). For one "
+        "input; -o stays the exact 8-bit map.",
+        metavar="PATH.png",
+        show_default=False,
+    ),
+]
 Clip = Annotated[
     bool,
     typer.Option("--clip", help="PNG output: clip values to 0..1 instead of min–max scaling."),
@@ -130,6 +141,7 @@ def convolve_command(
     slice_spec: Slice = None,
     output: ImageOutput = None,
     save_array: SaveArray = None,
+    plot: Plot = None,
     clip: Clip = False,
     fmt: Format = None,
     precision: Precision = 6,
@@ -147,7 +159,18 @@ def convolve_command(
         return
     kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
-    sources = sources_of(images, output, save_array, fmt)
+    sources = sources_of(images, output, save_array, fmt, plot)
+    how = "cross-correlation" if correlate else "convolution"
+
+    def draw(source, image, feature, walk=None):
+        if plot is not None:
+            from nnkit.io.plot_maps import plot_convolution
+
+            plot_convolution(plot, source, image, kernel, feature, kernel_name=filter_name or "your kernel",
+                             how=how, mode=mode, stride=stride, orientation=env.orientations.get(source),
+                             patch=walk, env=env)
+            env.note(f"nnkit: wrote {plot}")
+
     if patch is not None:
         if len(sources) > 1:
             raise NnkitInputError("--patch walks through one image; give one IMAGE")
@@ -159,6 +182,7 @@ def convolve_command(
         feature = convolve(image, kernel, stride=stride, **options)
         for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
             env.note(f"nnkit: wrote {path}")
+        draw(sources[0], image, feature, {**walk, "position": (row, col)})
         boundary_text = f"fill {fillvalue:g}" if boundary == "fill" else boundary
         _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary_text)
         return
@@ -166,6 +190,7 @@ def convolve_command(
     for source in sources:
         image = load_image(source, env, slice_spec)
         feature = convolve(image, kernel, stride=stride, **options)
+        draw(source, image, feature)
         deliver(env, source, feature, output, save_array, clip, fmt, precision,
                 render=lambda console, image=image, feature=feature, source=source: _summary(
                     console, source, image, feature, kernel, filter_name, options, stride, precision,
@@ -192,9 +217,15 @@ def deliver(env, source, result, output, save_array, clip, fmt, precision, rende
     emit(result, env, fmt, None, precision, render=render)
 
 
-def sources_of(images, output, save_array, fmt=None) -> list[str]:
+def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
     """The input files of a run; several need folders as their -o/--save-array targets."""
     sources = expand_inputs(list(images or []))
+    if plot is not None:
+        if len(sources) > 1:
+            raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
+                                  hint="run once per image, or write the maps with -o DIR/")
+        if not plot.lower().endswith(".png"):
+            raise NnkitInputError(f"--plot writes a PNG picture; {plot} does not end in .png")
     if len(sources) > 1:
         for option, target in (("-o", output), ("--save-array", save_array)):
             if target is not None and not is_folder_target(target):
@@ -209,7 +240,7 @@ def sources_of(images, output, save_array, fmt=None) -> list[str]:
         check_distinct_names(sources)
     inputs = {Path(source).resolve() for source in sources if source != "-"}
     for source in sources:
-        for target in output_targets(source, output, save_array):
+        for target in [*output_targets(source, output, save_array), *([plot] if plot else [])]:
             if Path(target).resolve() in inputs:
                 raise NnkitInputError(f"refusing to overwrite the input file {target}",
                                       hint="write the results somewhere else")

@@ -248,3 +248,35 @@ def test_the_courses_shapes_and_patch_on_the_shipped_brain(shell, tmp_path):
     # 150,60, the help's example, is the brain's edge: dark CSF into grey matter.
     assert BRAIN[22:25, 102:105].max() == 0 and BRAIN[:42].max() < 0.08
     assert BRAIN[150:153, 60:63].min() < 0.1 < 0.5 < BRAIN[150:153, 60:63].max()
+
+
+def red_and_blue_pixels(path) -> tuple[int, int]:
+    """How many pixels of a figure are clearly red or blue (not amber, not grey)."""
+    with Image.open(path) as picture:
+        rgb = np.asarray(picture.convert("RGB")).astype(int)
+    red = (rgb[..., 0] - rgb[..., 2] > 80) & (rgb[..., 1] < 150)
+    blue = rgb[..., 2] - rgb[..., 0] > 80
+    return int(red.sum()), int(blue.sum())
+
+
+def test_plot_shows_a_signed_map_diverging_and_o_stays_the_exact_map(cli, tmp_path):
+    run = cli("convolve", BRAIN_PATH, "--filter", "sobel-x", "--patch", "150,60", "--plot", str(tmp_path / "sobel.png"),
+              "-o", str(tmp_path / "sobel-map.png"), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    red, blue = red_and_blue_pixels(tmp_path / "sobel.png")
+    assert red > 1000 and blue > 1000  # both signs drawn, in a diverging map
+    with Image.open(tmp_path / "sobel-map.png") as exact:
+        assert exact.size == (336, 398) and exact.mode == "L"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--plot", "fig.jpg"], "does not end in .png"),
+     (["--plot", BRAIN_PATH], "overwrite"),
+     (["--plot", "fig.png", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "-o", "out/"], "--plot draws one input")],
+)
+def test_plot_refuses_before_writing(cli, tmp_path, arguments, message):
+    before = Path(BRAIN_PATH).read_bytes()
+    arguments = [str(tmp_path / a) if a in ("fig.jpg", "fig.png", "out/") else a for a in arguments]
+    cli("convolve", BRAIN_PATH, "--filter", "identity", *arguments).assert_input_error(message)
+    assert list(tmp_path.iterdir()) == [] and Path(BRAIN_PATH).read_bytes() == before
