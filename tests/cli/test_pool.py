@@ -101,3 +101,13 @@ def test_plot_draws_input_window_and_pooled_map_and_o_stays_exact(shell, tmp_pat
     assert max(red_and_blue_pixels(tmp_path / "fig.png")) < 100  # values ≥ 0: drawn in grey
     amber = (figure[..., 0] > 200) & (figure[..., 1] > 150) & (figure[..., 1] < 210) & (figure[..., 2] < 60)
     assert amber.any()  # the boxed window and its pooled pixel
+
+
+def test_summary_states_how_a_medical_slice_is_shown(cli):
+    from tests.conftest import SAMPLES
+
+    run = cli("pool", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "--size", "4", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "axial slice 2:94 of RAS+ 197×233×189" in run.stdout
+    assert "radiological: anterior up, patient's right on the left" in run.stdout
+    assert "233 × 197" in run.stdout  # rows front to back, columns right to left

@@ -306,3 +306,18 @@ def test_dicom_without_orientation_is_read_as_stored(tmp_path):
     assert "no ImageOrientationPatient" in note
     write_dicom(tmp_path / "axial.dcm", stored, (1, 0, 0, 0, 1, 0))
     assert read_image_oriented(tmp_path / "axial.dcm")[1] == "axial; radiological: anterior up, patient's right on the left"
+
+
+def test_multi_frame_dicom_frames_by_number_or_by_their_plane(tmp_path):
+    frames = np.arange(2 * 3 * 4).reshape(2, 3, 4) * 10
+    write_dicom(tmp_path / "series.dcm", frames.reshape(6, 4), (-1, 0, 0, 0, -1, 0))  # rows as stored
+    import pydicom
+
+    ds = pydicom.dcmread(tmp_path / "series.dcm")
+    ds.NumberOfFrames, ds.Rows = 2, 3
+    ds.save_as(tmp_path / "series.dcm")
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm"), frames[1][::-1, ::-1])  # the middle
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm", "axial:0"), frames[0][::-1, ::-1])
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm", "0:1"), frames[1][::-1, ::-1])
+    with pytest.raises(NnkitInputError, match="axial slices only"):
+        read_image(tmp_path / "series.dcm", "coronal:0")
