@@ -12,11 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbformat  # nbclient and ipykernel are in the test extra: a missing one fails, never skips
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
 
-nbformat = pytest.importorskip("nbformat", reason="nbclient and ipykernel are in the test extra")
 NOTEBOOK = SAMPLES / "course.ipynb"
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # colours and bold: the output area draws them
 
