@@ -193,9 +193,10 @@ def _softmax_curves(act, grid, x, derivative, env):
             shift = np.logaddexp.reduce(others) if others.size else -np.inf
             pair = np.stack([grid, np.full_like(grid, shift)], axis=-1)
             label = f"softmax(x)[{i}] along x[{i}], the others fixed" if others.size else "softmax of one value: 1"
-            curves.append((label, act.fn(pair)[:, 0]))
-            if derivative:
-                curves.append((f"∂softmax(x)[{i}]/∂x[{i}]", act.grad(pair)[:, 0]))
+            curves.append((label, act.fn(pair)[:, 0], {"color": f"C{i}"}))
+            if derivative:  # dashed, in its curve's colour
+                curves.append((f"∂softmax(x)[{i}]/∂x[{i}]", act.grad(pair)[:, 0],
+                               {"color": f"C{i}", "linestyle": "--"}))
         return curves, (vector, np.ravel(act.fn(vector)))
     if x.size:
         env.note(f"nnkit: --plot draws each logit's own curve for one vector of up to {_SOFTMAX_CURVES} "
