@@ -90,7 +90,7 @@ def test_softmax_plot_puts_each_dot_on_its_own_curve():
     x = np.array([1.0, 2.0, 3.0])
     curves, (px, py) = _softmax_curves(act, x, x, False, env)  # the grid is the inputs themselves
     assert len(curves) == 3 and px.tolist() == x.tolist()
-    for i, (_, curve) in enumerate(curves):
+    for i, (_, curve, _style) in enumerate(curves):
         assert curve[i] == pytest.approx(py[i], abs=1e-15)  # dot i lies on curve i
     np.testing.assert_allclose(py, np.exp(x) / np.exp(x).sum())
     many, points = _softmax_curves(act, x, np.arange(8.0), False, env)
