@@ -8,6 +8,7 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import (
+    Column,
     Format,
     Input,
     Key,
@@ -19,9 +20,11 @@ from nnkit.cli.common import (
     Values,
     environment,
 )
+from nnkit.cli.completion import complete_names
 from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import array_table, emit
 
 _CHOICES = ", ".join(ACTIVATIONS)
@@ -33,7 +36,12 @@ _MAX_ROWS = 40
 def activate(
     function: Annotated[
         str,
-        typer.Argument(help=f"The function: {_CHOICES}.", metavar="FUNCTION", show_default=False),
+        typer.Argument(
+            help=f"The function: {_CHOICES}.",
+            metavar="FUNCTION",
+            show_default=False,
+            autocompletion=complete_names(ACTIVATIONS, lambda act: f"{act.label}: {act.formula}"),
+        ),
     ],
     values: Values = None,
     derivative: Annotated[
@@ -52,6 +60,7 @@ def activate(
             show_default=False,
         ),
     ] = None,
+    column: Column = None,
     alpha: Annotated[
         float | None,
         typer.Option(
@@ -82,11 +91,18 @@ def activate(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Apply an activation function to numbers; the table shows inputs beside outputs.
+    r"""Apply an activation function to numbers; the table shows inputs beside outputs.
 
-    nnkit activate relu 1 -2 3 · nnkit activate softmax "1,2,3;1,1,1" ·
-    nnkit activate sigmoid -d 0 2 · nnkit activate relu --random 5x3 --seed 42 ·
-    nnkit activate gelu --plot gelu.png
+    A column ("1;2;3", the course's notation) is one vector for softmax, and gives a column back.
+
+    \b
+    Examples:
+      nnkit activate relu 1 -2 3
+      nnkit activate relu --random 5x3 --seed 42     # the course's 5×3 matrix
+      nnkit activate sigmoid -d 0 2                  # the derivative
+      nnkit activate softmax "1;2;3"                 # one column vector, sum 1
+      nnkit activate softmax "1,2,3;1,1,1"           # one sample per row
+      nnkit activate sigmoid 0 2 --plot sigmoid.png  # the course's figure
     """
     env = environment(quiet)
     act = get_activation(function)
@@ -100,12 +116,22 @@ def activate(
             # a notebook's `!nnkit …`) still asks only for the picture
             if not (picture_only and error.message == "stdin is empty"):
                 raise
+    as_vector = None
     if x is None:
         x = result = np.empty(0)  # only a picture was asked for
+    elif not act.elementwise and axis is None and column_as_vector(
+        x, env, column, "the input", other=" (each row its own softmax: all 1)"
+    ):
+        # the course's column vector: one softmax over the column, given back as a column
+        x = x[:, 0]
+        result = evaluate(function, x, derivative=derivative, alpha=alpha)
+        as_vector = (x, result)  # what --plot marks: the points of one vector
+        if not derivative:
+            x, result = x.reshape(-1, 1), result.reshape(-1, 1)
     else:
         result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
     if plot is not None:
-        _plot(act, plot, x_range, x, result, derivative=derivative, alpha=alpha, env=env)
+        _plot(act, plot, x_range, *(as_vector or (x, result)), derivative=derivative, alpha=alpha, env=env)
         env.note(f"nnkit: wrote {plot}")
         if x.size == 0:
             return
@@ -123,12 +149,16 @@ def activate(
 def _show(console, act, x, result, name: str, derivative: bool, precision: int) -> None:
     from rich.text import Text
 
+    from nnkit.io.output import format_number
+
     formula = act.derivative if derivative else act.formula
     console.print(Text(f"{name} = {formula}", style="bold"))
-    if x.ndim <= 1 and result.shape == np.shape(x):
-        # a vector: one row per input, x beside f(x)
+    if result.shape == np.shape(x) and (x.ndim <= 1 or x.shape[1] == 1):
+        # a vector (a row or the course's column): one row per input, x beside f(x)
         pairs = np.column_stack([np.ravel(x), np.ravel(result)])
         console.print(array_table(pairs, precision, col_labels=["x", name]))
+        if not act.elementwise and not derivative and result.size:
+            console.print(Text(f"sum of the outputs: {format_number(result.sum(), precision)}"))
         return
     shape = "×".join(str(n) for n in np.shape(x)) or "1"
     out_shape = "×".join(str(n) for n in result.shape)

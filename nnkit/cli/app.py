@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from nnkit import __version__
+from nnkit.cli.helptext import COURSE
 from nnkit.errors import ExitStatus, NnkitInputError
 
 # A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
@@ -36,6 +37,27 @@ def protect_negative_numbers(args: list[str]) -> list[str]:
     ['relu', '1', ' -2', '-f', 'csv', ' -1e-3', ' -inf']
     """
     return [" " + arg if _NEGATIVE_NUMBER.match(arg) else arg for arg in args]
+
+
+# Click 8 names completion instructions shell first (bash_complete, zsh_source), Typer the other way
+# round (complete_bash, the form its installed scripts use); nnkit takes both.
+_CLICK_COMPLETION = re.compile(r"^(bash|zsh|fish|powershell|pwsh)_(source|complete)$")
+COMPLETE_VAR = "_NNKIT_COMPLETE"
+
+
+def accept_click_completion_order(environ) -> None:
+    """Rewrite ``_NNKIT_COMPLETE=bash_complete`` (Click's order) as ``complete_bash`` (Typer's).
+
+    Examples
+    --------
+    >>> environ = {"_NNKIT_COMPLETE": "bash_complete"}
+    >>> accept_click_completion_order(environ)
+    >>> environ
+    {'_NNKIT_COMPLETE': 'complete_bash'}
+    """
+    match = _CLICK_COMPLETION.match(environ.get(COMPLETE_VAR, ""))
+    if match:
+        environ[COMPLETE_VAR] = f"{match[2]}_{match[1]}"
 
 
 def _say_error(message: str, hint: str | None = None) -> None:
@@ -92,11 +114,15 @@ class NnkitGroup(TyperGroup):
         from typer.main import get_command_from_info
         from typer.models import CommandInfo
 
-        return get_command_from_info(
+        from nnkit.cli.helptext import prepare_help
+
+        command = get_command_from_info(
             CommandInfo(name=cmd_name, callback=command_function(cmd_name)),
             pretty_exceptions_short=True,
             rich_markup_mode=self.rich_markup_mode,
         )
+        prepare_help(command, cmd_name)
+        return command
 
     def invoke(self, ctx):
         """Run the subcommand, turning every exception into a message and an exit status."""
@@ -126,6 +152,7 @@ class NnkitGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Parse ``args`` (default ``sys.argv[1:]``), run, and exit with nnkit's status."""
         args = protect_negative_numbers(list(sys.argv[1:] if args is None else args))
+        accept_click_completion_order(os.environ)
         try:
             result = super().main(
                 args=args, prog_name=prog_name or "nnkit", complete_var=complete_var, standalone_mode=False, **extra
@@ -133,6 +160,9 @@ class NnkitGroup(TyperGroup):
             status = result if isinstance(result, int) else ExitStatus.SUCCESS
             sys.stdout.flush()
         except typer.TyperException as error:  # a usage error: unknown option, bad choice, missing value
+            if _is_help_for_no_arguments(error):
+                sys.stdout.flush()  # plain `nnkit`: the help has been printed, and that is no error
+                return _exit(ExitStatus.SUCCESS, standalone_mode)
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "nnkit"
             message = error.format_message()
@@ -144,9 +174,20 @@ class NnkitGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             status = ExitStatus.BROKEN_PIPE
-        if standalone_mode:
-            sys.exit(int(status))
-        return int(status)
+        return _exit(status, standalone_mode)
+
+
+def _exit(status: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(int(status))
+    return int(status)
+
+
+def _is_help_for_no_arguments(error: Exception) -> bool:
+    # click's NoArgsIsHelpError (no_args_is_help=True) is a UsageError whose "message" is the help
+    from typer._click.exceptions import NoArgsIsHelpError
+
+    return isinstance(error, NoArgsIsHelpError)
 
 
 def _version(value: bool) -> None:
@@ -159,9 +200,10 @@ app = typer.Typer(
     cls=NnkitGroup,
     name="nnkit",
     help="See and run the building blocks of neural networks: activations, losses, one-hot labels, "
-    "reshaping, convolution and pooling of images, and training small networks.",
+    "reshaping, convolution and pooling of images, and training small networks. The commands follow the "
+    f"course {COURSE} section by section; each command's --help names its section.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

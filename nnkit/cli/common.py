@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.io.env import Environment
+from nnkit.io.orientation import COLUMN_HELP, COLUMN_OPTION
 
 # --- input ------------------------------------------------------------------------------------------
 Values = Annotated[
@@ -57,6 +58,11 @@ Seed = Annotated[
         help="Seed for --random (the legacy NumPy generator, so 42 gives the course's numbers).",
         show_default=False,
     ),
+]
+
+Column = Annotated[
+    Literal["vector", "samples"] | None,
+    typer.Option(COLUMN_OPTION, help=COLUMN_HELP, show_default=False),
 ]
 
 # --- output -----------------------------------------------------------------------------------------

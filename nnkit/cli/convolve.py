@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.completion import complete_names
 from nnkit.engine.conv import check_fits, convolve, patch_walkthrough
 from nnkit.engine.filters import FILTERS, make_filter
 from nnkit.errors import NnkitInputError
@@ -91,7 +92,13 @@ def convolve_command(
     images: Images = None,
     filter_name: Annotated[
         str | None,
-        typer.Option("--filter", help=_filter_help(), metavar="NAME", show_default=False),
+        typer.Option(
+            "--filter",
+            help=_filter_help(),
+            metavar="NAME",
+            show_default=False,
+            autocompletion=complete_names(FILTERS, lambda entry: entry.description),
+        ),
     ] = None,
     kernel_text: Annotated[
         str | None,
@@ -147,11 +154,19 @@ def convolve_command(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Convolve images with a filter: the feature maps of a CNN's first layer, as in the course.
+    r"""Convolve images with a filter: the feature maps of a CNN's first layer, as in the course.
 
-    nnkit convolve samples/brain.png --filter identity -o feature.png ·
-    nnkit convolve samples/brain.png --filter sobel-x --mode same --boundary symm -o edges.png ·
-    nnkit convolve samples/brain.png --filter identity --patch 150,60
+    \b
+    Examples:
+      nnkit convolve samples/brain.png --filter identity -o feature.png
+      nnkit convolve samples/brain.png --filter identity --patch 150,60
+      nnkit convolve samples/brain.png --filter sobel-x --mode same -o edges.png
+      nnkit convolve samples/brain.png --filter sobel-x --plot sobel.png
+      nnkit convolve samples/brain.png --filter identity -f npy > feature.npy
+      nnkit convolve --list-filters
+
+    --patch 150,60 lies in the brain on the shipped samples/brain.png (400×338, the course's size);
+    the course's own --patch 22,102, brain[22:25, 102:105], is a position of the course's image.
     """
     env = environment(quiet)
     if list_filters:

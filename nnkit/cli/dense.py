@@ -7,11 +7,12 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Values, environment
+from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, Values, environment
 from nnkit.engine.activations import ACTIVATIONS, get_activation
 from nnkit.engine.forward_pass import dense_forward, random_layer, stacked_labels
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import OPERAND_HELP, load_array, load_operand
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import TABLE_MAX_ROWS, _elided, array_table, emit, format_number
 
 #: Inputs up to which the table spells out each unit's sum term by term.
@@ -74,6 +75,7 @@ def dense(
             show_default=False,
         ),
     ] = None,
+    column: Column = None,
     input: Input = None,
     key: Key = None,
     fmt: Format = None,
@@ -81,14 +83,18 @@ def dense(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    r"""One dense layer's forward pass h = a([1 x]·\[b; W]) = a(x·W + b), shown the course's way.
+    r"""One dense layer's forward pass h = a([1 x]·[b; W]) = a(x·W + b), shown the course's way.
 
-    The table shows the input with its leading 1, the stacked \[b; W] matrix with the course's labels
+    The table shows the input with its leading 1, the stacked [b; W] matrix with the course's labels
     (w_13 joins unit 1 of this layer to input 3), each unit's sum, the pre-activation z and the
     activation h. -f csv/json/npy print h only, so it chains with activate and loss.
-    nnkit dense 2 --weights 0.5 --bias 1 --activation relu ·
-    nnkit dense 1 2 3 --weights "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9" --bias 1,0,-1 -a sigmoid ·
-    nnkit dense "1,2,3;4,5,6" --random --units 2 --seed 0
+
+    \b
+    Examples:
+      nnkit dense 2 --weights 0.5 --bias 1 --activation relu  # y = a(xw + b)
+      nnkit dense 1 2 3 --weights "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9" \
+        --bias 1,0,-1 -a sigmoid
+      nnkit dense "1,2,3;4,5,6" --random --units 2 --seed 0
     """
     env = environment(quiet)
     get_activation(activation)
@@ -97,6 +103,9 @@ def dense(
     x = load_array(values, env, input, key)
     if x.ndim > 2 or x.size == 0:
         raise NnkitInputError(f"the input must be one row or a matrix of rows, got shape {x.shape}")
+    column_in = column_as_vector(x, env, column, "the input", other=" (one input each)")
+    if column_in:
+        x = x[:, 0]  # the course's column vector x: one sample, and h comes back as a column
     one_row = x.ndim <= 1  # one input row in, one output row out (a line of CSV, a flat JSON list)
     x = np.asarray(x, dtype=np.float64).reshape(1, -1) if one_row else np.asarray(x, dtype=np.float64)
     b = None if bias is None else load_operand(bias, "--bias", env, key)
@@ -120,6 +129,8 @@ def dense(
             raise NnkitInputError(f"--weights must be a matrix, got shape {W.shape}")
     result = dense_forward(x, W, b, activation, alpha)
     out = result.y[0] if one_row else result.y
+    if column_in:
+        out = out.reshape(-1, 1)
     if plot is not None:
         from nnkit.io.plot_dense import write_dense_plot
 

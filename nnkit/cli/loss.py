@@ -7,12 +7,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Key, Output, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, environment
+from nnkit.cli.completion import complete_names
 from nnkit.engine.activations import sigmoid, softmax
 from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import OPERAND_HELP as _OPERAND_HELP
 from nnkit.io.arrays import load_operand
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import emit, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
@@ -21,7 +23,18 @@ _MAX_ROWS = 40
 
 
 def loss(
-    kind: Annotated[str, typer.Argument(help=f"The loss: {_CHOICES}.", metavar="KIND", show_default=False)],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help=f"The loss: {_CHOICES}.",
+            metavar="KIND",
+            show_default=False,
+            autocompletion=complete_names(
+                {**LOSSES, **{alias: LOSSES[name] for alias, name in LOSS_ALIASES.items()}},
+                lambda loss: f"{loss.label}: {loss.formula}",
+            ),
+        ),
+    ],
     pred: Annotated[
         str,
         typer.Option(
@@ -80,20 +93,27 @@ def loss(
             show_default=False,
         ),
     ] = None,
+    column: Column = None,
     key: Key = None,
     fmt: Format = None,
     output: Output = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Compute a loss (sse, mse, mae, bce, cce) and show where its number comes from.
+    r"""Compute a loss (sse, mse, mae, bce, cce) and show where its number comes from.
 
-    Within a sample (a row) sse and cce sum over the outputs, mse, mae and bce average (Keras's
-    convention); --reduction then combines the samples. The course's column vectors (10 samples
-    of one output) add up with --reduction sum.
+    Within a sample sse and cce sum over the outputs while mse, mae and bce average (Keras's
+    convention); --reduction then combines the samples (rows). A one-column --pred is the course's
+    column vector: one sample of n outputs (see --column).
 
-    nnkit loss cce --pred "0.01,0.03,0.7,0.1,0.01,0.01,0.01,0.02,0.1,0.01" --target 2 ·
-    nnkit onehot 2 --classes 10 -f csv | nnkit loss sse --pred preds.csv --target -
+    \b
+    Examples:
+      ya="0.01;0.03;0.7;0.1;0.01;0.01;0.01;0.02;0.1;0.01"   # the course's 10×1 ya
+      nnkit loss sse --pred "$ya" --target 2                 # 0.0559
+      nnkit loss cce --pred "$ya" --target 5                 # 4.60516
+      nnkit loss cce --pred "$ya" --target "0;0;1;0;0;0;0;0;0;0"   # t2: 0.356675
+      nnkit onehot 2 --classes 10 | nnkit loss sse --pred "$ya" --target -
+      nnkit loss cce --pred "2,-1,0.5;0,3,-2" --target 0,2 --from-logits
     """
     env = environment(quiet)
     chosen = get_loss(kind)
@@ -101,10 +121,16 @@ def loss(
         raise NnkitInputError("only one of --pred and --target can be read from stdin (-)")
     y = load_operand(pred, "--pred", env, key)
     t = load_operand(target, "--target", env, key)
+    pred_shape = y.shape
+    if column_as_vector(y, env, column, "--pred", other=" each (the course's sums then need --reduction sum)"):
+        # the course's ya: one sample of n outputs; a target column beside it is its one-hot t
+        y = y[:, 0]
+        if t.shape == pred_shape:
+            t = t[:, 0]
     options = {"delta": delta, "from_logits": from_logits}
     pieces = chosen.pieces(y, t, **options)
     if gradient:
-        result = chosen.grad(y, t, reduction=reduction, **options)
+        result = chosen.grad(y, t, reduction=reduction, **options).reshape(pred_shape)
     else:
         result = chosen.fn(y, t, reduction=reduction, **options)
     if plot is not None:
@@ -188,11 +214,11 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
     how = "the sum of the contributions" if n == 1 else f"{reduction} over {n} samples"
     console.print(Text(f"{loss.name} = {fmt(result)}  ({how})", style="bold"))
     if k == 1 and n > 1 and reduction == "mean" and loss.within_sample == "sum":
-        # the course writes one sample as a column (10×1); here that is 10 samples of one output
+        # --column samples: the course's 10×1 column read as 10 samples of one output
         console.print(
             Text(
-                f"a column of {n} outputs is {n} samples here; as one column vector, the course's "
-                f"{loss.name} is their sum: {fmt(per_sample.sum())} (--reduction sum)"
+                f"the column is read as {n} samples here (--column samples); as one column vector, "
+                f"the course's {loss.name} is their sum: {fmt(per_sample.sum())} (without --column samples)"
             )
         )
 

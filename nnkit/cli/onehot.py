@@ -7,11 +7,12 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, environment
 from nnkit.engine.encoding import decode as decode_rows
 from nnkit.engine.encoding import encode_labels, one_hot
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array, load_tokens
+from nnkit.io.orientation import column_as_vector
 from nnkit.io.output import blocks, emit, format_number
 
 
@@ -50,6 +51,7 @@ def onehot(
             help="Turn rows (one-hot or probabilities) back into labels: the class of each row's largest value.",
         ),
     ] = False,
+    column: Column = None,
     input: Input = None,
     key: Key = None,
     fmt: Format = None,
@@ -57,15 +59,22 @@ def onehot(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Turn class labels into one-hot vectors (one 1 per row), or decode rows back into labels.
+    r"""Turn class labels into one-hot vectors (one 1 per row), or decode rows back into labels.
 
-    nnkit onehot 0 2 1 --classes 3 · nnkit onehot healthy patient healthy ·
-    nnkit onehot --decode "0.1,0.7,0.2;0.9,0.05,0.05" --names cat,dog,bird
+    \b
+    Examples:
+      nnkit onehot 0 2 1 --classes 3
+      nnkit onehot healthy patient healthy           # classes in sorted order
+      nnkit onehot healthy patient --names patient,healthy
+      nnkit onehot --decode "0.1,0.7,0.2;0.9,0.05,0.05" --names cat,dog,bird
+      nnkit onehot --decode "0;0;1;0"                # a one-hot column: 2
     """
     env = environment(quiet)
     name_list = [name.strip() for name in names.split(",")] if names is not None else None
     if decode:
         rows = load_array(values, env, input, key)
+        if column_as_vector(rows, env, column, "the input", other=" (each row its own label: all 0)"):
+            rows = rows[:, 0]  # the course's one-hot column: one label
         labels = decode_rows(rows)
         if name_list is not None:
             width = rows.shape[-1]

@@ -90,13 +90,17 @@ def optimize(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Race the course's optimizers (SGD, momentum, AdaGrad, RMSprop, Adam) down a function of x and y.
+    r"""Race the course's optimizers (SGD, momentum, AdaGrad, RMSprop, Adam) down a function of x and y.
 
     The engine's own optimizer classes (torch.optim's update rules and defaults) each walk from the
     same start; the table gives each one's final point, value and the steps it needed to get within
-    --tol of the minimum. nnkit optimize --plot race.png ·
-    nnkit optimize --function rosenbrock --plot banana.png ·
-    nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
+    --tol of the minimum.
+
+    \b
+    Examples:
+      nnkit optimize --plot race.png                 # x²/20 + y² from (-7, 2)
+      nnkit optimize --function rosenbrock --plot banana.png
+      nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
     """
     env = environment(quiet)
     surface = get_surface(function)

@@ -56,10 +56,15 @@ def pool_command(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Pool an image or feature map: the largest (or mean, …) value of each window, as in the course.
+    r"""Pool an image or feature map: the largest (or mean, …) value of each window, as in the course.
 
-    nnkit pool feature.npy --size 5 -o pooled.png ·
-    nnkit convolve samples/brain.png --filter identity -f npy | nnkit pool - --size 5 -o pooled.png
+    \b
+    Examples:
+      nnkit pool feature.npy --size 5 -o pooled.png
+      nnkit convolve samples/brain.png --filter identity -f npy \
+        | nnkit pool - --size 5 -o pooled.png        # 398×336 → 80×68
+      nnkit pool feature.npy --size 2,3 --stride 1 --op mean -f npy > p.npy
+      nnkit pool feature.npy --size 5 --plot pool.png   # before and after
     """
     env = environment(quiet)
     if size is None:

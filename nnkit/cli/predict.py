@@ -9,13 +9,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Precision, Quiet, environment
 from nnkit.engine.metrics import class_probabilities
 from nnkit.engine.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.io.images import IMAGE_SUFFIXES, read_image
-from nnkit.io.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
+from nnkit.io.orientation import column_as_vector
+from nnkit.io.output import format_number, report_text, resolve_format, to_npy_bytes, write_stdout_bytes
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -58,7 +59,8 @@ def _is_file(path: Path) -> bool:
 class _Inputs:
     """Collects raw rows (to be preprocessed) and images (already scaled to 0..1) in order."""
 
-    def __init__(self, preprocessing: dict | None):
+    def __init__(self, preprocessing: dict | None, env=None, column: str | None = None):
+        self.env, self.column = env, column
         self.spec = preprocessing or None  # none stored: the values are used as they are
         self.preprocessing = preprocessing or {}
         self.blocks: list[tuple[np.ndarray, bool]] = []  # (rows, already scaled)
@@ -74,6 +76,9 @@ class _Inputs:
         shape = self.image_shape
         if shape is not None and x.shape[-len(shape) :] == shape and x.ndim in (len(shape), len(shape) + 1):
             x = x.reshape(-1, int(np.prod(shape)))  # one image or a stack of images (raw pixels)
+        elif self.env is not None and column_as_vector(x, self.env, self.column, "the input"):
+            x = x.reshape(1, -1)  # the course's column vector: one input
+            labels = labels[:1]
         elif x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim != 2:
@@ -120,15 +125,22 @@ def predict(
             metavar="[INPUT]...",
         ),
     ] = None,
+    column: Column = None,
     fmt: Format = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Predict the class and class probabilities of each input row or image with a saved model.
+    r"""Predict the class and class probabilities of each input row or image with a saved model.
 
     The preprocessing of training (image scaling, feature standardisation) is stored in the model
-    and applied here. nnkit predict model.npz rows.csv · nnkit predict mnist.npz digit.png ·
-    cat rows.csv | nnkit predict model.npz -f json
+    and applied here. A column of numbers is one input (the course's notation, see --column).
+
+    \b
+    Examples:
+      nnkit train-mlp --data samples/breast_cancer_wdbc.csv --save cancer.npz
+      nnkit predict cancer.npz samples/breast_cancer_wdbc.csv
+      nnkit predict mnist.npz digit.png
+      cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
     from nnkit.io.model import load_model
 
@@ -136,7 +148,7 @@ def predict(
     chosen = resolve_format(fmt, env)
     network, meta = load_model(model)
     classes = list(meta.get("classes") or range(network.sizes[-1] if network.sizes[-1] > 1 else 2))
-    collected = _Inputs(meta.get("preprocessing"))
+    collected = _Inputs(meta.get("preprocessing"), env, column)
     preprocessing = collected.preprocessing
     tokens = list(inputs or [])
     if not tokens:
@@ -192,9 +204,8 @@ def predict(
         ]
         write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
     elif chosen in ("csv", "tsv"):
-        sep = "," if chosen == "csv" else "\t"
-        lines = [sep.join([str(p), *(repr(float(v)) for v in row)]) for p, row in zip(predicted, proba, strict=True)]
-        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
+        rows = [[p, *row] for p, row in zip(predicted, proba, strict=True)]
+        write_stdout_bytes(env, report_text(["prediction", *map(str, classes)], rows, chosen).encode())
     elif chosen == "npy":
         write_stdout_bytes(env, to_npy_bytes(proba))
     else:

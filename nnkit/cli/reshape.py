@@ -79,10 +79,15 @@ def reshape(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Reshape an array or image with NumPy's rules, or flatten images into one row each.
+    r"""Reshape an array or image with NumPy's rules, or flatten images into one row each.
 
-    nnkit reshape 1 2 3 4 5 6 --shape 2,3 · nnkit reshape samples/brain.png --flatten -f npy ·
-    nnkit reshape --digits -o digits.png
+    \b
+    Examples:
+      nnkit reshape 1 2 3 4 5 6 --shape 2,3
+      nnkit reshape 1 2 3 4 5 6 --shape -1,2         # -1: worked out (3×2)
+      nnkit reshape --digits                         # the course's digits, 6×20
+      nnkit reshape --digits -o digits.png
+      nnkit reshape samples/brain.png --flatten -f npy > brain_row.npy
     """
     env = environment(quiet)
     chosen = sum([shape is not None, flatten_rows, digits])

@@ -233,11 +233,18 @@ def train_mlp(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Train a multilayer perceptron and report loss, accuracy, the confusion matrix and per-class metrics.
+    r"""Train a multilayer perceptron and report loss, accuracy, the confusion matrix and per-class metrics.
 
-    With two classes also sensitivity, specificity and ROC AUC. nnkit train-mlp (bundled digits) ·
-    nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant ·
-    nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz --plot curves.png
+    With two classes also sensitivity, specificity and ROC AUC. --batch-size 1 is online learning,
+    full is batch learning, anything between mini-batch learning (the course's バッチ処理); several
+    sizes train one model each, side by side.
+
+    \b
+    Examples:
+      nnkit train-mlp                                # the bundled 8×8 digits
+      nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant
+      nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz
+      nnkit train-mlp --batch-size full,1,32 --epochs 20 --plot modes.png
     """
     from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
 

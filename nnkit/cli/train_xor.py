@@ -9,6 +9,7 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.completion import complete_names
 from nnkit.engine.gates import (
     INPUTS,
     WIRED,
@@ -29,7 +30,7 @@ from nnkit.engine.gates import (
 )
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, to_text, write_stdout_bytes
+from nnkit.io.output import format_number, report_text, resolve_format, write_stdout_bytes
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
     f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
@@ -50,7 +51,10 @@ def train_xor(
         Literal["sigmoid", "tanh", "relu"], typer.Option("--activation", help="Hidden activation.")
     ] = XOR_ACTIVATION,
     optimizer: Annotated[
-        str, typer.Option("--optimizer", help=f"Optimizer: {', '.join(OPTIMIZERS)}.")
+        str,
+        typer.Option(
+            "--optimizer", help=f"Optimizer: {', '.join(OPTIMIZERS)}.", autocompletion=complete_names(OPTIMIZERS)
+        ),
     ] = XOR_OPTIMIZER,
     lr: Annotated[
         float | None,
@@ -75,11 +79,18 @@ def train_xor(
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
-    """Train a 2-H-1 network on a logic gate; show its truth table, weights and hidden units as gates.
+    r"""Train a 2-H-1 network on a logic gate; show its truth table, weights and hidden units as gates.
 
     XOR needs the hidden layer: its units learn gates such as NAND and OR that the output combines
-    with AND, as in the course. nnkit train-xor · nnkit train-xor --no-hidden ·
-    nnkit train-xor --gate nand --plot nand.png · nnkit train-xor --wired
+    with AND, as in the course.
+
+    \b
+    Examples:
+      nnkit train-xor                         # XOR: 4/4 with 2 hidden units
+      nnkit train-xor --no-hidden             # one layer: XOR is not separable
+      nnkit train-xor --gate nand --no-hidden # NAND: linearly separable
+      nnkit train-xor --wired                 # the course's NAND, OR → AND
+      nnkit train-xor --plot xor.png -f json
     """
     from nnkit.io.progress import EpochProgress
 
@@ -205,8 +216,9 @@ def _print(env, chosen: str, report: dict, precision: int, show) -> None:
     if chosen == "json":
         write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
     elif chosen in ("csv", "tsv"):
-        rows = np.array([[row[key] for key in row] for row in report["truth_table"]], dtype=float)
-        write_stdout_bytes(env, to_text(rows, chosen).encode())
+        header = list(report["truth_table"][0])
+        rows = [[row[key] for key in header] for row in report["truth_table"]]
+        write_stdout_bytes(env, report_text(header, rows, chosen).encode())
     else:
         show(env.console(), report, precision)
 

@@ -17,8 +17,10 @@ losses: ``"mean"`` (default), ``"sum"`` or ``"none"`` (the n per-sample losses).
 * ``sse`` is the course's ``½Σ(y - t)²`` per sample; with ``"sum"`` it equals
   ``0.5 * nn.MSELoss(reduction="sum")``.
 
-The course passes column vectors (10, 1): that is 10 samples of one output here, so its sums are
-``reduction="sum"`` (for a single row ``(k,)`` every reduction gives the same number).
+The engine reads a (10, 1) array as 10 samples of one output (its sums are then
+``reduction="sum"``; for a single row ``(k,)`` every reduction gives the same number). The command
+line reads the course's column vectors as one sample instead: that rule is in
+:mod:`nnkit.io.orientation`.
 """
 
 from __future__ import annotations

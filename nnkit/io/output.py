@@ -98,6 +98,36 @@ def _jsonable(array: np.ndarray):
     return array.tolist()
 
 
+def report_text(header: list[str], rows: list[list], fmt: str) -> str:
+    """A report's table (``train-xor``, ``train-mlp``, ``predict``) as ``csv`` or ``tsv`` text.
+
+    Unlike an array, a report's columns have names, so the first line is a header row naming them
+    (the array readers detect and skip it); every other line is one row. Floats keep full precision,
+    ``None`` is an empty cell, and a cell holding the separator or a quote is quoted.
+
+    Examples
+    --------
+    >>> print(report_text(["prediction", "p(a,b)"], [["a,b", 0.1], ["c", None]], "csv"), end="")
+    prediction,"p(a,b)"
+    "a,b",0.1
+    c,
+    """
+    import csv
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (float, np.floating)):
+            return repr(float(value))
+        return str(value)
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([cell(value) for value in row] for row in rows)
+    return buffer.getvalue()
+
+
 def to_npy_bytes(array: np.ndarray) -> bytes:
     """The ``.npy`` file of an array, as bytes."""
     buffer = io.BytesIO()

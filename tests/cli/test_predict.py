@@ -45,11 +45,13 @@ def test_npy_images_reproduce_the_trainers_test_confusion_matrix(cli, image_mode
     np.save(tmp_path / "test.npy", x_test)  # raw uint8 pixels: predict scales them as training did
     run = cli("predict", str(model), str(tmp_path / "test.npy"), "-f", "csv")
     assert run.exit_code == 0, run.stderr
-    predicted = [int(line.split(",")[0]) for line in run.stdout.splitlines()]
+    header, *lines = run.stdout.splitlines()
+    assert header == "prediction,0,1,2"
+    predicted = [int(line.split(",")[0]) for line in lines]
     cm = np.zeros((3, 3), int)
     np.add.at(cm, (y_test, predicted), 1)
     assert cm.tolist() == result["test"]["confusion_matrix"]
-    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()])
+    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines])
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-6)
 
 
@@ -79,11 +81,11 @@ def test_image_of_the_wrong_size_is_refused(cli, image_model, tmp_path):
 def test_rows_from_stdin_inline_and_csv_agree(cli, cancer_model, tmp_path):
     lines = CANCER.read_text().splitlines()
     features = [",".join(line.split(",")[:30]) for line in lines[1:4]]
-    by_file = cli("predict", str(cancer_model), str(CANCER), "-f", "csv").stdout.splitlines()
-    assert len(by_file) == 569
+    header, *by_file = cli("predict", str(cancer_model), str(CANCER), "-f", "csv").stdout.splitlines()
+    assert header == "prediction,benign,malignant" and len(by_file) == 569
     by_stdin = cli("predict", str(cancer_model), "-f", "csv", input="\n".join(features) + "\n")
     inline = cli("predict", str(cancer_model), ";".join(features), "-f", "csv")
-    assert by_stdin.stdout.splitlines() == inline.stdout.splitlines() == by_file[:3]
+    assert by_stdin.stdout.splitlines()[1:] == inline.stdout.splitlines()[1:] == by_file[:3]
     first = by_file[0].split(",")
     assert first[0] in ("benign", "malignant") and len(first) == 3
     assert float(first[1]) + float(first[2]) == pytest.approx(1.0, abs=1e-6)
@@ -157,7 +159,7 @@ def test_installed_commands_in_a_pipeline(shell, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"True\n"
     done = shell(
-        f"sed -n 2,6p samples/breast_cancer_wdbc.csv | cut -d, -f1-30 | nnkit predict {model} -f csv | cut -d, -f1"
+        f"sed -n 2,6p samples/breast_cancer_wdbc.csv | cut -d, -f1-30 | nnkit predict {model} -f csv | tail -n +2 | cut -d, -f1"
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().split() == ["malignant"] * 5  # the first five rows are malignant
@@ -172,7 +174,22 @@ def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
     save_model(tmp_path / "and.npz", net, {"classes": [0, 1]})
     run = cli("predict", str(tmp_path / "and.npz"), "0,0;1,1", "-f", "csv")
     assert run.exit_code == 0, run.stderr
-    rows = [line.split(",") for line in run.stdout.splitlines()]
+    rows = [line.split(",") for line in run.stdout.splitlines()[1:]]
     assert [r[0] for r in rows] == ["0", "1"]
     assert float(rows[1][2]) == pytest.approx(1 / (1 + np.exp(-0.5)))
     assert float(rows[0][2]) == pytest.approx(1 / (1 + np.exp(1.5)))
+
+
+def test_a_column_of_features_is_one_input(cli, cancer_model, tmp_path):
+    # the course's notation: one sample written as a column (issue 9 §1)
+    values = CANCER.read_text().splitlines()[1].split(",")[:30]
+    row = cli("predict", str(cancer_model), ",".join(values), "-f", "json")
+    column = cli("predict", str(cancer_model), ";".join(values), "-f", "json")
+    assert row.stderr == ""
+    assert "the input is a 30×1 column: read as one vector of 30 values" in " ".join(column.stderr.split())
+    assert [r["probabilities"] for r in json.loads(column.stdout)] == [r["probabilities"] for r in json.loads(row.stdout)]
+    (tmp_path / "one.csv").write_text("\n".join(values) + "\n")
+    by_file = cli("predict", str(cancer_model), str(tmp_path / "one.csv"), "-f", "json", "-q")
+    assert len(json.loads(by_file.stdout)) == 1 and by_file.stderr == ""
+    samples = cli("predict", str(cancer_model), ";".join(values), "--column", "samples")
+    samples.assert_input_error("the model takes 30 values per input, got rows of 1")

@@ -73,7 +73,7 @@ def test_breast_cancer_with_clinical_metrics_and_predict_reproduces_it(cli, tmp_
     rows_file.write_text("\n".join(lines) + "\n")
     run = cli("predict", str(model), str(rows_file), "-f", "csv")
     assert run.exit_code == 0, run.stderr
-    predicted = [line.split(",")[0] for line in run.stdout.splitlines()]
+    predicted = [line.split(",")[0] for line in run.stdout.splitlines()[1:]]  # after the header row
     assert len(predicted) == len(test_rows) == test["samples"]
     truth = labels[test_rows].tolist()
     cm = [

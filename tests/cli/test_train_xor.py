@@ -99,7 +99,9 @@ def test_wired_shows_the_courses_network(cli):
 
 def test_csv_is_the_truth_table(cli):
     run = cli("train-xor", "--seed", "1", "-f", "csv")
-    rows = np.array([line.split(",") for line in run.stdout.splitlines()], dtype=float)
+    header, *lines = run.stdout.splitlines()
+    assert header == "x1,x2,target,output,prediction"  # a report's CSV names its columns
+    rows = np.array([line.split(",") for line in lines], dtype=float)
     assert rows.shape == (4, 5)
     assert rows[:, 2].tolist() == XOR and rows[:, 4].tolist() == XOR
 
@@ -182,7 +184,7 @@ def test_saved_model_predicts_the_truth_table_with_nnkit_predict(cli, tmp_path):
     result = report(cli("train-xor", "--save", str(model), "-f", "json"))
     run = cli("predict", str(model), "0,0;0,1;1,0;1,1", "-f", "csv")
     assert run.exit_code == 0, run.stderr
-    rows = [line.split(",") for line in run.stdout.splitlines()]
+    rows = [line.split(",") for line in run.stdout.splitlines()[1:]]
     assert [int(row[0]) for row in rows] == XOR
     outputs = [row["output"] for row in result["truth_table"]]
     np.testing.assert_allclose([float(row[2]) for row in rows], outputs, rtol=1e-6)
