@@ -92,6 +92,7 @@ def test_pipe_default_is_json(shell):
         (["--steps", "-1"], "--steps must be between 0 and 1000000"),
         (["--start", "1"], "--start takes a point X,Y"),
         (["--start", "nan,1"], "--start must be two finite numbers"),
+        (["--start", "1e300,1e300"], "--start (1e+300, 1e+300) is too far out"),
         (["--tol", "0"], "--tol must be a positive number"),
         (["--plot", "race.jpg"], "--plot writes a PNG"),
     ],
