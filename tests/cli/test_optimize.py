@@ -99,3 +99,23 @@ def test_pipe_default_is_json(shell):
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("optimize", *args).assert_input_error(message)
+
+
+def test_the_plot_keeps_a_far_start_and_the_minimum_in_view():
+    # the view widens at most a few times the surface's region for paths that wander off, but the
+    # start and the minimum are marked: they must stay inside it (a start at y = -20 was cut off)
+    from nnkit.engine.surfaces import descend
+    from nnkit.io.plot_optimize import optimize_figure
+
+    s = SURFACES["bowl"]
+    start = (30.0, -20.0)
+    paths = [descend(s, name, start) for name in s.settings]
+    figure = optimize_figure(s, paths, start, 0.01)
+    axis = figure.axes[0]
+    (x0, x1), (y0, y1) = axis.get_xlim(), axis.get_ylim()
+    for x, y in (start, s.minimum):  # inside, and not on the edge where half the marker is cut off
+        assert x0 + 0.03 * (x1 - x0) < x < x1 - 0.03 * (x1 - x0), (x, (x0, x1))
+        assert y0 + 0.03 * (y1 - y0) < y < y1 - 0.03 * (y1 - y0), (y, (y0, y1))
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
