@@ -94,6 +94,18 @@ def dense(
     get_activation(activation)
     if plot is not None and not plot.lower().endswith(".png"):
         raise NnkitInputError(f"--plot writes a PNG; {plot} does not end in .png")
+    from_stdin = [
+        name
+        for name, reads in (
+            ("the input", not values and (input == "-" or (input is None and not env.stdin_isatty))),
+            ("--weights", weights is not None and weights.strip() == "-"),
+            ("--bias", bias is not None and bias.strip() == "-"),
+        )
+        if reads
+    ]
+    if len(from_stdin) > 1:  # stdin is read once: the second reader would find it empty
+        raise NnkitInputError(f"only one of {' and '.join(from_stdin)} can be read from stdin (-)",
+                              hint="give the others as numbers or files")
     x = load_array(values, env, input, key)
     if x.ndim > 2 or x.size == 0:
         raise NnkitInputError(f"the input must be one row or a matrix of rows, got shape {x.shape}")
@@ -204,7 +216,8 @@ def _show(console, result, precision: int) -> None:
                             width=console.width)
     else:
         heading(f"activation h = {act.name}(z), z = [1 x]·[b; W]")
-        table = array_table(result.y, precision, row_labels=sample_labels, width=console.width)
+        table = array_table(result.y, precision, row_labels=sample_labels, col_labels=[f"h_{u}" for u in units],
+                            width=console.width)
     console.print(table)
 
 

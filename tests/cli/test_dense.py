@@ -90,3 +90,25 @@ def test_plot_is_written(cli, tmp_path):
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("dense", *args).assert_input_error(message)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-i", "-", "-w", "-"],
+        ["-w", "-"],  # no numbers and no --input: the input is stdin too
+        ["1", "2", "-w", "-", "-b", "-"],
+        ["--random", "-b", "-"],
+    ],
+)
+def test_only_one_operand_from_stdin(cli, args):
+    # stdin can be read once: the second reader used to find it empty ("stdin is empty")
+    cli("dense", *args, input="1,2\n3,4\n").assert_input_error("only one of")
+
+
+def test_many_units_are_labelled_h_1_to_n(cli):
+    # too many units for z beside h: the h table keeps the course's 1-based h_j, not 0, 1, …
+    run = cli("dense", "1", "2", "--random", "--units", "7", "--seed", "0", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    h_table = run.stdout[run.stdout.rindex("activation h"):]
+    assert "h_1" in h_table and "h_7" in h_table
