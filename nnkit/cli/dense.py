@@ -117,6 +117,8 @@ def dense(
             raise NnkitInputError("give the weights one way, not with --weights and --random")
         if units is None:
             units = 3 if b is None else int(np.size(b))
+        elif b is not None and np.size(b) != units:
+            raise NnkitInputError(f"--bias has {np.size(b)} value(s) but --units is {units} (one bias per unit)")
         W, random_b = random_layer(x.shape[1], units, seed)
         b = random_b if b is None else b
     else:
@@ -150,7 +152,7 @@ def _show(console, result, precision: int) -> None:
     act = get_activation(result.activation)
     console.print(
         Text(
-            f"dense layer: {n_in} input(s) → {n_out} unit(s), activation {act.name}(z) = {act.formula}\n"
+            f"dense layer: {n_in} input(s) → {n_out} unit(s), activation {act.name}(z) = {_in_z(act.formula)}\n"
             "h = a([1 x]·[b; W]) = a(x·W + b)",
             style="bold",
         )
@@ -219,6 +221,13 @@ def _show(console, result, precision: int) -> None:
         table = array_table(result.y, precision, row_labels=sample_labels, col_labels=[f"h_{u}" for u in units],
                             width=console.width)
     console.print(table)
+
+
+def _in_z(formula: str) -> str:
+    """An activation's formula in the layer's own variable: ``max(0, x)`` → ``max(0, z)`` (x is the input here)."""
+    import re
+
+    return re.sub(r"(?<![A-Za-z])x(?![A-Za-z])", "z", formula)
 
 
 def _factor(value: float, num) -> str:
