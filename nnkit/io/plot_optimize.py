@@ -64,7 +64,9 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
                   label=label, alpha=0.9)
         axis.plot(*path.points[-1], marker="X", color=colour, ms=9, mec="black", mew=0.6)
         steps = np.arange(len(path.values))
-        curve.plot(steps, np.maximum(path.values - surface.f_min, _FLOOR), color=colour, lw=1.4, label=path.optimizer)
+        # a path of one point (--steps 0, or diverged at once) is a dot: a line needs two
+        curve.plot(steps, np.maximum(path.values - surface.f_min, _FLOOR), color=colour, lw=1.4,
+                   marker="o" if len(steps) == 1 else None, label=path.optimizer)
     axis.plot(*start, "o", color="black", ms=9, label=f"start ({start[0]:g}, {start[1]:g})")
     axis.plot(*surface.minimum, "*", color="gold", mec="black", ms=17,
               label=f"minimum ({surface.minimum[0]:g}, {surface.minimum[1]:g})")

@@ -119,3 +119,16 @@ def test_the_plot_keeps_a_far_start_and_the_minimum_in_view():
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+def test_a_path_of_one_point_is_still_drawn_in_the_curve():
+    from nnkit.engine.surfaces import descend
+    from nnkit.io.plot_optimize import optimize_figure
+
+    s = SURFACES["bowl"]
+    figure = optimize_figure(s, [descend(s, "sgd", s.start, steps=0)], s.start, 0.01)
+    (line,) = figure.axes[1].get_lines()[:1]
+    assert len(line.get_xdata()) == 1 and line.get_marker() not in (None, "None", "")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
