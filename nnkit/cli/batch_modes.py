@@ -231,6 +231,10 @@ def _show(console, result: dict, precision: int) -> None:
             style="bold",
         )
     )
+    ran = [run["epochs_run"] for run in result["runs"]]
+    if any(n != result["epochs"] for n in ran):  # early stopping (or Ctrl-C) ended some runs sooner
+        console.print(Text("epochs run: " + ", ".join(f"batch size {run['batch_size']} {n}"
+                                                      for run, n in zip(result["runs"], ran, strict=True))))
     table = Table(header_style="bold")
     for column in ("batch size", "updates\n/ epoch", "s /\nepoch", "train\nloss", "train\nacc",
                    "val\nloss", "val\nacc", "test\nloss", "test\nacc"):

@@ -100,6 +100,18 @@ def dense(
     get_activation(activation)
     if plot is not None and not plot.lower().endswith(".png"):
         raise NnkitInputError(f"--plot writes a PNG; {plot} does not end in .png")
+    from_stdin = [
+        name
+        for name, reads in (
+            ("the input", not values and (input == "-" or (input is None and not env.stdin_isatty))),
+            ("--weights", weights is not None and weights.strip() == "-"),
+            ("--bias", bias is not None and bias.strip() == "-"),
+        )
+        if reads
+    ]
+    if len(from_stdin) > 1:  # stdin is read once: the second reader would find it empty
+        raise NnkitInputError(f"only one of {' and '.join(from_stdin)} can be read from stdin (-)",
+                              hint="give the others as numbers or files")
     x = load_array(values, env, input, key)
     if x.ndim > 2 or x.size == 0:
         raise NnkitInputError(f"the input must be one row or a matrix of rows, got shape {x.shape}")
@@ -114,6 +126,8 @@ def dense(
             raise NnkitInputError("give the weights one way, not with --weights and --random")
         if units is None:
             units = 3 if b is None else int(np.size(b))
+        elif b is not None and np.size(b) != units:
+            raise NnkitInputError(f"--bias has {np.size(b)} value(s) but --units is {units} (one bias per unit)")
         W, random_b = random_layer(x.shape[1], units, seed)
         b = random_b if b is None else b
     else:
@@ -149,7 +163,7 @@ def _show(console, result, precision: int) -> None:
     act = get_activation(result.activation)
     console.print(
         Text(
-            f"dense layer: {n_in} input(s) → {n_out} unit(s), activation {act.name}(z) = {act.formula}\n"
+            f"dense layer: {n_in} input(s) → {n_out} unit(s), activation {act.name}(z) = {_in_z(act.formula)}\n"
             "h = a([1 x]·[b; W]) = a(x·W + b)",
             style="bold",
         )
@@ -215,8 +229,16 @@ def _show(console, result, precision: int) -> None:
                             width=console.width)
     else:
         heading(f"activation h = {act.name}(z), z = [1 x]·[b; W]")
-        table = array_table(result.y, precision, row_labels=sample_labels, width=console.width)
+        table = array_table(result.y, precision, row_labels=sample_labels, col_labels=[f"h_{u}" for u in units],
+                            width=console.width)
     console.print(table)
+
+
+def _in_z(formula: str) -> str:
+    """An activation's formula in the layer's own variable: ``max(0, x)`` → ``max(0, z)`` (x is the input here)."""
+    import re
+
+    return re.sub(r"(?<![A-Za-z])x(?![A-Za-z])", "z", formula)
 
 
 def _factor(value: float, num) -> str:

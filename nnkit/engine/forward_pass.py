@@ -92,8 +92,6 @@ class DenseForward:
         The biases.
     Wb : (n_in + 1, n_out) ndarray
         ``[b; W]``.
-    terms : (n, n_in + 1, n_out) ndarray
-        ``x1[s, i] · Wb[i, j]``: the products that sum to each pre-activation.
     z : (n, n_out) ndarray
         Pre-activations ``x @ W + b`` (the engine's :class:`Dense`).
     y : (n, n_out) ndarray
@@ -107,10 +105,17 @@ class DenseForward:
     W: np.ndarray
     b: np.ndarray
     Wb: np.ndarray
-    terms: np.ndarray
     z: np.ndarray
     y: np.ndarray
     activation: str
+
+    def terms(self, sample: int) -> np.ndarray:
+        """``x1[sample, i] · Wb[i, j]``, shape (n_in + 1, n_out): the products that sum to ``z[sample, j]``.
+
+        One sample at a time: for every sample at once they would be ``n·(n_in + 1)·n_out`` numbers
+        (gigabytes for a few thousand MNIST rows into 128 units), where ``z`` needs ``n·n_out``.
+        """
+        return self.x1[sample, :, None] * self.Wb
 
 
 def dense_forward(x, W, b=None, activation: str = "identity", alpha: float | None = None) -> DenseForward:
@@ -162,8 +167,7 @@ def dense_forward(x, W, b=None, activation: str = "identity", alpha: float | Non
     y = np.atleast_2d(evaluate(activation, z, **params))
     x1 = with_bias_input(x)
     Wb = stacked_weights(W, b)
-    terms = x1[:, :, None] * Wb[None, :, :]
-    return DenseForward(x=x, x1=x1, W=W, b=b, Wb=Wb, terms=terms, z=z, y=y, activation=activation)
+    return DenseForward(x=x, x1=x1, W=W, b=b, Wb=Wb, z=z, y=y, activation=activation)
 
 
 def random_layer(n_in: int, n_out: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -215,6 +215,11 @@ def descend(surface: Surface, optimizer: str, start, lr: float | None = None, st
     p = np.array(start, dtype=np.float64).reshape(2)
     if not np.isfinite(p).all():
         raise NnkitInputError(f"--start must be two finite numbers, got {tuple(p)}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        start_ok = np.isfinite(surface.fn(p[0], p[1])) and np.isfinite(surface.gradient(p[0], p[1])).all()
+    if not start_ok:
+        raise NnkitInputError(f"--start ({p[0]:g}, {p[1]:g}) is too far out: f or its gradient overflows there",
+                              hint="start nearer the minimum ({:g}, {:g})".format(*surface.minimum))
     opt = make_optimizer(optimizer, [p], lr=lr)
     points = np.empty((steps + 1, 2))
     points[0] = p

@@ -27,10 +27,13 @@ def _view(surface: Surface, paths: list[Trajectory], start) -> tuple[tuple[float
     width, height = x1 - x0, y1 - y0
     lo = np.maximum(points.min(axis=0), [x0 - 2 * width, y0 - 2 * height])
     hi = np.minimum(points.max(axis=0), [x1 + 2 * width, y1 + 2 * height])
-    margin = 0.05
-    x0, x1 = min(x0, lo[0] - margin * width), max(x1, hi[0] + margin * width)
-    y0, y1 = min(y0, lo[1] - margin * height), max(y1, hi[1] + margin * height)
-    return (x0, x1), (y0, y1)
+    # the start is marked, so it stays in view however far out it is (a path need not)
+    lo, hi = np.minimum(lo, start), np.maximum(hi, start)
+    # a margin of 5 % of the widened view, so that a marker on its edge is drawn whole
+    pad = 0.05 * (np.maximum(hi, [x1, y1]) - np.minimum(lo, [x0, y0]))
+    x0, x1 = min(x0, lo[0] - pad[0]), max(x1, hi[0] + pad[0])
+    y0, y1 = min(y0, lo[1] - pad[1]), max(y1, hi[1] + pad[1])
+    return (float(x0), float(x1)), (float(y0), float(y1))
 
 
 def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float):
@@ -61,7 +64,9 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
                   label=label, alpha=0.9)
         axis.plot(*path.points[-1], marker="X", color=colour, ms=9, mec="black", mew=0.6)
         steps = np.arange(len(path.values))
-        curve.plot(steps, np.maximum(path.values - surface.f_min, _FLOOR), color=colour, lw=1.4, label=path.optimizer)
+        # a path of one point (--steps 0, or diverged at once) is a dot: a line needs two
+        curve.plot(steps, np.maximum(path.values - surface.f_min, _FLOOR), color=colour, lw=1.4,
+                   marker="o" if len(steps) == 1 else None, label=path.optimizer)
     axis.plot(*start, "o", color="black", ms=9, label=f"start ({start[0]:g}, {start[1]:g})")
     axis.plot(*surface.minimum, "*", color="gold", mec="black", ms=17,
               label=f"minimum ({surface.minimum[0]:g}, {surface.minimum[1]:g})")

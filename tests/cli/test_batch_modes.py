@@ -119,3 +119,14 @@ def test_installed_command_pipes_json_and_refuses_zero(shell):
     run = shell("nnkit train-mlp --batch-size 0,full")
     assert run.returncode == 2 and run.stdout == b""
     assert run.stderr.decode().startswith("nnkit: error: --batch-size values must be at least 1, got 0")
+
+
+def test_the_table_says_when_early_stopping_ended_a_run_sooner(cli):
+    run = cli("train-mlp", "--batch-size", "full,1", "--hidden", "8", "--epochs", "30", "--early-stopping", "1",
+              "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(cli("train-mlp", "--batch-size", "full,1", "--hidden", "8", "--epochs", "30",
+                            "--early-stopping", "1", "-f", "json").stdout)
+    ran = [r["epochs_run"] for r in report["runs"]]
+    assert ran != [30, 30]  # online learning overfits at once: its validation loss stops improving
+    assert f"epochs run: batch size full {ran[0]}, batch size 1 {ran[1]}" in run.stdout

@@ -26,6 +26,7 @@ def test_the_table_shows_the_course_labels_and_sums(cli):
     assert run.exit_code == 0, run.stderr
     out = run.stdout
     assert "[1 x]" in out and "[b; W]" in out
+    assert "activation sigmoid(z) = 1 / (1 + exp(-z))" in out  # in z: x is the layer's input here
     for cell in ("b_1 = 1", "b_3 = -1", "w_11 = 0.1", "w_21 = 0.2", "w_31 = 0.3", "w_12 = 0.4", "w_13 = 0.7",
                  "w_33 = 0.9"):
         assert cell in out, cell
@@ -34,6 +35,11 @@ def test_the_table_shows_the_course_labels_and_sums(cli):
     assert "= 1·(-1) + 1·0.3 + 2·0.6 + 3·0.9" in out
     assert "h_1 = sigmoid(4) = 0.982014" in out
     assert "h_3 = sigmoid(3.2) = 0.960834" in out
+
+
+def test_the_formula_is_written_in_z(cli):
+    run = cli("dense", "1", "-w", "1,1", "-a", "softmax", "-f", "table")
+    assert "softmax(z) = exp(z_k) / Σ_i exp(z_i)" in run.stdout
 
 
 def test_several_rows_json_and_npy(cli):
@@ -84,9 +90,32 @@ def test_plot_is_written(cli, tmp_path):
         (["1", "-w", "1", "--units", "3"], "--units and --seed apply to --random"),
         (["1", "-w", "x"], "--weights: not a number: 'x'"),
         (["1", "--random", "--units", "0"], "at least one input and one unit"),
+        (["1", "--random", "--units", "2", "-b", "1,2,3"], "--bias has 3 value(s) but --units is 2"),
         (["1", "-w", "1", "--plot", "layer.jpg"], "--plot writes a PNG"),
         (["nan", "-w", "1"], "input contains NaN"),
     ],
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("dense", *args).assert_input_error(message)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-i", "-", "-w", "-"],
+        ["-w", "-"],  # no numbers and no --input: the input is stdin too
+        ["1", "2", "-w", "-", "-b", "-"],
+        ["--random", "-b", "-"],
+    ],
+)
+def test_only_one_operand_from_stdin(cli, args):
+    # stdin can be read once: the second reader used to find it empty ("stdin is empty")
+    cli("dense", *args, input="1,2\n3,4\n").assert_input_error("only one of")
+
+
+def test_many_units_are_labelled_h_1_to_n(cli):
+    # too many units for z beside h: the h table keeps the course's 1-based h_j, not 0, 1, …
+    run = cli("dense", "1", "2", "--random", "--units", "7", "--seed", "0", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    h_table = run.stdout[run.stdout.rindex("activation h"):]
+    assert "h_1" in h_table and "h_7" in h_table

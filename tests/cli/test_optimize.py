@@ -92,9 +92,43 @@ def test_pipe_default_is_json(shell):
         (["--steps", "-1"], "--steps must be between 0 and 1000000"),
         (["--start", "1"], "--start takes a point X,Y"),
         (["--start", "nan,1"], "--start must be two finite numbers"),
+        (["--start", "1e300,1e300"], "--start (1e+300, 1e+300) is too far out"),
         (["--tol", "0"], "--tol must be a positive number"),
         (["--plot", "race.jpg"], "--plot writes a PNG"),
     ],
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("optimize", *args).assert_input_error(message)
+
+
+def test_the_plot_keeps_a_far_start_and_the_minimum_in_view():
+    # the view widens at most a few times the surface's region for paths that wander off, but the
+    # start and the minimum are marked: they must stay inside it (a start at y = -20 was cut off)
+    from nnkit.engine.surfaces import descend
+    from nnkit.io.plot_optimize import optimize_figure
+
+    s = SURFACES["bowl"]
+    start = (30.0, -20.0)
+    paths = [descend(s, name, start) for name in s.settings]
+    figure = optimize_figure(s, paths, start, 0.01)
+    axis = figure.axes[0]
+    (x0, x1), (y0, y1) = axis.get_xlim(), axis.get_ylim()
+    for x, y in (start, s.minimum):  # inside, and not on the edge where half the marker is cut off
+        assert x0 + 0.03 * (x1 - x0) < x < x1 - 0.03 * (x1 - x0), (x, (x0, x1))
+        assert y0 + 0.03 * (y1 - y0) < y < y1 - 0.03 * (y1 - y0), (y, (y0, y1))
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
+def test_a_path_of_one_point_is_still_drawn_in_the_curve():
+    from nnkit.engine.surfaces import descend
+    from nnkit.io.plot_optimize import optimize_figure
+
+    s = SURFACES["bowl"]
+    figure = optimize_figure(s, [descend(s, "sgd", s.start, steps=0)], s.start, 0.01)
+    (line,) = figure.axes[1].get_lines()[:1]
+    assert len(line.get_xdata()) == 1 and line.get_marker() not in (None, "None", "")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)

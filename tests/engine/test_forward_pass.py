@@ -22,11 +22,28 @@ def test_equals_every_way_of_writing_the_layer(seed, activation):
     W_torch = W.T.copy()  # nn.Linear's layout: one row per unit
     torch = act.fn(x @ W_torch.T + b)
     course = act.fn(np.hstack([np.ones((n, 1)), x]) @ np.vstack([b, W]))
+    terms = np.stack([out.terms(s) for s in range(n)])  # (n, n_in + 1, n_out)
+    scale = np.abs(terms).sum(axis=1).max()
     for reference in (keras, torch, course):
-        np.testing.assert_allclose(out.y, reference, rtol=0, atol=1e-15 * max(1.0, np.abs(out.terms).sum(axis=1).max()))
+        np.testing.assert_allclose(out.y, reference, rtol=0, atol=1e-15 * max(1.0, scale))
     np.testing.assert_array_equal(out.z, x @ W + b)
-    np.testing.assert_array_equal(out.terms.sum(axis=1).shape, out.z.shape)
-    np.testing.assert_allclose(out.terms.sum(axis=1), out.z, rtol=0, atol=1e-14 * np.abs(out.terms).sum(axis=1).max())
+    assert terms.shape == (n, n_in + 1, n_out)
+    np.testing.assert_allclose(terms.sum(axis=1), out.z, rtol=0, atol=1e-14 * scale)
+
+
+def test_a_big_input_does_not_build_every_product():
+    # 1000 rows of 784 inputs into 128 units: z is 1 MB, every product x_i·w_ji would be 0.8 GB
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x, W = rng.random((1000, 784)), rng.normal(size=(784, 128))
+    tracemalloc.start()
+    out = dense_forward(x, W)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * x.nbytes, peak
+    terms = out.terms(5)
+    np.testing.assert_allclose(terms.sum(axis=0), out.z[5], rtol=0, atol=1e-14 * np.abs(terms).sum(axis=0).max())
 
 
 def test_the_course_index_table_by_hand():

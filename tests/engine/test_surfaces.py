@@ -127,6 +127,13 @@ def test_bad_points(text):
         parse_point(text)
 
 
+@pytest.mark.parametrize(("surface", "start"), [("bowl", (1e300, 1e300)), ("rosenbrock", (1e100, 0.0))])
+def test_a_start_where_f_overflows_is_an_input_error(surface, start):
+    # f there is not a float: no path can start (this used to end in an IndexError, exit 1)
+    with pytest.raises(NnkitInputError, match="--start .* is too far out"):
+        descend(SURFACES[surface], "sgd", start, steps=3)
+
+
 def test_unknown_names():
     with pytest.raises(NnkitInputError, match="unknown function 'nope'"):
         get_surface("nope")
