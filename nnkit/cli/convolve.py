@@ -239,8 +239,9 @@ def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
         if len(sources) > 1:
             raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
                                   hint="run once per image, or write the maps with -o DIR/")
-        if not plot.lower().endswith(".png"):
-            raise NnkitInputError(f"--plot writes a PNG picture; {plot} does not end in .png")
+        from nnkit.io.model import check_output_path
+
+        check_output_path(plot, ".png", "pictures")  # its folder too: checked before anything is written
     if len(sources) > 1:
         for option, target in (("-o", output), ("--save-array", save_array)):
             if target is not None and not is_folder_target(target):

@@ -292,9 +292,12 @@ def output_targets(source: str, output: str | None = None,
     for target, suffix in ((output, ".png"), (save_array, ".npy")):
         if target is None:
             continue
-        path = str(Path(target) / output_name(source, suffix)) if is_folder_target(target) else target
+        folder = is_folder_target(target)
+        path = str(Path(target) / output_name(source, suffix)) if folder else target
         if suffix == ".npy" and not path.lower().endswith(".npy"):
             raise NnkitInputError(f"--save-array writes .npy files, got {target}")
+        if not folder and not Path(path).parent.is_dir():  # a DIR/ target is made; a file's folder is not
+            raise NnkitInputError(f"cannot write {path}: the folder {Path(path).parent} does not exist")
         output_format(path)
         paths.append(path)
     return paths

@@ -280,3 +280,15 @@ def test_plot_refuses_before_writing(cli, tmp_path, arguments, message):
     arguments = [str(tmp_path / a) if a in ("fig.jpg", "fig.png", "out/") else a for a in arguments]
     cli("convolve", BRAIN_PATH, "--filter", "identity", *arguments).assert_input_error(message)
     assert list(tmp_path.iterdir()) == [] and Path(BRAIN_PATH).read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["convolve", "--filter", "identity"], ["pool", "--size", "5"]])
+def test_a_bad_folder_for_o_or_plot_writes_no_picture(cli, tmp_path, command):
+    # --plot used to be written before -o found that its folder does not exist
+    name, *options = command
+    missing = str(tmp_path / "missing" / "map.png")
+    cli(name, BRAIN_PATH, *options, "-o", missing, "--plot", str(tmp_path / "fig.png")).assert_input_error(
+        "does not exist")
+    cli(name, BRAIN_PATH, *options, "-o", str(tmp_path / "map.png"), "--plot", missing).assert_input_error(
+        "does not exist")
+    assert list(tmp_path.iterdir()) == []
