@@ -6,5 +6,7 @@ def main() -> None:
     import typer
 
     from nnkit.cli.app import app
+    from nnkit.io.env import mend_closed_streams
 
+    mend_closed_streams()
     typer.main.get_command(app).main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -12,7 +11,7 @@ from nnkit.cli.common import Format, Key, Output, Precision, Quiet, environment
 from nnkit.engine.activations import sigmoid, softmax
 from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import parse_numbers, read_input_file
+from nnkit.io.arrays import parse_numbers, path_exists, read_input_file
 from nnkit.io.output import emit, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
@@ -133,7 +132,7 @@ def _operand(text: str, option: str, env, key: str | None) -> np.ndarray:
         raise NnkitInputError(f"{option} is empty", hint=f"give {_OPERAND_HELP}")
     if word == "-":
         return read_input_file("-", env, key)
-    if not (Path(word).exists() or word.lower().endswith(_FILE_SUFFIXES) or "/" in word):
+    if not (path_exists(word) or word.lower().endswith(_FILE_SUFFIXES) or "/" in word):
         try:
             return parse_numbers([word])
         except NnkitInputError as error:

@@ -15,7 +15,7 @@ from nnkit.engine.network import build_mlp
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.io.output import OutputPlan, format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"
@@ -241,16 +241,18 @@ def train_mlp(
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
-    from nnkit.io.model import check_output_path, load_model, save_model
+    from nnkit.io.model import load_model, save_model
     from nnkit.io.progress import EpochProgress
 
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    # Every target checked before any work; --data and --resume are inputs, never overwritten.
+    plan = OutputPlan(env, inputs=[resume, None if data == "digits" else data])
     if save is not None:
-        check_output_path(save, ".npz", "models")
+        plan.add(save, "--save", ".npz")
     if plot is not None:
-        check_output_path(plot, ".png", "pictures")
+        plan.add(plot, "--plot", ".png")
     if resume is not None:
         network, meta = load_model(resume)
         given = {

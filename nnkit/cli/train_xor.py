@@ -29,7 +29,7 @@ from nnkit.engine.gates import (
 )
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, to_text, write_stdout_bytes
+from nnkit.io.output import OutputPlan, format_number, resolve_format, to_text, write_stdout_bytes
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
     f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
@@ -91,14 +91,16 @@ def train_xor(
         raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
     if optimizer not in OPTIMIZERS:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
-    if save is not None and not wired:
-        from nnkit.io.model import check_output_path
-
-        check_output_path(save, ".npz", "models")
+    if wired and save is not None:
+        raise NnkitInputError("--save applies to a trained network, not to --wired")
+    # Both targets checked before training, so the model is never written with the plot failing.
+    plan = OutputPlan(env)
+    if save is not None:
+        plan.add(save, "--save", ".npz")
+    if plot is not None:
+        plan.add(plot, "--plot", ".png")
 
     if wired:
-        if save is not None:
-            raise NnkitInputError("--save applies to a trained network, not to --wired")
         report = _wired_report()
         if plot is not None:
             _plot_wired(plot, env)

@@ -25,6 +25,7 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
+from nnkit.io.limits import require_memory
 from nnkit.io.npyfile import NPY_MAGIC, ZIP_MAGIC, NpzArchive, load_npy
 from nnkit.io.tables import integer_literals, parse_stream_text, read_numbers, read_words, to_number
 
@@ -129,6 +130,29 @@ def parse_bytes(data: bytes, source: str, key: str | None = None, suffix: str = 
     return parse_text_table(parse_stream_text(data, source), source, suffix)
 
 
+def _read_file(path: Path) -> bytes:
+    """A file's bytes, refused before reading when they cannot fit in memory."""
+    size = path.stat().st_size
+    require_memory(size, f"reading {path}")
+    return path.read_bytes()
+
+
+def path_exists(word: str) -> bool:
+    """Whether ``word`` names an existing file or folder.
+
+    A word the system cannot take as a path (a row of 300 numbers: "File name too long") is not one.
+
+    Examples
+    --------
+    >>> path_exists("0.5," * 300), path_exists(".")
+    (False, True)
+    """
+    try:
+        return Path(word).exists()
+    except (OSError, ValueError):  # ENAMETOOLONG; ValueError: an embedded NUL
+        return False
+
+
 def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes, str, str]:
     """The bytes of a file, or of stdin for ``-`` or ``None``; with a name for messages and the suffix.
 
@@ -142,14 +166,19 @@ def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes,
             raise NnkitInputError("stdin is empty", hint="pipe numbers or a .npy file into nnkit")
         return data, "stdin", ""
     path = Path(input_path)
-    if path.is_dir():
-        raise NnkitInputError(f"{path} is a folder, not a file")
     try:
-        data = path.read_bytes()
+        if path.is_dir():
+            raise NnkitInputError(f"{path} is a folder, not a file")
+        data = _read_file(path)
+    except NnkitInputError:
+        raise
     except FileNotFoundError:
         raise NnkitInputError(f"no such file: {path}") from None
     except OSError as exc:
-        raise NnkitInputError(f"cannot read {path}: {exc.strerror}") from None
+        shown = str(path) if len(str(path)) <= 60 else f"{str(path)[:60]}… ({len(str(path))} characters)"
+        raise NnkitInputError(f"cannot read {shown}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL byte
+        raise NnkitInputError(f"cannot read {str(path)[:60]!r}: a file name cannot hold a NUL character") from None
     env.inputs.append(path)
     return data, str(path), path.suffix.lower()
 
