@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from nnkit.engine.network import build_mlp
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.io.limits import check_epochs, require_memory
 from nnkit.io.output import OutputPlan, format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_HIDDEN = "256"
@@ -109,6 +111,14 @@ def resumed_options(saved: dict, given: dict) -> dict:
     if isinstance(options.get("batch_size"), int):
         options["batch_size"] = str(options["batch_size"])
     return options
+
+
+def _require_network_memory(sizes: list[int], batch: int | None, n_train: int, hidden: str | None) -> None:
+    """Refuse a network whose float32 weights, gradients, Adam state and batch activations cannot fit."""
+    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    rows = min(batch or n_train, n_train)
+    need = parameters * 4 * 5 + rows * sum(sizes) * 4 * 4
+    require_memory(need, f"a {'-'.join(map(str, sizes))} network" + (f" (--hidden {hidden})" if hidden else ""))
 
 
 def _named(report: dict, classes: list) -> dict:
@@ -278,8 +288,7 @@ def train_mlp(
     if optimizer_class is None:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
     batch = parse_batch_size(batch_size)
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    check_epochs(epochs)
     if l2 < 0:
         raise NnkitInputError(f"--l2 must not be negative, got {l2}")
     if lr is not None and not lr > 0:
@@ -315,6 +324,8 @@ def train_mlp(
         prepared = prepare(dataset, val_split=val_split, test_split=test_split, seed=seed)
         hidden_sizes = parse_hidden(hidden or DEFAULT_HIDDEN)
         binary = len(prepared.classes) == 2
+        _require_network_memory([prepared.n_features, *hidden_sizes, 1 if binary else len(prepared.classes)],
+                                batch, prepared.x["train"].shape[0], hidden)
         network = build_mlp(
             prepared.n_features,
             hidden_sizes,

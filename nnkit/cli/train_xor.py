@@ -29,6 +29,7 @@ from nnkit.engine.gates import (
 )
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.io.limits import check_epochs, require_memory
 from nnkit.io.output import OutputPlan, format_number, resolve_format, to_text, write_stdout_bytes
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
@@ -87,8 +88,11 @@ def train_xor(
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     if chosen == "npy":
         raise NnkitInputError("train-xor prints a report: use -f table, json, csv or tsv")
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    check_epochs(epochs)
+    if not no_hidden:
+        # Weights, gradients and optimiser state of the 2-H-1 network (float64, ~8 copies of its
+        # 4H+1 parameters) and the four rows' activations: refused before allocating.
+        require_memory((4 * hidden + 1) * 8 * 8 + 4 * hidden * 8 * 6, f"--hidden {hidden}")
     if optimizer not in OPTIMIZERS:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
     if wired and save is not None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
-from nnkit.io.limits import require_memory
+from nnkit.io.limits import require_array, require_memory
 from nnkit.io.npyfile import NPY_MAGIC, ZIP_MAGIC, NpzArchive, load_npy
 from nnkit.io.tables import integer_literals, parse_stream_text, read_numbers, read_words, to_number
 
@@ -231,6 +231,8 @@ def random_array(spec: str, seed: int | None) -> np.ndarray:
         raise NnkitInputError(f"--random sizes must be positive, got {spec.strip()}")
     if seed is not None and not 0 <= seed < 2**32:
         raise NnkitInputError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
+    # The array, the command's result and their temporaries: refused before NumPy tries.
+    require_array(shape, 8, f"--random {spec.strip()}", copies=4)
     return np.random.RandomState(seed).randn(*shape)
 
 

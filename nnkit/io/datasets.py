@@ -8,8 +8,10 @@ standardised with training statistics) whose description travels in the saved mo
 
 import gzip
 import io
+import math
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,9 @@ import numpy as np
 
 from nnkit.engine.preprocessing import apply_preprocessing, fit_standardize
 from nnkit.engine.splits import stratified_split
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, reason
+from nnkit.io.limits import require_memory
+from nnkit.io.npyfile import NpzArchive
 from nnkit.io.tables import TextTable, read_table
 
 PART_NAMES = ("train", "validation", "test")
@@ -299,7 +303,7 @@ def load_npz(path) -> Dataset:
     path = Path(path)
     try:
         # Open the file ourselves: np.load leaks its handle when the zip is corrupt.
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
+        with open(path, "rb") as handle, NpzArchive(handle, str(path)) as archive:
             keys = set(archive.files)
             if set(KERAS_KEYS) <= keys:
                 layout = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
@@ -316,13 +320,13 @@ def load_npz(path) -> Dataset:
                     f"{', '.join(sorted(keys)) or 'no arrays'}"
                 )
             parts = {
-                part: (archive[xk], _labels_1d(archive[yk], yk, path))
+                part: (archive.read(xk), _labels_1d(archive.read(yk), yk, path))
                 for part, (xk, yk) in layout.items()
             }
     except NnkitInputError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise NnkitInputError(f"cannot read {path} as an .npz archive: {exc}") from None
+        raise NnkitInputError(f"cannot read {path} as an .npz archive: {reason(exc)}") from None
     for part, (x, _) in parts.items():
         if x.ndim < 2:
             raise NnkitInputError(
@@ -353,31 +357,42 @@ def read_idx(path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                data = f.read()
-        else:
-            data = path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise NnkitInputError(f"cannot read {path}: {exc}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            return _read_idx_stream(f, path, None if path.suffix == ".gz" else path.stat().st_size)
+    except NnkitInputError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise NnkitInputError(f"cannot read {path}: {reason(exc)}") from None
+
+
+def _read_idx_stream(f, path: Path, file_size: int | None) -> np.ndarray:
+    """Read an IDX header, then exactly the bytes it promises.
+
+    A gzip bomb or a lying header is refused before its data is decompressed or allocated.
+    """
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
         raise NnkitInputError(f"{path} is not an IDX file (bad magic number)")
-    if data[2] != 0x08:
-        raise NnkitInputError(
-            f"{path}: only unsigned-byte IDX data is supported (type 0x{data[2]:02x})"
-        )
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+    if magic[2] != 0x08:
+        raise NnkitInputError(f"{path}: only unsigned-byte IDX data is supported (type 0x{magic[2]:02x})")
+    ndim = magic[3]
+    raw_dims = f.read(4 * ndim)
+    if ndim == 0 or len(raw_dims) < 4 * ndim:
         raise NnkitInputError(f"{path} has a truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    expected = int(np.prod(dims, dtype=np.int64))
-    if len(data) - header != expected:
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    expected = math.prod(dims)
+    shown = "×".join(map(str, dims))
+    if file_size is not None and file_size - 4 - 4 * ndim != expected:
         raise NnkitInputError(
-            f"{path}: the header promises {'×'.join(map(str, dims))} = {expected} bytes, "
-            f"the file holds {len(data) - header}"
+            f"{path}: the header promises {shown} = {expected} bytes, the file holds {file_size - 4 - 4 * ndim}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    require_memory(expected, f"{path} ({shown} bytes)")
+    data = f.read(expected)
+    if len(data) != expected or f.read(1):
+        held = f"{len(data)}" if len(data) != expected else f"more than {expected}"
+        raise NnkitInputError(f"{path}: the header promises {shown} = {expected} bytes, the file holds {held}")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def write_idx(path, array) -> None:

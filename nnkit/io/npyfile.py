@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -95,6 +96,21 @@ def load_npy(data: bytes, source: str) -> np.ndarray:
     try:
         return np.load(stream, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
+        raise NnkitInputError(f"cannot read {source} as .npy: {reason(exc)}") from None
+
+
+def load_npy_file(path) -> np.ndarray:
+    """The array of an ``.npy`` file, its header checked against the file's length and memory first."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            header = read_npy_header(handle, source)
+            check_length(header, os.fstat(handle.fileno()).st_size - header.data_offset, source)
+            handle.seek(0)
+            return np.lib.format.read_array(handle, allow_pickle=False)
+    except NnkitInputError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
         raise NnkitInputError(f"cannot read {source} as .npy: {reason(exc)}") from None
 
 

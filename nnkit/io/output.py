@@ -26,6 +26,7 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
+from nnkit.io.limits import require_array
 
 FORMATS = ("table", "csv", "tsv", "json", "npy")
 #: Extension of ``-o PATH`` → format written.
@@ -458,6 +459,9 @@ def emit(
     if precision < 1:
         raise NnkitInputError(f"--precision must be at least 1, got {precision}")
     chosen = resolve_format(fmt, env)
+    if chosen in ("csv", "tsv", "json") or (output is not None and output_format(output) in _SEPARATORS):
+        # Text is made in memory: about 64 bytes per number while it is being joined.
+        require_array(np.shape(result), 64, f"printing a {'×'.join(map(str, np.shape(result)))} result as text")
     if output is not None:
         write_array_file(result, output, env)
         env.note(f"nnkit: wrote {output}")

@@ -237,7 +237,7 @@ def test_npz_with_mixed_sizes(tmp_path):
 def test_corrupt_npz(tmp_path):
     f = tmp_path / "broken.npz"
     f.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(NnkitInputError, match="cannot read"):
+    with pytest.raises(NnkitInputError, match="broken.npz: not an .npz archive"):
         load_dataset(str(f))
 
 
