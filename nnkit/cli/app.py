@@ -122,7 +122,12 @@ class NnkitGroup(TyperGroup):
     def invoke(self, ctx):
         """Run the subcommand, turning every exception into a message and an exit status."""
         try:
-            return super().invoke(ctx)
+            import numpy as np  # every command uses it; `nnkit --help` never gets here
+
+            # Floating point beyond the largest float is inf, 0/0 is nan: the documented results
+            # (commands that cannot take them refuse them as input errors), never a RuntimeWarning.
+            with np.errstate(all="ignore"):
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except NnkitInputError as error:

@@ -179,6 +179,11 @@ def predict(
 
     x = collected.matrix(network.sizes[0])
     proba = class_probabilities(network.forward(x)).astype(np.float64)
+    if not np.all(np.isfinite(proba)):
+        bad = collected.labels[int(np.argmax(~np.all(np.isfinite(proba), axis=1)))]
+        raise NnkitInputError(
+            f"the model's outputs for {bad} are not finite numbers: its weights or the inputs are too large"
+        )
     predicted = [classes[k] for k in np.argmax(proba, axis=1)]
 
     if chosen == "json":

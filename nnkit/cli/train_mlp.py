@@ -16,6 +16,7 @@ from nnkit.engine.network import build_mlp
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.io.interrupts import InterruptGuard
 from nnkit.io.limits import check_epochs, require_memory
 from nnkit.io.output import OutputPlan, format_number, resolve_format, write_stdout_bytes
 
@@ -248,6 +249,9 @@ def train_mlp(
     nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant ·
     nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz --plot curves.png
     """
+    # Ctrl-C from the first line on: exit 130 wherever it lands, and never between an epoch's
+    # history row and its weights, nor while the model and the report are written.
+    guard = ctx.with_resource(InterruptGuard())
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
@@ -356,7 +360,9 @@ def train_mlp(
             t_val=y.get("validation"),
             early_stopping=early_stopping,
             on_epoch=progress.update,
+            critical=guard.critical,
         )
+    guard.hold()  # from the trained network to the written model and report: all of it, together
     for row in history:
         row["epoch"] += epochs_before
 
@@ -437,6 +443,7 @@ def train_mlp(
         write_stdout_bytes(env, _history_text(report["history"], chosen).encode())
     else:
         _show_report(env.console(), report, precision)
+    guard.release()
     if history.interrupted:
         env.note("nnkit: interrupted: the results above are for the epochs completed")
         raise typer.Exit(ExitStatus.INTERRUPTED)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -133,8 +134,9 @@ class NpzArchive:
         self.source = source
         try:
             self.zip = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise ArchiveError(source, f"not an .npz archive ({exc})") from None
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError,
+                struct.error) as exc:  # NotImplementedError: "zip file version 6.4" of a damaged header
+            raise ArchiveError(source, f"not an .npz archive ({reason(exc)})") from None
         try:
             self.headers = self._check_members()
         except BaseException:
