@@ -179,7 +179,8 @@ def train_mlp(
         str,
         typer.Option(
             "--batch-size",
-            help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning).",
+            help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning). "
+            "Several, comma-separated (full,1,32): one model each on the same split and seed, compared.",
         ),
     ] = DEFAULT_BATCH,
     epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")] = 50,
@@ -252,6 +253,10 @@ def train_mlp(
     # Ctrl-C from the first line on: exit 130 wherever it lands, and never between an epoch's
     # history row and its weights, nor while the model and the report are written.
     guard = ctx.with_resource(InterruptGuard())
+    from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+
+    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+        return train_each_batch_size(ctx, train_mlp)
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare

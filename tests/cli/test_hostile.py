@@ -258,6 +258,20 @@ def cases(d: str) -> list[Case]:
         C("predict huge weights", "predict", f("m_huge_weights.npz"), "1e30,1e30", fragment="not finite"),
         C("activate softmax 1e308", "activate", "softmax", "1e308", "-1e308", code=0),
         C("loss mse 1e200", "loss", "mse", "--pred", "1e200", "--target", "-1e200", code=0),
+        # dense and optimize (issue 13): the same classes.
+        C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
+          fragment="standard output is closed"),
+        C("closed stdin dense", "dense", "--weights", "0.5", stdin="<&-", fragment="standard input is closed"),
+        C("dense units", "dense", "1", "2", "--random", "--units", "100000000000", fragment="needs"),
+        C("dense lying npy", "dense", "1", "2", "--weights", f("lie.npy"), fragment="header promises"),
+        C("dense hex -i", "dense", "-i", f("hex.csv"), "--weights", "0.5;0.5", fragment="not a number"),
+        C("dense read-only -o", "dense", "1", "2", "--weights", "0.5;0.5", "-o", f("ro.csv"), fragment="read-only"),
+        C("dense long weights", "dense", "1", "--weights", "w" * 5000),
+        C("dense overflow", "dense", "1e308", "--weights", "1e308", "-f", "csv", code=0),
+        C("optimize steps", "optimize", "--steps", "99999999999999999999"),
+        C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
+        C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
+        C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
     ]
     return out
 
