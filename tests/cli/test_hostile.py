@@ -355,3 +355,12 @@ def test_the_table_covers_every_command_and_class():
     all_cases = cases("/nowhere")
     assert {c.args[0] for c in all_cases} == set(COMMANDS)
     assert len(all_cases) >= 150
+
+
+def test_what_json_prints_is_read_back_through_a_pipe(tmp_path):
+    nnkit = nnkit_executable()
+    pipeline = (f"'{nnkit}' activate softmax 1 2 3 -f json | '{nnkit}' onehot --decode && "
+                f"'{nnkit}' activate softmax '1,2,3;3,2,1' -f json | '{nnkit}' onehot --decode -f json")
+    result = subprocess.run(["sh", "-c", pipeline], cwd=tmp_path, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().split("\n")[:2] == ["2", "[2, 0]"]
