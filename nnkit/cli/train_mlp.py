@@ -377,6 +377,7 @@ def train_mlp(
         "epochs_run": len(history),
         "history": list(history),
     }
+    roc = None
     for part in PART_NAMES:
         key = "validation" if part == "validation" else part
         if part not in x:
@@ -387,6 +388,8 @@ def train_mlp(
         if part == "test":
             proba = class_probabilities(network.forward(x[part]))
             result.update(_named(classification_report(y[part], proba, positive_index), classes))
+            if positive_index is not None:  # for --plot's ROC curve
+                roc = (y[part] == positive_index, proba[:, positive_index])
             result["accuracy"] = accuracy
         report[key] = result
     if positive_index is not None:
@@ -438,6 +441,9 @@ def train_mlp(
             classes,
             title=f"train-mlp on {prepared.info['data']}: {'-'.join(map(str, network.sizes))}",
             env=env,
+            best_epoch=report["best_epoch"],
+            roc=roc,
+            positive=report.get("positive"),
         )
         env.note(f"nnkit: wrote {plot}")
     report["seconds"] = time.perf_counter() - started

@@ -1,4 +1,7 @@
-"""The picture of a training run: learning curves and the confusion matrix (``train-mlp --plot``).
+"""The picture of a training run: learning curves, the confusion matrix and, for two classes, the ROC curve.
+
+(``train-mlp --plot``.) With early stopping, the epoch whose weights were kept is marked on the
+learning curves.
 
 matplotlib is imported only inside :func:`training_figure`, through :func:`nnkit.io.figures.pyplot`.
 """
@@ -13,7 +16,8 @@ from nnkit.io.env import Environment
 from nnkit.io.figures import pyplot, save_figure
 
 
-def training_figure(history, confusion=None, classes=None, title: str = "train-mlp"):
+def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", best_epoch=None,
+                    roc=None, positive=None):
     """Loss and accuracy per epoch (training and validation) beside the test confusion matrix.
 
     Parameters
@@ -26,6 +30,13 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         Class names for the matrix's axes.
     title : str
         Figure title.
+    best_epoch : int, optional
+        The epoch whose weights early stopping kept: a vertical line on the learning curves.
+    roc : (is_positive, scores), optional
+        Two classes: the test part's labels and the positive class's probabilities, drawn as the
+        ROC curve with its area.
+    positive : str, optional
+        The positive class's name, for the ROC panel.
 
     Returns
     -------
@@ -34,7 +45,7 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    panels = 3 if confusion is not None else 2
+    panels = 2 + (confusion is not None) + (roc is not None)
     figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4))
     epochs = [row["epoch"] for row in history]
     for axis, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
@@ -49,7 +60,12 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
                     ms=3,
                     label=f"validation {label}",
                 )
-            axis.legend()
+            if best_epoch is not None:
+                last = epochs[-1]
+                stopped = f", stopped at {last}" if last > best_epoch else ""
+                axis.axvline(best_epoch, color="tab:green", linestyle="--", linewidth=1.5,
+                             label=f"weights kept: epoch {best_epoch}{stopped}")
+            axis.legend(fontsize=8)
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
@@ -73,9 +89,28 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         axis.set_xlabel("predicted class")
         axis.set_ylabel("true class")
         axis.set_title("confusion matrix (test)")
+    if roc is not None:
+        _draw_roc(axes[-1], *roc, positive)
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def _draw_roc(axis, is_positive, scores, positive) -> None:
+    """Sensitivity against 1 − specificity as the threshold falls, with the chance diagonal."""
+    from nnkit.engine.metrics import roc_auc, roc_curve
+
+    fpr, tpr = roc_curve(is_positive, scores)
+    axis.plot(fpr, tpr, drawstyle="default", linewidth=2, label=f"ROC, AUC = {roc_auc(is_positive, scores):.3f}")
+    axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance (AUC 0.5)")
+    axis.set_xlim(-0.02, 1.02)
+    axis.set_ylim(-0.02, 1.02)
+    axis.set_aspect("equal")
+    axis.set_xlabel("1 − specificity (false-positive rate)")
+    axis.set_ylabel("sensitivity (true-positive rate)")
+    axis.set_title("ROC curve (test)" + (f", positive: {positive}" if positive is not None else ""))
+    axis.legend(loc="lower right", fontsize=8)
+    axis.grid(alpha=0.3)
 
 
 def write_training_plot(
@@ -85,6 +120,9 @@ def write_training_plot(
     classes=None,
     title: str = "train-mlp",
     env: Environment | None = None,
+    best_epoch=None,
+    roc=None,
+    positive=None,
 ) -> None:
     """Draw :func:`training_figure` and write it as a PNG, atomically."""
-    save_figure(training_figure(history, confusion, classes, title), path, env)
+    save_figure(training_figure(history, confusion, classes, title, best_epoch, roc, positive), path, env)
