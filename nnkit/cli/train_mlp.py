@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Annotated, Literal
@@ -15,7 +16,9 @@ from nnkit.engine.network import build_mlp
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.io.interrupts import InterruptGuard
+from nnkit.io.limits import check_epochs, require_memory
+from nnkit.io.output import OutputPlan, format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"
@@ -109,6 +112,14 @@ def resumed_options(saved: dict, given: dict) -> dict:
     if isinstance(options.get("batch_size"), int):
         options["batch_size"] = str(options["batch_size"])
     return options
+
+
+def _require_network_memory(sizes: list[int], batch: int | None, n_train: int, hidden: str | None) -> None:
+    """Refuse a network whose float32 weights, gradients, Adam state and batch activations cannot fit."""
+    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    rows = min(batch or n_train, n_train)
+    need = parameters * 4 * 5 + rows * sum(sizes) * 4 * 4
+    require_memory(need, f"a {'-'.join(map(str, sizes))} network" + (f" (--hidden {hidden})" if hidden else ""))
 
 
 def _named(report: dict, classes: list) -> dict:
@@ -246,6 +257,9 @@ def train_mlp(
       nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz
       nnkit train-mlp --batch-size full,1,32 --epochs 20 --plot modes.png
     """
+    # Ctrl-C from the first line on: exit 130 wherever it lands, and never between an epoch's
+    # history row and its weights, nor while the model and the report are written.
+    guard = ctx.with_resource(InterruptGuard())
     from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
 
     if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
@@ -253,16 +267,18 @@ def train_mlp(
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
-    from nnkit.io.model import check_output_path, load_model, save_model
+    from nnkit.io.model import load_model, save_model
     from nnkit.io.progress import EpochProgress
 
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    # Every target checked before any work; --data and --resume are inputs, never overwritten.
+    plan = OutputPlan(env, inputs=[resume, None if data == "digits" else data])
     if save is not None:
-        check_output_path(save, ".npz", "models")
+        plan.add(save, "--save", ".npz")
     if plot is not None:
-        check_output_path(plot, ".png", "pictures")
+        plan.add(plot, "--plot", ".png")
     if resume is not None:
         network, meta = load_model(resume)
         given = {
@@ -288,8 +304,7 @@ def train_mlp(
     if optimizer_class is None:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
     batch = parse_batch_size(batch_size)
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    check_epochs(epochs)
     if l2 < 0:
         raise NnkitInputError(f"--l2 must not be negative, got {l2}")
     if lr is not None and not lr > 0:
@@ -325,6 +340,8 @@ def train_mlp(
         prepared = prepare(dataset, val_split=val_split, test_split=test_split, seed=seed)
         hidden_sizes = parse_hidden(hidden or DEFAULT_HIDDEN)
         binary = len(prepared.classes) == 2
+        _require_network_memory([prepared.n_features, *hidden_sizes, 1 if binary else len(prepared.classes)],
+                                batch, prepared.x["train"].shape[0], hidden)
         network = build_mlp(
             prepared.n_features,
             hidden_sizes,
@@ -355,7 +372,9 @@ def train_mlp(
             t_val=y.get("validation"),
             early_stopping=early_stopping,
             on_epoch=progress.update,
+            critical=guard.critical,
         )
+    guard.hold()  # from the trained network to the written model and report: all of it, together
     for row in history:
         row["epoch"] += epochs_before
 
@@ -442,6 +461,7 @@ def train_mlp(
         write_stdout_bytes(env, _history_text(report["history"], chosen).encode())
     else:
         _show_report(env.console(), report, precision)
+    guard.release()
     if history.interrupted:
         env.note("nnkit: interrupted: the results above are for the epochs completed")
         raise typer.Exit(ExitStatus.INTERRUPTED)

@@ -124,7 +124,7 @@ def test_plot_writes_a_png(cli, tmp_path):
         (("--gate", "implies"), "--gate"),
         (("-f", "npy"), "report"),
         (("--save", "/nonexistent-folder/m.npz", "--epochs", "5"), "does not exist"),
-        (("--plot", "out.jpg", "--epochs", "5"), "PNG"),
+        (("--plot", "out.jpg", "--epochs", "5"), "--plot writes .png files"),
         (("--lr", "-1"), "--lr"),
         (("--wired", "--save", "m.npz"), "--save"),
         (("--save", "m.txt"), "does not end in .npz"),
@@ -194,7 +194,7 @@ def test_saved_model_predicts_the_truth_table_with_nnkit_predict(cli, tmp_path):
 def test_corrupt_model_file_is_exit_2(cli, tmp_path, content):
     path = tmp_path / "bad.npz"
     path.write_bytes(content)
-    cli("predict", str(path), "0,1").assert_input_error("cannot read the model")
+    cli("predict", str(path), "0,1").assert_input_error("is not an nnkit model: not an .npz archive")
 
 
 def test_foreign_npz_is_exit_2(cli, tmp_path):
