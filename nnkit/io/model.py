@@ -8,23 +8,255 @@ and one 0-d string array ``meta`` holding JSON::
      "task", "classes", "preprocessing", "options", "epochs_run"...}
 
 ``np.load(path, allow_pickle=False)`` opens it, so a model can be inspected without nnkit.
-:func:`load_model` checks everything and raises :class:`NnkitInputError` for a corrupt or foreign
-file, which the CLI turns into exit status 2.
+
+What a model file may hold is declared once, below: :data:`COMMON_META` (keys every model kind
+shares) and :data:`MODEL_KINDS` (for each kind: its own meta keys, the arrays its meta promises, its
+cross-field rules and how to build the network). :func:`load_model` validates the whole file against
+that declaration (every key, type, length, array name, shape and dtype; every zip member's header
+against its real size) before using any of it, and raises :class:`NnkitInputError` for anything
+else, which the CLI turns into exit status 2. :func:`save_model` validates the same way, so nnkit
+never writes a file it would refuse to read.
+
+A new kind of model (a list of layers, each with a ``type`` and its parameters) is one more entry
+of :data:`MODEL_KINDS`: ``COMMON_META.extended(layers=List(Tagged("type", {...})))``, a function
+naming its arrays, and a builder.
 """
 
+from __future__ import annotations
+
 import json
-import zipfile
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from nnkit.engine.gates import GATES
 from nnkit.engine.layers import HIDDEN_ACTIVATIONS
 from nnkit.engine.network import OUTPUTS, Network, network_from_weights
+from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import NnkitInputError
+from nnkit.io.npyfile import ArchiveError, NpzArchive
 from nnkit.io.output import atomic_write
+from nnkit.io.schema import (
+    AnyOf,
+    Choice,
+    Const,
+    Field,
+    Int,
+    List,
+    Nullable,
+    Number,
+    Record,
+    SchemaError,
+    Str,
+    Tagged,
+)
 
 FORMAT = "nnkit-model"
 VERSION = 1
+#: The largest ``meta`` JSON read (characters): preprocessing statistics of 10⁶ features fit.
+MAX_META_CHARS = 64 * 1024 * 1024
+
+# --- the declaration ---------------------------------------------------------------------------------
+
+CLASS_NAME = AnyOf((Int(), Str(max_length=200)), "a class name (a string or an integer)")
+
+PREPROCESSING = Tagged(
+    "kind",
+    {
+        # Images: flattened and divided by their full-scale value.
+        "scale": Record(
+            {
+                "kind": Const("scale"),
+                "divisor": Number(positive=True),
+                "image_shape": Field(List(Int(low=1), min_length=1, max_length=4), required=False),
+            }
+        ),
+        # Tables: standardised with the training part's statistics.
+        "standardize": Record(
+            {
+                "kind": Const("standardize"),
+                "mean": List(Number()),
+                "std": List(Number(positive=True)),
+                "feature_names": Field(List(Str(max_length=1000)), required=False),
+                "label_name": Field(Nullable(Str(max_length=1000)), required=False),
+            }
+        ),
+    },
+)
+
+#: The command-line options a model remembers (train-mlp and train-xor); ``--resume`` reads them.
+OPTIONS = Record(
+    {
+        name: Field(check, required=False)
+        for name, check in {
+            "optimizer": Choice(tuple(OPTIMIZERS)),
+            "lr": Nullable(Number(positive=True)),
+            "batch_size": AnyOf((Int(low=1), Const("full")), "a positive integer or 'full'"),
+            "epochs": Int(low=0),
+            "l2": Number(low=0),
+            "seed": Int(low=0),
+            "val_split": Number(low=0, high=1, below_high=True),
+            "test_split": Number(low=0, high=1, below_high=True),
+            "early_stopping": Nullable(Int(low=0)),
+            "hidden": Nullable(Int(low=1)),
+            "activation": Nullable(Choice(HIDDEN_ACTIVATIONS)),
+        }.items()
+    }
+)
+
+#: Keys every kind of model has or may have.
+COMMON_META = Record(
+    {
+        "format": Const(FORMAT),
+        "version": Int(low=1, high=VERSION),
+        "kind": Field(Str(max_length=100), required=False),  # checked against MODEL_KINDS
+        "task": Field(Choice(("classification",)), required=False),
+        "classes": Field(List(CLASS_NAME, min_length=2, unique=True), required=False),
+        "preprocessing": Field(Nullable(PREPROCESSING), required=False),
+        "options": Field(OPTIONS, required=False),
+        "epochs_run": Field(Int(low=0), required=False),
+        "data": Field(Str(), required=False),
+        "gate": Field(Choice(tuple(GATES)), required=False),
+    }
+)
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """An array a model's meta promises: its exact shape, floats only, all finite."""
+
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of model file.
+
+    Attributes
+    ----------
+    meta : Record
+        Its meta keys (:data:`COMMON_META` extended with its own).
+    arrays : callable
+        ``arrays(meta) -> {name: ArraySpec}``: every array the file must hold, no more.
+    rules : tuple of callables
+        ``rule(meta)`` raises :class:`SchemaError` when keys disagree (lengths, counts).
+    n_inputs, n_outputs : callable
+        ``(meta) -> int``: values per input and units of the output layer.
+    build : callable
+        ``build(meta, arrays) -> Network`` from validated parts.
+    """
+
+    meta: Record
+    arrays: Callable[[dict], dict[str, ArraySpec]]
+    rules: tuple[Callable[[dict], None], ...]
+    n_inputs: Callable[[dict], int]
+    n_outputs: Callable[[dict], int]
+    build: Callable[[dict, dict[str, np.ndarray]], Network]
+
+
+def _mlp_arrays(meta: dict) -> dict[str, ArraySpec]:
+    sizes = meta["sizes"]
+    specs = {}
+    for i in range(len(sizes) - 1):
+        specs[f"W{i}"] = ArraySpec((sizes[i], sizes[i + 1]))
+        specs[f"b{i}"] = ArraySpec((sizes[i + 1],))
+    return specs
+
+
+def _mlp_activation_count(meta: dict) -> None:
+    hidden = len(meta["sizes"]) - 2
+    if len(meta["activations"]) != hidden:
+        raise SchemaError(
+            "meta.activations",
+            f"must name one activation per hidden layer ({hidden}), not {len(meta['activations'])}",
+        )
+
+
+def _mlp_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
+    weights = [arrays[name] for name in _mlp_arrays(meta)]
+    return network_from_weights(weights, meta["activations"], meta["output"])
+
+
+#: Every kind of model file nnkit reads, by the value of ``meta["kind"]`` (absent: ``"mlp"``).
+MODEL_KINDS: dict[str, ModelKind] = {
+    "mlp": ModelKind(
+        meta=COMMON_META.extended(
+            sizes=List(Int(low=1), min_length=2, max_length=1000),
+            activations=List(Choice(HIDDEN_ACTIVATIONS)),
+            output=Choice(OUTPUTS),
+        ),
+        arrays=_mlp_arrays,
+        rules=(_mlp_activation_count,),
+        n_inputs=lambda meta: meta["sizes"][0],
+        n_outputs=lambda meta: meta["sizes"][-1],
+        build=_mlp_build,
+    ),
+}
+DEFAULT_KIND = "mlp"
+
+
+def _common_rules(kind: ModelKind, meta: dict) -> None:
+    """What every kind must agree on: classes with outputs, preprocessing with inputs."""
+    n_inputs, n_outputs = kind.n_inputs(meta), kind.n_outputs(meta)
+    classes = meta.get("classes")
+    n_classes = n_outputs if n_outputs > 1 else 2  # one sigmoid unit tells two classes apart
+    if classes is not None and len(classes) != n_classes:
+        raise SchemaError(
+            "meta.classes", f"must name the {n_classes} classes of the output layer, not {len(classes)}"
+        )
+    spec = meta.get("preprocessing")
+    if not spec:
+        return
+    if spec["kind"] == "standardize":
+        for key in ("mean", "std"):
+            if len(spec[key]) != n_inputs:
+                raise SchemaError(
+                    f"meta.preprocessing.{key}", f"must hold {n_inputs} values (one per input), not {len(spec[key])}"
+                )
+        names = spec.get("feature_names")
+        if names and len(names) != n_inputs:
+            raise SchemaError(
+                "meta.preprocessing.feature_names", f"must name {n_inputs} features, not {len(names)}"
+            )
+    elif "image_shape" in spec and math.prod(spec["image_shape"]) != n_inputs:
+        raise SchemaError(
+            "meta.preprocessing.image_shape",
+            f"{'×'.join(map(str, spec['image_shape']))} does not make the model's {n_inputs} inputs",
+        )
+
+
+def validate_meta(meta) -> ModelKind:
+    """Check a model's meta data against the declaration; the :class:`ModelKind` it is.
+
+    Raises
+    ------
+    SchemaError
+        The first key that is missing, of the wrong type, out of range or inconsistent.
+
+    Examples
+    --------
+    >>> validate_meta({"format": "nnkit-model", "version": 1, "sizes": [2, 1], "activations": [],
+    ...                "output": "sigmoid", "classes": ["no", "yes"]}) is MODEL_KINDS["mlp"]
+    True
+    >>> validate_meta({"format": "nnkit-model", "version": 1, "sizes": [2, 3], "activations": [],
+    ...                "output": "softmax", "classes": 7})
+    Traceback (most recent call last):
+    ...
+    nnkit.io.schema.SchemaError: meta.classes must be a list, not an integer (7)
+    """
+    COMMON_META(meta, "meta")
+    name = meta.get("kind", DEFAULT_KIND)
+    if name not in MODEL_KINDS:
+        raise SchemaError("meta.kind", f"must be one of {', '.join(MODEL_KINDS)}, not {name!r}")
+    kind = MODEL_KINDS[name]
+    kind.meta(meta, "meta")
+    for rule in kind.rules:
+        rule(meta)
+    _common_rules(kind, meta)
+    return kind
 
 
 def _json_default(value):
@@ -58,11 +290,14 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
             "output": network.output,
         }
     )
+    # Round-trip through JSON so that what is validated is exactly what a reader will see.
+    text = json.dumps(full_meta, default=_json_default)
+    validate_meta(json.loads(text))
     arrays: dict[str, np.ndarray] = {}
     for i, layer in enumerate(network.dense_layers):
         arrays[f"W{i}"] = layer.W
         arrays[f"b{i}"] = layer.b
-    arrays["meta"] = np.array(json.dumps(full_meta, default=_json_default))
+    arrays["meta"] = np.array(text)
     return arrays
 
 
@@ -118,6 +353,9 @@ def save_model(path: str | Path, network: Network, meta: dict | None = None, env
 def load_model(path: str | Path) -> tuple[Network, dict]:
     """Read a model written by :func:`save_model`: the network and its meta data.
 
+    The whole file is validated first (see the module's docstring); nothing of a file that fails is
+    used.
+
     Raises
     ------
     NnkitInputError
@@ -128,75 +366,73 @@ def load_model(path: str | Path) -> tuple[Network, dict]:
     if not path.is_file():
         raise NnkitInputError(f"model file {path} does not exist")
     try:
-        # Open the file here so it is closed even when np.load fails half-way (a truncated zip).
-        with open(path, "rb") as handle:
-            try:
-                archive = np.load(handle, allow_pickle=False)
-            except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-                # np.load reads bytes it does not recognise as a pickle and then says so, with
-                # advice to allow pickles: not what a user with a damaged file should read.
-                reason = "" if "pickle" in str(exc) else f" ({exc})"
-                raise NnkitInputError(
-                    f"cannot read the model {path}: not an .npz archive{reason}"
-                ) from None
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise NnkitInputError(f"{path} is not an nnkit model (.npz with W0, b0, …, meta)")
-            with archive:
-                return _read(archive, path)
-    except NnkitInputError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        # A damaged member surfaces only when it is read.
-        raise NnkitInputError(f"cannot read the model {path}: {exc}") from None
+        with open(path, "rb") as handle, NpzArchive(handle, str(path)) as archive:
+            return _read(archive, path)
+    except ArchiveError as error:
+        raise _not_a_model(path, error.problem) from None
+    except OSError as exc:
+        raise NnkitInputError(f"cannot read the model {path}: {exc.strerror or exc}") from None
 
 
-def _read(archive, path: Path) -> tuple[Network, dict]:
-    foreign = NnkitInputError(
-        f"{path} is not an nnkit model (.npz with W0, b0, …, meta)",
+def _not_a_model(path: Path, problem: str) -> NnkitInputError:
+    return NnkitInputError(
+        f"{path} is not an nnkit model: {problem}",
         hint="make one with nnkit train-mlp --save or nnkit train-xor --save",
     )
-    if "meta" not in archive.files:
-        raise foreign
-    raw = archive["meta"]
-    if raw.dtype.kind != "U" or raw.ndim != 0:
-        raise foreign
+
+
+def _read_meta(archive: NpzArchive, path: Path) -> dict:
+    header = archive.headers.get("meta")
+    if header is None:
+        raise _not_a_model(path, "it has no 'meta' array (an .npz with W0, b0, …, meta)")
+    if header.dtype.kind != "U" or header.shape != ():
+        raise _not_a_model(path, f"its 'meta' is {header.describe()}, not one JSON string")
+    if header.dtype.itemsize // 4 > MAX_META_CHARS:
+        raise _not_a_model(path, f"its 'meta' is {header.dtype.itemsize // 4} characters long")
+    text = str(archive.read("meta"))
     try:
-        meta = json.loads(str(raw))
-    except json.JSONDecodeError:
-        raise NnkitInputError(f"the meta data of {path} is not valid JSON") from None
+        meta = json.loads(text)
+    except RecursionError:
+        raise _not_a_model(path, "its 'meta' JSON is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, and integers of more than 4300 digits
+        raise _not_a_model(path, f"its 'meta' is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise foreign
+        raise _not_a_model(path, "its 'meta' does not say format 'nnkit-model'")
     version = meta.get("version")
-    if not isinstance(version, int) or version > VERSION:
-        raise NnkitInputError(f"{path} has model format version {version!r}; this nnkit reads {VERSION}")
-    sizes, activations, output = meta.get("sizes"), meta.get("activations"), meta.get("output")
-    if (
-        not isinstance(sizes, list)
-        or len(sizes) < 2
-        or not all(isinstance(s, int) and s >= 1 for s in sizes)
-    ):
-        raise NnkitInputError(f"{path}: 'sizes' must list at least two positive layer sizes")
-    if not isinstance(activations, list) or len(activations) != len(sizes) - 2:
-        raise NnkitInputError(f"{path}: 'activations' must name one activation per hidden layer")
-    unknown = [a for a in activations if a not in HIDDEN_ACTIVATIONS]
-    if unknown:
-        raise NnkitInputError(f"{path}: unknown activation {unknown[0]!r}")
-    if output not in OUTPUTS:
-        raise NnkitInputError(f"{path}: unknown output {output!r}")
-    weights = []
-    for i in range(len(sizes) - 1):
-        for name, shape in ((f"W{i}", (sizes[i], sizes[i + 1])), (f"b{i}", (sizes[i + 1],))):
-            if name not in archive.files:
-                raise NnkitInputError(f"{path}: the array {name} is missing")
-            array = archive[name]
-            if array.shape != shape:
-                raise NnkitInputError(f"{path}: {name} has shape {array.shape}, expected {shape}")
-            if array.dtype.kind != "f":
-                raise NnkitInputError(f"{path}: {name} must hold floats, not {array.dtype}")
-            if not np.all(np.isfinite(array)):
-                raise NnkitInputError(f"{path}: {name} holds NaN or infinite weights")
-            weights.append(array)
-    dtypes = {w.dtype for w in weights}
-    if len(dtypes) != 1:
-        raise NnkitInputError(f"{path}: the weights mix dtypes {sorted(map(str, dtypes))}")
-    return network_from_weights(weights, activations, output), meta
+    if type(version) is int and version > VERSION:
+        raise NnkitInputError(
+            f"{path} has model format version {version}; this nnkit reads version {VERSION}",
+            hint="update nnkit (pip install -U nnkit-cli)",
+        )
+    return meta
+
+
+def _read(archive: NpzArchive, path: Path) -> tuple[Network, dict]:
+    meta = _read_meta(archive, path)
+    try:
+        kind = validate_meta(meta)
+    except SchemaError as error:
+        raise _not_a_model(path, str(error)) from None
+    specs = kind.arrays(meta)
+    for name in archive.files:
+        if name != "meta" and name not in specs:
+            raise _not_a_model(path, f"it holds an array {name!r} its meta data does not describe")
+    dtypes = set()
+    for name, spec in specs.items():
+        header = archive.headers.get(name)
+        if header is None:
+            raise _not_a_model(path, f"the array {name} is missing")
+        if header.shape != spec.shape:
+            raise _not_a_model(path, f"{name} has shape {header.shape}, its meta data says {spec.shape}")
+        if header.dtype.kind != "f":
+            raise _not_a_model(path, f"{name} must hold floats, not {header.dtype}")
+        dtypes.add(header.dtype)
+    if len(dtypes) > 1:
+        raise _not_a_model(path, f"the weights mix dtypes {', '.join(sorted(map(str, dtypes)))}")
+    arrays = {}
+    for name in specs:
+        array = archive.read(name)
+        if not np.all(np.isfinite(array)):
+            raise _not_a_model(path, f"{name} holds NaN or infinite weights")
+        arrays[name] = array
+    return kind.build(meta, arrays), meta

@@ -300,4 +300,4 @@ def test_resume_refuses_other_data_and_another_architecture(cli, tmp_path):
         "--activation tanh differs"
     )
     (tmp_path / "junk.npz").write_bytes(b"junk")
-    cli("train-mlp", "--resume", str(tmp_path / "junk.npz")).assert_input_error("cannot read")
+    cli("train-mlp", "--resume", str(tmp_path / "junk.npz")).assert_input_error("is not an nnkit model")
