@@ -58,6 +58,12 @@ class PreparedDigit:
     resized: tuple[int, int]
     offset: tuple[int, int]
 
+    def short(self) -> str:
+        """The steps in a few words, for a picture's caption."""
+        steps = ["inverted"] if self.inverted else []
+        steps += ["cropped to the ink", f"resized to {self.resized[0]}×{self.resized[1]}", "centred"]
+        return ", ".join(steps)
+
     def describe(self, source: str) -> str:
         """One line for stderr saying what was done, in the order it was done."""
         h, w = self.original_shape
@@ -77,6 +83,17 @@ class PreparedDigit:
 def _border(image: np.ndarray) -> np.ndarray:
     """The outermost rows and columns: where the paper is in a picture of one digit."""
     return np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
+
+
+def is_dark_on_light(image) -> bool:
+    """Whether a picture of one digit is dark ink on light paper (its border is brighter than 0.5).
+
+    Examples
+    --------
+    >>> is_dark_on_light(np.ones((5, 5))), is_dark_on_light(np.zeros((5, 5)))
+    (True, False)
+    """
+    return bool(np.median(_border(np.asarray(image, dtype=np.float64))) > 0.5)
 
 
 def prepare_digit(image, source: str = "image") -> PreparedDigit:
@@ -118,7 +135,7 @@ def prepare_digit(image, source: str = "image") -> PreparedDigit:
         raise NnkitInputError(f"{source}: a digit must be a 2-D picture, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise NnkitInputError(f"{source}: the picture holds NaN or infinite values")
-    inverted = bool(np.median(_border(x)) > 0.5)
+    inverted = is_dark_on_light(x)
     if inverted:
         x = 1.0 - x
     paper = float(np.median(_border(x)))
