@@ -144,6 +144,7 @@ def mosaic(tiles: list[np.ndarray], columns: int = COLUMNS) -> tuple[np.ndarray,
 def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, signed: bool, unit: str):
     """A grid of small images on one shared colour scale, with a colour bar and a title."""
     import matplotlib as mpl
+    from matplotlib.patches import Rectangle
 
     cmap, norm = _scale(tiles, signed)
     colours = mpl.colormaps[cmap].with_extremes(bad="white")
@@ -151,15 +152,22 @@ def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, si
     axis = subfigure.subplots(1, 1)
     image = axis.imshow(picture, cmap=colours, norm=norm, interpolation="nearest")
     h, w = tiles[0].shape
-    from matplotlib.patches import Rectangle
-
     for (top, left), label in zip(origins, labels, strict=True):
         axis.text(left + (w - 1) / 2, top - 0.6, label, ha="center", va="bottom", fontsize=7)
         # A thin frame: a filter's near-zero (white) edge would otherwise melt into the gap.
         axis.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, lw=0.5, ec="0.35"))
-    axis.set_ylim(picture.shape[0] - 0.5, -max(1.0, 0.3 * h))  # room for the first row's labels
+    # The colour bar sits right beside the tiles (however few), in room added to the data limits.
+    height, width = picture.shape
+    bar = max(0.6, 0.015 * width)
+    x_max = width - 0.5 + 6 * bar
+    y_top = -max(1.0, 0.3 * h)  # room for the first row's labels
+    axis.set_xlim(-0.5, x_max)
+    axis.set_ylim(height - 0.5, y_top)
     axis.set_axis_off()
-    subfigure.colorbar(image, ax=axis, shrink=0.9, fraction=0.02, pad=0.01, label=unit)
+    axis.set_anchor("W")  # a few tiles start at the left, under the band's title
+    span_x, span_y = x_max + 0.5, height - 0.5 - y_top
+    bar_axis = axis.inset_axes([(width + bar) / span_x, 0.0, bar / span_x, height / span_y])
+    subfigure.colorbar(image, cax=bar_axis, label=unit)
     subfigure.suptitle(title, fontsize=10, x=0.01, ha="left")
 
 
