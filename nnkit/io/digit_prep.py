@@ -8,9 +8,12 @@ centre of mass sits at the centre. :func:`prepare_digit` does the same to a pict
 2. inverted when it is dark ink on light paper (the border, where paper is, is brighter than 0.5),
    because MNIST digits are light strokes on black;
 3. the paper set to 0 and the strongest ink to 1 (a photo's grey paper and pencil become MNIST's
-   black and white);
+   black and white); what stays below a quarter of the way from paper to ink (shadows, the grain of
+   the paper) is paper too, because MNIST's background is exactly 0;
 4. cropped to the ink (the pixels at least half-way from paper to ink);
-5. resized with scikit-image (bilinear, anti-aliased) so that the longer side is 20 pixels;
+5. resized with scikit-image (bilinear, anti-aliased) so that the longer side is 20 pixels, and
+   scaled so that its brightest pixel is 1 (a thin pen stroke shrunk from a large photo would
+   otherwise come out fainter than any MNIST stroke);
 6. shifted by whole pixels so that its centre of mass is at the centre of 28×28 (13.5, 13.5).
 
 scikit-image is imported only inside :func:`prepare_digit`.
@@ -27,8 +30,10 @@ from nnkit.errors import NnkitInputError
 #: MNIST's field and the box its digits were fitted into.
 FIELD = 28
 BOX = 20
-#: Ink is where the picture is at least this far from paper (0) towards the strongest ink (1).
+#: Ink is where the picture is at least this far from paper (0) towards the strongest ink (1);
+#: below PAPER_LEVEL it is paper (shadows, grain) and set to 0.
 INK_LEVEL = 0.5
+PAPER_LEVEL = 0.25
 
 
 @dataclass
@@ -146,6 +151,7 @@ def prepare_digit(image, source: str = "image") -> PreparedDigit:
             hint="photograph or draw one digit, dark on light paper or light on dark",
         )
     x = np.clip((x - paper) / (ink - paper), 0.0, 1.0)
+    x[x < PAPER_LEVEL] = 0.0
     rows = np.flatnonzero((x >= INK_LEVEL).any(axis=1))
     cols = np.flatnonzero((x >= INK_LEVEL).any(axis=0))
     top, left = int(rows[0]), int(cols[0])
@@ -154,6 +160,7 @@ def prepare_digit(image, source: str = "image") -> PreparedDigit:
     scale = BOX / max(ch, cw)
     size = (max(1, round(ch * scale)), max(1, round(cw * scale)))
     patch = resize(crop, size, order=1, mode="reflect", anti_aliasing=max(ch, cw) > BOX)
+    patch /= patch.max()  # the crop holds ink ≥ INK_LEVEL, so the maximum is positive
     centre = (FIELD - 1) / 2
     # Whole-pixel shifts keep the strokes sharp; the frame keeps the whole box.
     offset = [
