@@ -68,7 +68,7 @@ def read_npy_header(stream, source: str) -> NpyHeader:
     except NnkitInputError:
         raise
     except (ValueError, EOFError, SyntaxError, TypeError, OverflowError) as exc:
-        raise NnkitInputError(f"{source} is not a valid .npy file: {str(exc).splitlines()[0]}") from None
+        raise NnkitInputError(f"{source} is not a valid .npy file: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
     if dtype.hasobject:
         raise NnkitInputError(f"{source} holds Python objects, which nnkit does not read (they would need pickle)")
     if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in ARRAY_KINDS:
@@ -95,7 +95,7 @@ def load_npy(data: bytes, source: str) -> np.ndarray:
     try:
         return np.load(stream, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
-        raise NnkitInputError(f"cannot read {source} as .npy: {str(exc).splitlines()[0]}") from None
+        raise NnkitInputError(f"cannot read {source} as .npy: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
 
 
 class ArchiveError(NnkitInputError):
@@ -171,7 +171,7 @@ class NpzArchive:
             with self.zip.open(f"{name}.npy") as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
-            raise ArchiveError(self.source, f"the array {name!r} cannot be read: {str(exc).splitlines()[0]}") from None
+            raise ArchiveError(self.source, f"the array {name!r} cannot be read: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
 
     def close(self) -> None:
         self.zip.close()
