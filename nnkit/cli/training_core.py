@@ -478,6 +478,7 @@ def run_training(
         save_model(save, network, saved, env)
         env.note(f"nnkit: wrote {save}")
     if plot is not None:
+        from nnkit.io.plot_conv import conv_plot_extras
         from nnkit.io.plot_metrics import write_training_plot
 
         test = report["test"]
@@ -488,6 +489,7 @@ def run_training(
             classes,
             title=f"{command} on {prepared.info['data']}: {_title(network, wanted)}",
             env=env,
+            **conv_plot_extras(network, x, y, classes),  # conv stacks: filters and feature maps
         )
         env.note(f"nnkit: wrote {plot}")
     report["seconds"] = time.perf_counter() - started
