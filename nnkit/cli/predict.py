@@ -119,6 +119,12 @@ class _Inputs:
             self.notes.append(digit.describe(str(path)))
             self.originals[len(self.labels)] = (image, digit.short())
             image = digit.image
+        elif len(shape) == 3:
+            raise NnkitInputError(
+                f"the model takes {'×'.join(map(str, shape))} images ({shape[2]} channels); "
+                f"{path} is read as grayscale",
+                hint=f"give the images as an (N, {', '.join(map(str, shape))}) .npy array",
+            )
         elif image.shape != shape:
             raise NnkitInputError(
                 f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "

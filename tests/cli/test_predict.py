@@ -282,7 +282,9 @@ def test_features_draws_the_prepared_digit_filters_and_maps(cli, conv_model, tmp
     digit = drawn_digit(tmp_path / "four.png", "4")
     run = cli("predict", str(model), str(digit), str(digit), "--features", str(picture), "-f", "csv")
     assert run.exit_code == 0, run.stderr
-    assert run.stderr.splitlines()[-1] == f"nnkit: wrote {picture}: what the model sees in {digit} (the first of 2 inputs)"
+    assert (
+        run.stderr.splitlines()[-1] == f"nnkit: wrote {picture}: what the model sees in {digit} (the first of 2 inputs)"
+    )
     with Image.open(picture) as image:
         assert image.format == "PNG" and image.width > 1000 and image.height > 600
     assert len(run.stdout.splitlines()) == 2  # the predictions are printed as well
@@ -303,15 +305,15 @@ def test_features_of_an_mlp_image_model(cli, image_model, tmp_path):
 def test_features_path_is_checked_before_anything_runs(cli, conv_model, tmp_path, picture, message):
     model, x_test, _, _ = conv_model
     np.save(tmp_path / "x.npy", x_test[:1])
-    cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / picture)).assert_input_error(message)
+    cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / picture)).assert_input_error(
+        message
+    )
 
 
 def test_features_of_a_table_model_is_refused_and_writes_nothing(cli, cancer_model, tmp_path):
     row = ",".join(CANCER.read_text().splitlines()[1].split(",")[:30])
     picture = tmp_path / "f.png"
-    cli("predict", str(cancer_model), row, "--features", str(picture)).assert_input_error(
-        "--features draws images"
-    )
+    cli("predict", str(cancer_model), row, "--features", str(picture)).assert_input_error("--features draws images")
     assert not picture.exists()
 
 
@@ -340,3 +342,27 @@ def test_installed_predict_prepares_the_sample_photo_of_a_digit(shell, conv_mode
     note = done.stderr.decode().splitlines()[0]
     assert note.startswith("nnkit: samples/my_digit.png is 240×200; prepared as MNIST's digits were: inverted")
     assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path):
+    from PIL import Image
+
+    from nnkit.engine.architecture import build_network
+    from nnkit.io.model import save_model
+
+    specs = [{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 2}]
+    net = build_network([*specs[:2], {**specs[2], "activation": "softmax"}], (6, 6, 3), seed=0)
+    prep = {"kind": "scale", "divisor": 255.0, "image_shape": [6, 6, 3]}
+    save_model(tmp_path / "rgb.npz", net, {"classes": ["a", "b"], "preprocessing": prep})
+    Image.fromarray(np.zeros((6, 6, 3), np.uint8)).save(tmp_path / "rgb.png")
+    cli("predict", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.png")).assert_input_error(
+        "the model takes 6×6×3 images (3 channels)"
+    )
+    stack = np.random.default_rng(0).integers(0, 256, (2, 6, 6, 3), dtype=np.uint8)
+    np.save(tmp_path / "rgb.npy", stack)
+    run = cli("predict", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npy"), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    expected = net.forward((stack / np.float32(255)).astype(np.float32))
+    np.testing.assert_allclose(
+        [[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()], expected, atol=1e-6
+    )

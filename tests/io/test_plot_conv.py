@@ -139,7 +139,11 @@ def test_training_plot_adds_the_filters_and_maps_of_the_first_test_image(network
     write_training_plot("run.png", history, np.eye(3, dtype=int), ["a", "b", "c"], "run", **extras)
     (figure,) = drawn
     curves, filters, _, maps2 = figure.subfigs
-    assert [a.get_title() for a in curves.axes[:3]] == ["loss per epoch", "accuracy per epoch", "confusion matrix (test)"]
+    assert [a.get_title() for a in curves.axes[:3]] == [
+        "loss per epoch",
+        "accuracy per epoch",
+        "confusion matrix (test)",
+    ]
     example = filters.subfigs[0].axes[0]
     np.testing.assert_array_equal(example.images[0].get_array(), xs["test"][0][:, :, 0])
     assert example.get_title().startswith("test image 0: true c")
