@@ -108,12 +108,13 @@ def train_mlp(
 
     def architecture(dataset, saved: dict | None) -> core.Architecture:
         if saved is not None:
-            if hidden is not None and hidden_sizes != saved.get("sizes", [None, None])[1:-1]:
-                raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {saved.get('sizes', [])[1:-1]}")
-            if activation is not None and any(a != activation for a in saved.get("activations", [])):
+            saved_hidden, saved_activations = _saved_mlp(saved)
+            if hidden is not None and hidden_sizes != saved_hidden:
+                raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {saved_hidden}")
+            if activation is not None and any(a != activation for a in saved_activations):
                 raise NnkitInputError(
                     f"--activation {activation} differs from the resumed model's "
-                    f"{', '.join(saved.get('activations', [])) or 'none'}"
+                    f"{', '.join(saved_activations) or 'none'}"
                 )
         specs = mlp_specs(hidden_sizes, activation or "relu", dropout or 0.0)
         return core.Architecture(specs, f"--hidden {hidden_sizes}", given=saved is None or dropout is not None)
@@ -136,3 +137,18 @@ def train_mlp(
         precision=precision,
         quiet=quiet,
     )
+
+
+def _saved_mlp(saved: dict) -> tuple[list[int], list[str]]:
+    """The hidden sizes and activations of a resumed model; a conv network is refused."""
+    layers = saved.get("layers")
+    if layers is None:  # a file from before the layer list
+        return saved["sizes"][1:-1], saved["activations"]
+    other = sorted({c["type"] for c in layers} - {"dense", "activation", "dropout"})
+    if other:
+        raise NnkitInputError(
+            f"the resumed model has {', '.join(other)} layers, not a multilayer perceptron",
+            hint="continue it with nnkit train --resume",
+        )
+    units = [c["units"] for c in layers if c["type"] == "dense"]
+    return units[:-1], [c["name"] for c in layers if c["type"] == "activation"]
