@@ -33,7 +33,8 @@ ModelOption = Annotated[
         "--model",
         help=f"One of the course's models with its chapter's settings (RMSprop as Keras: lr 1e-3, "
         f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 %% for validation; Glorot uniform "
-        f"weights), each overridable: {_MODELS_HELP}.",
+        f"weights), each overridable; the last layer has one unit per class of the data (10 for MNIST): "
+        f"{_MODELS_HELP}.",
         metavar="NAME",
         show_default=False,
     ),
@@ -51,7 +52,9 @@ def resolve_stack(layers: str | None, model: str | None) -> tuple[list[dict], st
         settings = {"optimizer": chosen.optimizer, "lr": chosen.lr, "batch_size": str(chosen.batch_size),
                     "epochs": chosen.epochs, "val_split": chosen.val_split, "val_from": chosen.val_from,
                     "init": chosen.init}
-        return parse_layers(chosen.layers), model, settings
+        specs = parse_layers(chosen.layers)
+        specs[-1]["units"] = None  # one softmax unit per class of the data: 10 on MNIST, as in the chapter
+        return specs, model, settings
     if layers is None:
         return [], "", dict(DEFAULTS)
     specs = parse_layers(layers)

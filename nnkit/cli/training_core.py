@@ -262,6 +262,8 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
     --------
     >>> output_specs([{"type": "dense", "units": None}], ["no", "yes"])
     [{'type': 'dense', 'units': 1, 'activation': 'sigmoid'}]
+    >>> output_specs([{"type": "dense", "units": None, "activation": "softmax"}], ["no", "yes"])
+    [{'type': 'dense', 'units': 2, 'activation': 'softmax'}]
     >>> output_specs([{"type": "dense", "units": 3}], [0, 1, 2])
     [{'type': 'dense', 'units': 3, 'activation': 'softmax'}]
     """
@@ -269,6 +271,9 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
     last = specs[-1]
     k = len(classes)
     if last.get("units") is None:
+        if last.get("activation") == "softmax":  # a course model: one softmax unit per class
+            last["units"] = k
+            return specs
         last["units"] = 1 if k == 2 else k
         last["activation"] = "sigmoid" if k == 2 else "softmax"
         return specs
