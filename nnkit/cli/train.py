@@ -22,7 +22,7 @@ LayersOption = Annotated[
     typer.Option(
         "--layers",
         help="The layer stack, comma-separated, e.g. \"conv 32 3 relu, maxpool 2, flatten, dense 10 softmax\". "
-        + grammar_help(),
+        + grammar_help().replace("[", "\\["),  # Rich would take [stride=N] for a style tag
         metavar="STACK",
         show_default=False,
     ),
@@ -32,7 +32,7 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         help=f"One of the course's models with its chapter's settings (RMSprop as Keras: lr 1e-3, "
-        f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 %% for validation; Glorot uniform "
+        f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 % for validation; Glorot uniform "
         f"weights), each overridable; the last layer has one unit per class of the data (10 for MNIST): "
         f"{_MODELS_HELP}.",
         metavar="NAME",

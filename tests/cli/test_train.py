@@ -214,3 +214,10 @@ def test_a_damaged_layer_list_on_resume_is_exit_2(cli, tmp_path):
     cli("train", "--resume", str(damaged), "--save", str(out)).assert_input_error("meta.layers[0].type must be one of")
     assert not out.exists()
     assert Path(model).exists()
+
+
+def test_help_documents_the_grammar_and_the_course_models(cli):
+    text = " ".join(cli("train", "--help", env={"COLUMNS": "200"}).stdout.replace("│", " ").split())
+    for fragment in ("conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]", "maxpool SIZE [stride=N]",
+                     "dropout RATE", "dense UNITS [ACTIVATION]", "course-cnn", "104 202", "rmsprop-keras"):
+        assert fragment in text, fragment
