@@ -167,3 +167,14 @@ def test_an_mlp_run_has_no_extras_and_keeps_todays_figure(monkeypatch):
     import matplotlib.pyplot as plt
 
     plt.close(drawn[0])
+
+
+def test_a_one_epoch_run_has_one_whole_epoch_tick():
+    import matplotlib.pyplot as plt
+
+    from nnkit.io.plot_metrics import training_figure
+
+    figure = training_figure([{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 0.9, "val_accuracy": 0.6}])
+    figure.canvas.draw()
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["1"]
+    plt.close(figure)
