@@ -20,7 +20,7 @@ from nnkit.engine.metrics import class_probabilities
 from nnkit.engine.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
-from nnkit.io.images import IMAGE_SUFFIXES, read_image
+from nnkit.io.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.io.output import (
     format_number,
     refuse_input_overwrite,
@@ -107,16 +107,21 @@ class _Inputs:
         self.labels.extend(labels)
 
     def add_image(self, path: Path) -> None:
+        if self.image_shape is None:
+            raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
+        self.add_picture(read_image(path), str(path))
+
+    def add_picture(self, image: np.ndarray, path: str) -> None:
+        """One picture read as grayscale 0..1 (a file or stdin), prepared when it is a learner's digit."""
         from nnkit.io.digit_prep import is_dark_on_light, prepare_digit
 
         shape = self.image_shape
         if shape is None:
             raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
-        image = read_image(path)
         mnist_like = shape == MNIST_SHAPE
         if mnist_like and (image.shape != shape or is_dark_on_light(image)):
-            digit = prepare_digit(image, str(path))
-            self.notes.append(digit.describe(str(path)))
+            digit = prepare_digit(image, path)
+            self.notes.append(digit.describe(path))
             self.originals[len(self.labels)] = (image, digit.short())
             image = digit.image
         elif len(shape) == 3:
@@ -132,7 +137,7 @@ class _Inputs:
                 hint="resize the image to the training images' size first",
             )
         self.blocks.append((image.reshape(1, -1), True))
-        self.labels.append(str(path))
+        self.labels.append(path)
 
     def matrix(self, n_features: int) -> np.ndarray:
         parts = []
@@ -154,7 +159,7 @@ def predict(
             "the training column names picks the features), .npy arrays (rows, or an (N, H, W) "
             "stack of raw images such as uint8 MNIST) or images (PNG, JPEG …) of the training "
             "images' size; for a 28×28 (MNIST-like) model a picture of any size, or dark on light, "
-            "is prepared as MNIST's digits were. - or nothing reads stdin.",
+            "is prepared as MNIST's digits were. - or nothing reads stdin (rows, .npy bytes or a picture).",
             show_default=False,
             metavar="[INPUT]...",
         ),
@@ -212,8 +217,11 @@ def predict(
             numbers = []
         if token == "-":
             data, source, _ = read_source("-", env)
+            picture = read_picture_bytes(data, source)
             if data.startswith(NPY_MAGIC):
                 collected.add_rows(parse_bytes(data, source), [source])
+            elif picture is not None:  # cat digit.jpg | nnkit predict mnist.npz
+                collected.add_picture(picture, source)
             else:
                 text = data.decode("utf-8-sig", errors="replace")
                 collected.add_rows(*_table_rows(text, ".csv", source, preprocessing))

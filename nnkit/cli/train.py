@@ -114,6 +114,12 @@ def train(
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
               for name, default in defaults.items()}
     extra = {"model": model} if model is not None else {"layers": describe} if specs else {}
+    if batch_size is not None:
+        from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+
+        if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+            ctx.params.update({k: v for k, v in chosen.items() if k != "batch_size"})  # --model's settings
+            return train_each_batch_size(ctx, train)
 
     def architecture(dataset, saved: dict | None) -> core.Architecture:
         if saved is not None and not specs:

@@ -100,6 +100,10 @@ def train_mlp(
     nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant ·
     nnkit train-mlp --data mnist/ --hidden 256,128 --dropout 0.2 --save mnist.npz --plot curves.png
     """
+    from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+
+    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+        return train_each_batch_size(ctx, train_mlp)
     if activation is not None and activation not in HIDDEN_ACTIVATIONS:
         raise NnkitInputError(f"unknown activation {activation!r}", hint=f"choose one of: {', '.join(HIDDEN_ACTIVATIONS)}")
     if dropout is not None and not 0.0 <= dropout < 1.0:

@@ -63,7 +63,8 @@ BatchSize = Annotated[
     str | None,
     typer.Option(
         "--batch-size",
-        help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning).",
+        help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning). "
+        "Several, comma-separated (full,1,32): one model each on the same split and seed, compared.",
         show_default=False,
     ),
 ]

@@ -366,3 +366,25 @@ def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path)
     np.testing.assert_allclose(
         [[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()], expected, atol=1e-6
     )
+
+
+def test_a_picture_on_stdin_is_predicted_like_the_file(cli, conv_model, tmp_path):
+    model = conv_model[0]
+    digit = drawn_digit(tmp_path / "d.png", "4")
+    from_file = cli("predict", str(model), str(digit), "-f", "json")
+    from_stdin = cli("predict", str(model), "-f", "json", input=digit.read_bytes())
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    assert "stdin is 200×200; prepared as MNIST's digits were" in from_stdin.stderr
+    assert json.loads(from_stdin.stdout)[0]["probabilities"] == json.loads(from_file.stdout)[0]["probabilities"]
+
+
+def test_a_csv_header_starting_like_a_bitmap_is_still_a_table(cli, tmp_path):
+    model = tmp_path / "bmi.npz"
+    table = tmp_path / "bmi.csv"
+    rng = np.random.default_rng(0)
+    rows = [(round(float(b), 2), int(b > 25)) for b in rng.normal(25, 4, 60)]
+    table.write_text("BMI,obese\n" + "".join(f"{b},{o}\n" for b, o in rows))
+    assert cli("train-mlp", "--data", str(table), "--epochs", "2", "--hidden", "4", "--save", str(model)).exit_code == 0
+    run = cli("predict", str(model), "-f", "csv", input="BMI\n31.5\n18.0\n")
+    assert run.exit_code == 0, run.stderr
+    assert len(run.stdout.splitlines()) == 2

@@ -221,3 +221,12 @@ def test_help_documents_the_grammar_and_the_course_models(cli):
     for fragment in ("conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]", "maxpool SIZE [stride=N]",
                      "dropout RATE", "dense UNITS [ACTIVATION]", "course-cnn", "104 202", "rmsprop-keras"):
         assert fragment in text, fragment
+
+
+def test_several_batch_sizes_compare_conv_models_too(cli, mnist_folder):
+    result = report(cli("train", "--model", "course-mlp", "--data", str(mnist_folder), "--batch-size", "full,64",
+                        "--epochs", "1"))
+    assert result["task"] == "batch-modes" and result["batch_sizes"] == ["full", 64]
+    assert result["training_samples"] == 192  # the course model's Keras split: the last 20 % of 240 held out
+    assert [run["updates_per_epoch"] for run in result["runs"]] == [1, 3]
+    cli("train", "--layers", SMALL_CNN, "--batch-size", "32,32").assert_input_error("--batch-size 32 is given twice")
