@@ -107,8 +107,6 @@ class _Inputs:
         self.labels.extend(labels)
 
     def add_image(self, path: Path) -> None:
-        if self.image_shape is None:
-            raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
         self.add_picture(read_image(path), str(path))
 
     def add_picture(self, image: np.ndarray, path: str) -> None:

@@ -388,3 +388,9 @@ def test_a_csv_header_starting_like_a_bitmap_is_still_a_table(cli, tmp_path):
     run = cli("predict", str(model), "-f", "csv", input="BMI\n31.5\n18.0\n")
     assert run.exit_code == 0, run.stderr
     assert len(run.stdout.splitlines()) == 2
+
+
+def test_a_picture_for_a_table_model_is_refused(cli, cancer_model):
+    cli("predict", str(cancer_model), "samples/my_digit.png").assert_input_error(
+        "is an image, but the model was trained on a table of features"
+    )
