@@ -9,6 +9,7 @@ import pytest
 from tests.io.test_datasets import learnable_images
 
 CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
+MY_DIGIT = Path(__file__).parents[2] / "samples" / "my_digit.png"
 
 
 @pytest.fixture(scope="module")
@@ -391,6 +392,6 @@ def test_a_csv_header_starting_like_a_bitmap_is_still_a_table(cli, tmp_path):
 
 
 def test_a_picture_for_a_table_model_is_refused(cli, cancer_model):
-    cli("predict", str(cancer_model), "samples/my_digit.png").assert_input_error(
+    cli("predict", str(cancer_model), str(MY_DIGIT)).assert_input_error(
         "is an image, but the model was trained on a table of features"
     )
