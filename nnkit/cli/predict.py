@@ -34,29 +34,29 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
     """Feature rows of a text table; a training-style header selects and orders the columns."""
-    from nnkit.io.datasets import parse_feature_rows, read_table_rows
+    from nnkit.io.datasets import feature_matrix
+    from nnkit.io.tables import is_json, read_json_array, read_table
 
-    header, rows = read_table_rows(text, suffix)
-    if not rows:
+    if is_json(text):
+        x = read_json_array(text, source)
+        return x, [source]
+    table = read_table(text, source, suffix)
+    if not table.lines:
         raise NnkitInputError(f"{source} has a header but no data rows")
-    width = len(rows[0][1]) if rows else 0
     names = preprocessing.get("feature_names") or []
+    header = table.header
     if header is not None and names and all(name in header for name in names):
         columns = [header.index(name) for name in names]  # drops the label column if present
     else:
-        columns = list(range(width))
-    try:
-        x = parse_feature_rows(rows, header, columns)
-    except NnkitInputError as error:
-        if not error.message.startswith("non-numeric"):
-            raise
-        # The training hint (--label-column) means nothing here: predict takes features only.
-        raise NnkitInputError(
-            error.message,
-            hint="give the feature columns only, or a header row naming the training columns "
-            "so that the label column is skipped",
-        ) from None
-    labels = [f"{source}:{line}" for line, _ in rows]
+        columns = list(range(table.width))
+    # The training hint (--label-column) means nothing here: predict takes features only.
+    x = feature_matrix(
+        table,
+        columns,
+        hint="give the feature columns only, or a header row naming the training columns "
+        "so that the label column is skipped",
+    )
+    labels = [f"{source}:{line}" for line, _ in table.lines]
     return x, labels
 
 
@@ -248,6 +248,11 @@ def predict(
     x = collected.matrix(int(np.prod(input_shape)))
     x = x.reshape(len(x), *input_shape)  # rows → (N, H, W, C) for conv models (C order, as trained)
     proba = class_probabilities(network.forward(x)).astype(np.float64)
+    if not np.all(np.isfinite(proba)):
+        bad = collected.labels[int(np.argmax(~np.all(np.isfinite(proba), axis=1)))]
+        raise NnkitInputError(
+            f"the model's outputs for {bad} are not finite numbers: its weights or the inputs are too large"
+        )
     predicted = [classes[k] for k in np.argmax(proba, axis=1)]
     for note in collected.notes:
         env.note(note)

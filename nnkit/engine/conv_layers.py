@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 
-from nnkit.engine.layers import column_sums
 from nnkit.errors import NnkitInputError
 
 PADDINGS = ("valid", "same")
@@ -118,10 +117,19 @@ class Conv2D:
             raise NnkitInputError(f"unknown padding {padding!r}", hint="choose valid or same")
         self.stride = _positive_int(stride, "stride")
         self.padding = padding
-        self.W = np.ascontiguousarray(W)
-        self.b = np.ascontiguousarray(b)
-        self.dW = np.zeros_like(self.W)
-        self.db = np.zeros_like(self.b)
+        # W and b are views of one (kh·kw·c_in + 1, c_out) matrix whose last row is the bias, and the
+        # patch matrix has a last column of ones: the bias is added inside the forward product and
+        # its gradient comes out of the weight-gradient product (no pass of its own over the output).
+        kh, kw, c_in, c_out = W.shape
+        k = kh * kw * c_in
+        self._Wb = np.empty((k + 1, c_out), dtype=W.dtype)
+        self._Wb[:k] = W.reshape(k, c_out)
+        self._Wb[k] = b
+        self.W = self._Wb[:k].reshape(W.shape)
+        self.b = self._Wb[k]
+        self._dWb = np.zeros_like(self._Wb)
+        self.dW = self._dWb[:k].reshape(W.shape)
+        self.db = self._dWb[k]
         self.input_gradient = True
         self._cols = None
         self._x_shape = None
@@ -170,7 +178,14 @@ class Conv2D:
         return out[0], out[1], c_out
 
     def _columns(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, int, int]:
-        """The im2col matrix (N·H_out·W_out, kh·kw·c_in), columns in (u, v, c) order like W."""
+        """The im2col matrix (N·H_out·W_out, kh·kw·c_in + 1) and the output size.
+
+        Each row is one patch in (u, v, c) order like W, then a 1 (for the bias).
+
+        With few input channels (the first layer of an image network) the matrix is stored
+        transposed, one contiguous row per (u, v, c) copied from a shifted view of the image: a
+        copy with one-float inner runs would be 8× slower. The product reads either layout.
+        """
         n, h, w, c = x.shape
         kh, kw = self.kernel
         s = self.stride
@@ -185,29 +200,45 @@ class Conv2D:
         if ho < 1 or wo < 1:
             raise NnkitInputError(
                 f"conv2d with a {kh}×{kw} kernel does not fit a {h}×{w} input")
+        k, m = kh * kw * c, n * ho * wo
+        if c < 8:
+            shape = (k + 1, m)
+            buf = _keep(self._buffers, ("colsT", *shape), x.dtype) if training else \
+                np.empty(shape, x.dtype)
+            patches = buf[:k].reshape(kh, kw, c, n, ho, wo)
+            for u in range(kh):
+                for v in range(kw):
+                    view = xp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s]
+                    np.copyto(patches[u, v], view.transpose(3, 0, 1, 2))
+            buf[k] = 1
+            return buf.T, ho, wo
+        shape = (m, k + 1)
+        buf = _keep(self._buffers, ("cols", *shape), x.dtype) if training else \
+            np.empty(shape, x.dtype)
         # (n, ho', wo', c, kh, kw) → windows at the stride → (n, ho, wo, kh, kw, c)
         windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
         windows = windows[:, : (ho - 1) * s + 1 : s, : (wo - 1) * s + 1 : s]
         windows = windows.transpose(0, 1, 2, 4, 5, 3)
-        shape = (n, ho, wo, kh, kw, c)
-        cols = _keep(self._buffers, ("cols", *shape), x.dtype) if training else np.empty(shape, x.dtype)
-        np.copyto(cols, windows)
-        return cols.reshape(n * ho * wo, kh * kw * c), ho, wo
+        item = buf.itemsize
+        patches = np.lib.stride_tricks.as_strided(
+            buf, (n, ho, wo, kh, kw, c),
+            (ho * wo * (k + 1) * item, wo * (k + 1) * item, (k + 1) * item, kw * c * item,
+             c * item, item))
+        np.copyto(patches, windows)
+        buf[:, k] = 1
+        return buf, ho, wo
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Convolve ``x`` of shape (N, H, W, c_in); returns (N, H_out, W_out, c_out)."""
         n = x.shape[0]
         cols, ho, wo = self._columns(x, training)
-        w_mat = self.W.reshape(-1, self.filters)
         if training:
             self._cols = cols
             self._x_shape = x.shape
             out = _keep(self._buffers, ("out", n, ho, wo, self.filters), self.W.dtype)
-            np.matmul(cols, w_mat, out=out.reshape(-1, self.filters))
-        else:
-            out = (cols @ w_mat).reshape(n, ho, wo, self.filters)
-        out += self.b
-        return out
+            np.matmul(cols, self._Wb, out=out.reshape(-1, self.filters))
+            return out
+        return (cols @ self._Wb).reshape(n, ho, wo, self.filters)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         """Fill ``dW``, ``db``; return ∂L/∂x of the input's shape (None if not needed)."""
@@ -215,8 +246,7 @@ class Conv2D:
             raise RuntimeError("Conv2D.backward called before forward(training=True)")
         kh, kw, c, c_out = self.W.shape
         d2 = dout.reshape(-1, c_out)
-        np.matmul(self._cols.T, d2, out=self.dW.reshape(-1, c_out))
-        column_sums(d2, self.db, self._buffers)
+        np.matmul(self._cols.T, d2, out=self._dWb)  # dW and, from the ones, db
         if not self.input_gradient:
             return None
         n, h, w, _ = self._x_shape
@@ -333,13 +363,14 @@ class MaxPool2D:
             np.empty((n, ho, wo, c), x.dtype)
         # One elementwise pass per window offset over strided views (4 for 2×2): faster than a
         # reduction over the axes of a (ho, k, wo, k) view.
-        views = self._offsets(x, ho, wo)
-        np.copyto(out, next(views))
-        for view in views:
-            if self.op == "max":
-                np.maximum(out, view, out=out)
-            else:
-                out += view
+        views = list(self._offsets(x, ho, wo))
+        combine = np.maximum if self.op == "max" else np.add
+        if len(views) == 1:
+            np.copyto(out, views[0])
+        else:
+            combine(views[0], views[1], out=out)
+        for view in views[2:]:
+            combine(out, view, out=out)
         if self.op == "mean":
             out *= 1.0 / (k * k)
         if training:
@@ -366,6 +397,8 @@ class MaxPool2D:
             for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
                 np.equal(view, out, out=m)
             masks = list(mask)
+        if np.count_nonzero(mask) == out.size:
+            return mask  # one maximum per window (no ties): nothing to cut
         free = _keep(self._buffers, ("free", *out.shape), np.bool_)
         np.copyto(taken, masks[0])
         for i, m in enumerate(masks[1:], start=1):

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.io.limits import require_array
+from nnkit.io.npyfile import load_npy_file
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 MEDICAL_SUFFIXES = (".nii", ".nii.gz", ".dcm")
@@ -64,11 +66,7 @@ def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     if name.endswith(".dcm"):
         return take_slice(_read_dicom(path), slice_spec, str(path), default_axis=0)
     if name.endswith(".npy"):
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise NnkitInputError(f"cannot read {path} as .npy: {exc}") from None
-        return take_slice(array, slice_spec, str(path))
+        return take_slice(load_npy_file(path), slice_spec, str(path))
     if slice_spec is not None:
         raise NnkitInputError(f"--slice applies to volumes (.nii, .dcm, 3-D .npy), not to {path}")
     return _read_picture(path)
@@ -304,8 +302,14 @@ def _read_picture(path, name: str | None = None) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     name = str(path) if name is None else name
+    # nnkit decides by the memory an image needs (below), not by Pillow's fixed 89-megapixel
+    # DecompressionBombWarning, which would leak onto stderr for a large but valid picture.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as im:
+            width, height = im.size
+            # The pixels as float64, plus the 8-bit and scaled copies made on the way.
+            require_array((height, width), 8 * 3, f"{name} ({width}×{height} pixels)")
             im.load()
             if im.mode.startswith("I;16") or (im.mode == "I" and im.format == "PNG"):
                 # 16-bit grayscale (Pillow opens 16-bit PNGs as I;16, older versions as I); never

@@ -138,7 +138,7 @@ def test_a_header_without_rows_is_refused(cli, cancer_model):
 def test_headerless_rows_with_the_label_get_a_predict_hint(cli, cancer_model):
     row = CANCER.read_text().splitlines()[1]  # 30 features and the diagnosis, no header
     run = cli("predict", str(cancer_model), input=row + "\n")
-    run.assert_input_error("non-numeric feature")
+    run.assert_input_error("line 1, column 31: not a number: 'malignant'")
     assert "--label-column" not in run.stderr and "feature columns only" in run.stderr
 
 
