@@ -298,8 +298,10 @@ class MaxPool2D:
 
     Keras's rule for the edge: a window that would stick out of the image is dropped, so the
     output has ``⌊(H − size)/stride⌋ + 1`` rows (26 → 13 and 11 → 5 for ``size=2``). This differs
-    from ``nnkit pool`` (and the course's ``skimage.measure.block_reduce``), which pads the image
-    and keeps the partial window (11 → 6).
+    from ``nnkit pool``, whose default ``--edge keep`` keeps the partial window and reduces it over
+    its real pixels (11 → 6, PyTorch's ``ceil_mode``), and from the course's
+    ``skimage.measure.block_reduce``, which pads it with zeros (11 → 6); ``nnkit pool --edge drop``
+    is this layer's rule.
 
     The gradient of a max goes to the first largest value of each window (row-major order), as
     in PyTorch; the mean's gradient is shared equally.
