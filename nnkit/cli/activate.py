@@ -173,6 +173,41 @@ def _long_table(x, result, name: str, precision: int, title: str):
     return table
 
 
+#: Most logits whose softmax curves ``--plot`` draws one by one.
+_SOFTMAX_CURVES = 6
+
+
+def _softmax_curves(act, grid, x, derivative, env):
+    """Curves and points of a softmax plot, each input's dot on its own curve.
+
+    Softmax has no curve of one variable: output i as a function of its own logit t, the other
+    logits held where they are, is sigmoid(t − logsumexp(others)). One vector of up to six logits
+    gets one such curve per logit, its dot at (x_i, softmax(x)_i) on it; anything else gets the
+    pair softmax([t, 0])[0] alone.
+    """
+    vector = np.ravel(x)
+    if x.size and (x.ndim == 1 or x.shape[0] == 1) and vector.size <= _SOFTMAX_CURVES:
+        curves = []
+        for i in range(vector.size):
+            others = np.delete(vector, i)
+            shift = np.logaddexp.reduce(others) if others.size else -np.inf
+            pair = np.stack([grid, np.full_like(grid, shift)], axis=-1)
+            label = f"softmax(x)[{i}] along x[{i}], the others fixed" if others.size else "softmax of one value: 1"
+            curves.append((label, act.fn(pair)[:, 0], {"color": f"C{i}"}))
+            if derivative:  # dashed, in its curve's colour
+                curves.append((f"∂softmax(x)[{i}]/∂x[{i}]", act.grad(pair)[:, 0],
+                               {"color": f"C{i}", "linestyle": "--"}))
+        return curves, (vector, np.ravel(act.fn(vector)))
+    if x.size:
+        env.note(f"nnkit: --plot draws each logit's own curve for one vector of up to {_SOFTMAX_CURVES} "
+                 "values; these inputs are not marked")
+    pair = np.stack([grid, np.zeros_like(grid)], axis=-1)
+    curves = [("softmax([x, 0])[0]", act.fn(pair)[:, 0])]
+    if derivative:  # the Jacobian's diagonal entry ∂s_0/∂x_0 = s_0·(1 - s_0) along that curve
+        curves.append(("∂/∂x softmax([x, 0])[0]", act.grad(pair)[:, 0]))
+    return curves, None
+
+
 def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
     from nnkit.io.plot_curves import parse_range, plot_curves
 
@@ -186,13 +221,7 @@ def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
         points = (x, result)
         xlabel = "x"
     else:
-        # softmax has no curve of one variable: show the first output for the pair (x, 0),
-        # and each input at the probability softmax gave it.
-        pair = np.stack([grid, np.zeros_like(grid)], axis=-1)
-        curves = [("softmax([x, 0])[0]", act.fn(pair)[:, 0])]
-        if derivative:  # the Jacobian's diagonal entry ∂s_0/∂x_0 = s_0·(1 - s_0) along that curve
-            curves.append(("∂/∂x softmax([x, 0])[0]", act.grad(pair)[:, 0]))
-        points = (x, act.fn(x)) if x.size and not derivative else None
+        curves, points = _softmax_curves(act, grid, x, derivative, env)
         xlabel = "x (logit)"
     if points is not None:
         outside = int(np.count_nonzero((np.ravel(points[0]) < low) | (np.ravel(points[0]) > high)))

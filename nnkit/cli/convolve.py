@@ -36,10 +36,12 @@ Slice = Annotated[
     str | None,
     typer.Option(
         "--slice",
-        help="For a 3-D volume: AXIS:INDEX of the array as stored. Default for NIfTI: the middle axial "
-        "slice (across the axis the affine points head–foot, axis 2 for most files; voxel order, not "
-        "rotated); for DICOM: the middle frame. A 3-D .npy needs it.",
-        metavar="AXIS:INDEX",
+        help="For a 3-D volume: axial:80, coronal:116 or sagittal:98 (a plane alone: its middle slice), "
+        "or AXIS:INDEX. NIfTI is read in RAS+ order (axis 0 sagittal, 1 coronal, 2 axial, from the "
+        "affine) and every slice is shown radiologically: anterior (axial) or superior up, the "
+        "patient's right on the image's left. Default: the middle axial slice; DICOM: the middle "
+        "frame, turned by ImageOrientationPatient. A 3-D .npy needs AXIS:INDEX (as stored, not turned).",
+        metavar="PLANE:INDEX",
         show_default=False,
     ),
 ]
@@ -60,6 +62,17 @@ SaveArray = Annotated[
         "--save-array",
         help="Also keep the raw float64 values as .npy (a folder DIR/ gets one per input).",
         metavar="PATH.npy",
+        show_default=False,
+    ),
+]
+Plot = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        help="Draw the input, the kernel (pool: one window) and the result side by side to this PNG, "
+        "each with its shape and a colour bar (signed maps: red > 0, blue < 0, white = 0). For one "
+        "input; -o stays the exact 8-bit map.",
+        metavar="PATH.png",
         show_default=False,
     ),
 ]
@@ -119,13 +132,15 @@ def convolve_command(
         str | None,
         typer.Option("--patch", help="Walk through one output value as the course does: the patch under "
                      "the kernel, its product with the (flipped) kernel, the sum. ROW,COL of the output "
-                     "(in valid mode the patch's top-left pixel: 22,102 is brain[22:25, 102:105]; "
-                     "with --stride, of the strided map).",
+                     "(in valid mode the patch's top-left pixel: 22,102 is the course's brain[22:25, 102:105], "
+                     "background on samples/brain.png; 150,60 is the brain's edge; with --stride, of "
+                     "the strided map).",
                      metavar="ROW,COL", show_default=False),
     ] = None,
     slice_spec: Slice = None,
     output: ImageOutput = None,
     save_array: SaveArray = None,
+    plot: Plot = None,
     clip: Clip = False,
     fmt: Format = None,
     precision: Precision = 6,
@@ -135,7 +150,7 @@ def convolve_command(
 
     nnkit convolve samples/brain.png --filter identity -o feature.png ·
     nnkit convolve samples/brain.png --filter sobel-x --mode same --boundary symm -o edges.png ·
-    nnkit convolve samples/brain.png --filter identity --patch 22,102
+    nnkit convolve samples/brain.png --filter identity --patch 150,60
     """
     env = environment(quiet)
     if list_filters:
@@ -143,7 +158,18 @@ def convolve_command(
         return
     kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
-    sources = sources_of(images, output, save_array, fmt)
+    sources = sources_of(images, output, save_array, fmt, plot)
+    how = "cross-correlation" if correlate else "convolution"
+
+    def draw(source, image, feature, walk=None):
+        if plot is not None:
+            from nnkit.io.plot_maps import plot_convolution
+
+            plot_convolution(plot, source, image, kernel, feature, kernel_name=filter_name or "your kernel",
+                             how=how, mode=mode, stride=stride, orientation=env.orientations.get(source),
+                             patch=walk, env=env)
+            env.note(f"nnkit: wrote {plot}")
+
     if patch is not None:
         if len(sources) > 1:
             raise NnkitInputError("--patch walks through one image; give one IMAGE")
@@ -155,6 +181,7 @@ def convolve_command(
         feature = convolve(image, kernel, stride=stride, **options)
         for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
             env.note(f"nnkit: wrote {path}")
+        draw(sources[0], image, feature, {**walk, "position": (row, col)})
         boundary_text = f"fill {fillvalue:g}" if boundary == "fill" else boundary
         _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary_text)
         return
@@ -162,9 +189,11 @@ def convolve_command(
     for source in sources:
         image = load_image(source, env, slice_spec)
         feature = convolve(image, kernel, stride=stride, **options)
+        draw(source, image, feature)
         deliver(env, source, feature, output, save_array, clip, fmt, precision,
                 render=lambda console, image=image, feature=feature, source=source: _summary(
-                    console, source, image, feature, kernel, filter_name, options, stride, precision))
+                    console, source, image, feature, kernel, filter_name, options, stride, precision,
+                    env.orientations.get(source)))
 
 
 def check_inputs(env, sources, slice_spec, check) -> None:
@@ -187,9 +216,15 @@ def deliver(env, source, result, output, save_array, clip, fmt, precision, rende
     emit(result, env, fmt, None, precision, render=render)
 
 
-def sources_of(images, output, save_array, fmt=None) -> list[str]:
+def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
     """The input files of a run; several need folders as their -o/--save-array targets."""
     sources = expand_inputs(list(images or []))
+    if plot is not None:
+        if len(sources) > 1:
+            raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
+                                  hint="run once per image, or write the maps with -o DIR/")
+        if not plot.lower().endswith(".png"):
+            raise NnkitInputError(f"--plot writes a PNG picture; {plot} does not end in .png")
     if len(sources) > 1:
         for option, target in (("-o", output), ("--save-array", save_array)):
             if target is not None and not is_folder_target(target):
@@ -210,6 +245,8 @@ def sources_of(images, output, save_array, fmt=None) -> list[str]:
             if base is not None:
                 target = output_targets(source, **{"output" if option == "-o" else "save_array": base})[0]
                 plan.add(target, option, create_folder=is_folder_target(base))
+    if plot is not None:
+        plan.add(plot, "--plot", ".png")
     return sources
 
 
@@ -283,10 +320,12 @@ def _matrix_text(matrix: np.ndarray, precision: int, max_width: int = 48) -> str
     return f"{matrix.shape[0]}×{matrix.shape[1]} (sum {format_number(float(matrix.sum()), precision)})"
 
 
-def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision) -> None:
+def _summary(console, source, image, feature, kernel, filter_name, options, stride, precision,
+             orientation=None) -> None:
     how = "cross-correlation" if options["correlate"] else "convolution"
     kernel_name = filter_name or "your kernel"
     rows = [
+        *orientation_rows(orientation),
         ("input shape", f"{image.shape[0]} × {image.shape[1]}"),
         ("kernel", f"{kernel_name} {kernel.shape[0]}×{kernel.shape[1]}\n"
                    + _matrix_text(kernel, precision)),
@@ -297,6 +336,14 @@ def _summary(console, source, image, feature, kernel, filter_name, options, stri
         ("feature map shape", f"{feature.shape[0]} × {feature.shape[1]}"),
     ]
     summary_table(console, f"{how} of {source}", rows, feature, precision)
+
+
+def orientation_rows(orientation: str | None) -> list[tuple[str, str]]:
+    """The summary rows saying how a medical slice was taken and turned (none for other inputs)."""
+    if orientation is None:
+        return []
+    taken, _, turned = orientation.rpartition("; ")
+    return [("slice", taken)] * bool(taken) + [("orientation", turned)]
 
 
 def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.ndarray,

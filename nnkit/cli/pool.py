@@ -11,10 +11,12 @@ from nnkit.cli.convolve import (
     Clip,
     ImageOutput,
     Images,
+    Plot,
     SaveArray,
     Slice,
     check_inputs,
     deliver,
+    orientation_rows,
     sources_of,
     summary_table,
 )
@@ -48,6 +50,7 @@ def pool_command(
     slice_spec: Slice = None,
     output: ImageOutput = None,
     save_array: SaveArray = None,
+    plot: Plot = None,
     clip: Clip = False,
     fmt: Format = None,
     precision: Precision = 6,
@@ -63,14 +66,21 @@ def pool_command(
         raise NnkitInputError("--size is required: the window, e.g. --size 5 or --size 2,3")
     sizes = _pair("--size", size)
     strides = None if stride is None else _pair("--stride", stride)
-    sources = sources_of(images, output, save_array, fmt)
+    sources = sources_of(images, output, save_array, fmt, plot)
     check_inputs(env, sources, slice_spec, lambda array: pool_output_shape(array.shape, sizes, strides, edge))
     for source in sources:
         array = load_image(source, env, slice_spec)
         pooled = pool(array, sizes, strides, op=op, edge=edge)
+        if plot is not None:
+            from nnkit.io.plot_maps import plot_pooling
+
+            plot_pooling(plot, source, array, pooled, sizes, strides or sizes, op,
+                         orientation=env.orientations.get(source), env=env)
+            env.note(f"nnkit: wrote {plot}")
         deliver(env, source, pooled, output, save_array, clip, fmt, precision,
                 render=lambda console, array=array, pooled=pooled, source=source: _summary(
-                    console, source, array, pooled, sizes, strides or sizes, op, edge, precision))
+                    console, source, array, pooled, sizes, strides or sizes, op, edge, precision,
+                    env.orientations.get(source)))
 
 
 def _pair(option: str, text: str) -> tuple[int, int]:
@@ -84,8 +94,9 @@ def _pair(option: str, text: str) -> tuple[int, int]:
     return (values[0], values[-1])
 
 
-def _summary(console, source, array, pooled, sizes, strides, op, edge, precision) -> None:
+def _summary(console, source, array, pooled, sizes, strides, op, edge, precision, orientation=None) -> None:
     rows = [
+        *orientation_rows(orientation),
         ("input shape", f"{array.shape[0]} × {array.shape[1]}"),
         ("window / stride", f"{sizes[0]}×{sizes[1]} / {strides[0]},{strides[1]}, edge {edge}"),
         ("pooled shape", f"{pooled.shape[0]} × {pooled.shape[1]}"),

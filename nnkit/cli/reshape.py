@@ -63,8 +63,10 @@ def reshape(
         str | None,
         typer.Option(
             "--slice",
-            help="For a 3-D volume (NIfTI, DICOM): AXIS:INDEX. Default: the middle axial slice.",
-            metavar="AXIS:INDEX",
+            help="For a 3-D volume (NIfTI, DICOM): axial:80, coronal:…, sagittal:… or AXIS:INDEX of the "
+            "RAS+ volume, shown radiologically (anterior or superior up, the patient's right on the "
+            "left). Default: the middle axial slice.",
+            metavar="PLANE:INDEX",
             show_default=False,
         ),
     ] = None,

@@ -453,6 +453,7 @@ def run_training(
         row["epoch"] += epochs_before
 
     report = {"task": "classification", "classes": classes, "epochs_run": len(history), "history": list(history)}
+    roc = None
     for part in PART_NAMES:
         if part not in x:
             report[part] = None
@@ -462,6 +463,8 @@ def run_training(
         if part == "test":
             proba = class_probabilities(network.forward(x[part]))
             result.update(_named(classification_report(y[part], proba, positive_index), classes))
+            if positive_index is not None:  # for --plot's ROC curve
+                roc = (y[part] == positive_index, proba[:, positive_index])
             result["accuracy"] = accuracy
         report[part] = result
     if positive_index is not None:
@@ -523,6 +526,9 @@ def run_training(
             classes,
             title=f"{command} on {prepared.info['data']}: {_title(network, wanted)}",
             env=env,
+            best_epoch=report["best_epoch"],
+            roc=roc,
+            positive=report.get("positive"),
             **conv_plot_extras(network, x, y, classes),  # conv stacks: filters and feature maps
         )
         env.note(f"nnkit: wrote {plot}")

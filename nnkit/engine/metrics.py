@@ -191,6 +191,39 @@ def roc_auc(is_positive, scores) -> float:
     return float(u / (n_pos * n_neg))
 
 
+def roc_curve(is_positive, scores) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC curve: false- and true-positive rates as the threshold falls through every score.
+
+    One point per distinct score (tied scores move both rates at once), starting at (0, 0) and
+    ending at (1, 1); the trapezoidal area under it is :func:`roc_auc`.
+
+    Parameters
+    ----------
+    is_positive : (n_samples,) bool or 0/1 array
+    scores : (n_samples,) float array, higher meaning "more likely positive"
+
+    Returns
+    -------
+    fpr, tpr : (n_distinct_scores + 1,) arrays
+        1 − specificity and sensitivity at each threshold.
+
+    Examples
+    --------
+    >>> fpr, tpr = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> fpr.tolist(), tpr.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    """
+    roc_auc(is_positive, scores)  # the same checks: lengths, both classes, finite scores
+    is_positive = np.asarray(is_positive).astype(bool).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    order = np.argsort(-scores, kind="stable")
+    ranked, positive = scores[order], is_positive[order]
+    last_of_each = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    tp = np.cumsum(positive)[last_of_each]
+    fp = (last_of_each + 1) - tp
+    return np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]]
+
+
 def class_probabilities(outputs) -> np.ndarray:
     """One probability column per class, from a network's softmax or single sigmoid output.
 

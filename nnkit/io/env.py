@@ -17,6 +17,26 @@ from typing import IO
 from nnkit.errors import NnkitInputError
 
 
+def in_notebook(environ=None) -> bool:
+    r"""Whether nnkit runs under a Jupyter or Colab ``!`` command.
+
+    IPython runs ``!`` commands on a pseudo-terminal, so the streams look like a terminal, but the
+    cell's output area understands ``\r`` and colours only, not cursor movement. The kernel leaves
+    its marks in the environment: ``JPY_PARENT_PID`` (jupyter_client), ``MPLBACKEND`` set to
+    matplotlib-inline (ipykernel, Colab's included) and ``COLAB_RELEASE_TAG`` (Colab).
+
+    Examples
+    --------
+    >>> in_notebook({"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    True
+    >>> in_notebook({"TERM": "xterm-256color"})
+    False
+    """
+    environ = os.environ if environ is None else environ
+    return ("JPY_PARENT_PID" in environ or "COLAB_RELEASE_TAG" in environ
+            or "matplotlib_inline" in environ.get("MPLBACKEND", ""))
+
+
 def _isatty(stream) -> bool:
     try:
         return stream.isatty()
@@ -78,6 +98,10 @@ class Environment:
     quiet: bool = False
     #: Files read during this run; nnkit refuses to write its output over one of them.
     inputs: list[Path] = field(default_factory=list)
+    #: Running under a notebook's ``!`` command (see :func:`in_notebook`): progress is plain text.
+    notebook: bool = False
+    #: How each medical input's slice was taken and turned (for the summary table), by source.
+    orientations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_sys(cls, quiet: bool = False) -> Environment:
@@ -92,6 +116,7 @@ class Environment:
             # https://no-color.org: any non-empty value disables colour.
             no_color=bool(os.environ.get("NO_COLOR")),
             quiet=quiet,
+            notebook=in_notebook(),
         )
 
     def console(self, stderr: bool = False):

@@ -56,6 +56,12 @@ def digits_figure(digits, rows, title: str = "The course's digits"):
     axis.set_title(f"reshaped: one row per digit, {rows.shape[0]}×{rows.shape[1]}", fontsize=10)
     axis.set_xlabel("pixel (row-major: row 0 of the digit, then row 1, …)")
     axis.set_ylabel("digit")
+    # ticks at whole pixels (an image axis at 2.5, 7.5 … means nothing); lines where a digit row ends
+    width = digits.shape[2]
+    axis.set_xticks(range(rows.shape[1]))
+    axis.tick_params(axis="x", labelsize=7)
     axis.set_yticks(range(rows.shape[0]))
+    for boundary in range(width, rows.shape[1], width):
+        axis.axvline(boundary - 0.5, color="tab:orange", linewidth=1.2)
     figure.suptitle(title)
     return figure

@@ -8,11 +8,15 @@
   intercept applied, so CT reads in Hounsfield units; colour made grayscale) with the ``medical``
   extra: values as stored.
 
-A 3-D volume gives one 2-D slice: ``--slice AXIS:INDEX`` (``2:95`` is ``volume[:, :, 95]``, axes
-of the array as stored). The default for a NIfTI is the middle axial slice: across the voxel axis its
-affine points head–foot (axis 2 for RAS or LPS files, axis 1 for FreeSurfer's LIA), in voxel order,
-not flipped or rotated (so anterior/left are where the file's affine puts them); for a multi-frame
-DICOM (frames, rows, columns) it is the middle frame. A 3-D ``.npy`` needs ``--slice``.
+Medical slices are shown the way radiologists read them, whatever the file's voxel order: a NIfTI
+volume is first brought to nibabel's closest canonical orientation (RAS+: voxel axis 0 runs to the
+patient's right, 1 to anterior, 2 to superior; ``as_closest_canonical``), so ``--slice 2:80`` (or
+``axial:80``) is an axial slice, ``1:…`` (``coronal``) and ``0:…`` (``sagittal``) the others; each
+slice is then turned to the radiological convention: anterior (axial) or superior (coronal,
+sagittal) up, the patient's right on the image's left (sagittal: anterior on the left). A DICOM
+image is turned the same way from its ImageOrientationPatient. The default is the middle axial
+slice of a NIfTI and the middle frame of a multi-frame DICOM. A 3-D ``.npy`` has no orientation: it
+needs ``--slice AXIS:INDEX`` of the array as stored and is not turned.
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ _PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
 _BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)
 
 
+#: The anatomical planes of a canonical (RAS+) volume and the voxel axis each slices across.
+PLANES = {"sagittal": 0, "coronal": 1, "axial": 2}
+#: What a plane's picture shows at its top and on its left in the radiological convention.
+RADIOLOGICAL_VIEW = {
+    "axial": "anterior up, patient's right on the left",
+    "coronal": "superior up, patient's right on the left",
+    "sagittal": "superior up, anterior on the left",
+}
+
+
 def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     """Read an image, volume or ``.npy`` file as a 2-D float64 array.
 
@@ -47,13 +61,19 @@ def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     path : str or Path
         A PNG, JPEG, TIFF, BMP, NIfTI, DICOM or ``.npy`` file.
     slice_spec : str, optional
-        ``AXIS:INDEX`` picking one slice of a 3-D volume.
+        ``AXIS:INDEX`` or ``PLANE:INDEX`` (``axial:80``) picking one slice of a 3-D volume.
 
     Returns
     -------
     image : (height, width) float64 array
-        Pictures scaled to 0..1; volumes and arrays as stored.
+        Pictures scaled to 0..1; volumes and arrays as stored, medical slices in radiological
+        orientation.
     """
+    return read_image_oriented(path, slice_spec)[0]
+
+
+def read_image_oriented(path, slice_spec: str | None = None) -> tuple[np.ndarray, str | None]:
+    """Like :func:`read_image`, also saying how a medical slice was taken and turned (else None)."""
     path = Path(path)
     name = path.name.lower()
     if path.is_dir():
@@ -61,22 +81,22 @@ def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     if not path.exists():
         raise NnkitInputError(f"no such file: {path}")
     if name.endswith((".nii", ".nii.gz")):
-        volume, axial = _read_nifti(path)
-        return take_slice(volume, slice_spec, str(path), default_axis=axial)
+        return _read_nifti(path, slice_spec)
     if name.endswith(".dcm"):
-        return take_slice(_read_dicom(path), slice_spec, str(path), default_axis=0)
+        return _read_dicom(path, slice_spec)
     if name.endswith(".npy"):
-        return take_slice(load_npy_file(path), slice_spec, str(path))
+        return take_slice(load_npy_file(path), slice_spec, str(path)), None
     if slice_spec is not None:
         raise NnkitInputError(f"--slice applies to volumes (.nii, .dcm, 3-D .npy), not to {path}")
-    return _read_picture(path)
+    return _read_picture(path), None
 
 
 def load_image(source: str, env, slice_spec: str | None = None) -> np.ndarray:
     """Read one input of ``convolve``/``pool``: an image, a volume, an array file or stdin (``-``).
 
     Stdin may hold ``.npy`` bytes, text numbers or an encoded picture (PNG, JPEG, TIFF, BMP).
-    Every file read is recorded in ``env.inputs`` so no output is written over it.
+    Every file read is recorded in ``env.inputs`` so no output is written over it, and how a
+    medical slice was oriented in ``env.orientations[source]``.
     """
     from nnkit.io.arrays import parse_bytes, read_input_file, read_source
 
@@ -88,8 +108,10 @@ def load_image(source: str, env, slice_spec: str | None = None) -> np.ndarray:
             return _read_picture(io.BytesIO(data), "stdin")
         return take_slice(parse_bytes(data, name), slice_spec, name)
     if source.lower().endswith((*IMAGE_SUFFIXES, ".npy")):
-        image = read_image(source, slice_spec)
+        image, orientation = read_image_oriented(source, slice_spec)
         env.inputs.append(Path(source))
+        if orientation is not None:
+            env.orientations[source] = orientation
         return image
     return take_slice(read_input_file(source, env), slice_spec, source)
 
@@ -108,19 +130,23 @@ def read_picture_bytes(data: bytes, name: str = "stdin") -> np.ndarray | None:
 
 
 def take_slice(array, slice_spec: str | None, source: str = "input",
-               default_axis: int | None = None) -> np.ndarray:
+               default_axis: int | None = None, planes: dict[str, int] | None = None) -> np.ndarray:
     """One 2-D float64 slice of an array: as is when 2-D, ``AXIS:INDEX`` of a 3-D one.
 
     Parameters
     ----------
     array : array_like, 2-D or 3-D (trailing axes of length 1 are dropped)
     slice_spec : str or None
-        ``AXIS:INDEX``; a negative INDEX counts from the end.
+        ``AXIS:INDEX``; a negative INDEX counts from the end; ``PLANE:INDEX`` or ``PLANE`` (its
+        middle slice) where ``planes`` names the axes.
     source : str
         Name for messages.
     default_axis : int, optional
         Without ``slice_spec``, take the middle slice along this axis; without either, a
         3-D array is an error.
+    planes : dict, optional
+        Anatomical plane names and the axis each slices across (an array without an orientation
+        has none).
 
     Returns
     -------
@@ -132,50 +158,81 @@ def take_slice(array, slice_spec: str | None, source: str = "input",
     array([[1., 3.],
            [5., 7.]])
     """
+    a = _numeric(array, source)
+    if a.ndim == 2:
+        if slice_spec is not None:
+            raise NnkitInputError(f"--slice applies to 3-D volumes; {source} is 2-D {a.shape}")
+        return _finite(a.astype(np.float64), source)
+    axis, index = _slice_position(a.shape, slice_spec, source, default_axis, planes)
+    return _finite(np.take(a, index, axis=axis).astype(np.float64), source)
+
+
+def _numeric(array, source: str) -> np.ndarray:
     a = np.asarray(array)
     while a.ndim > 2 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.dtype.kind not in "biuf":
         raise NnkitInputError(f"{source} holds {a.dtype} values, not numbers")
-    if a.ndim == 2:
-        if slice_spec is not None:
-            raise NnkitInputError(f"--slice applies to 3-D volumes; {source} is 2-D {a.shape}")
-        return _finite(a.astype(np.float64), source)
-    if a.ndim != 3:
+    if a.ndim not in (2, 3):
         raise NnkitInputError(f"{source} is {a.ndim}-D with shape {a.shape}; expected a 2-D image "
                               "or a 3-D volume")
+    return a
+
+
+def _slice_position(shape, slice_spec, source, default_axis, planes) -> tuple[int, int]:
+    """The (axis, index ≥ 0) a slice spec picks in a 3-D array of ``shape``."""
     if slice_spec is None:
         if default_axis is None:
             raise NnkitInputError(
-                f"{source} is a 3-D array of shape {a.shape}; choose a 2-D slice with --slice",
-                hint="add --slice AXIS:INDEX, e.g. --slice 2:" + str(a.shape[2] // 2),
+                f"{source} is a 3-D array of shape {shape}; choose a 2-D slice with --slice",
+                hint="add --slice AXIS:INDEX, e.g. --slice 2:" + str(shape[2] // 2),
             )
-        axis, index = default_axis, a.shape[default_axis] // 2
-    else:
-        axis, index = parse_slice(slice_spec)
+        return default_axis, shape[default_axis] // 2
+    axis, index = parse_slice(slice_spec)
+    if isinstance(axis, str):
+        if not planes:
+            raise NnkitInputError(f"{source} has no anatomical orientation, so --slice {axis} means "
+                                  "nothing here", hint="use --slice AXIS:INDEX of the array as stored")
+        if axis not in planes:
+            raise NnkitInputError(f"--slice {axis}: {source} holds {' and '.join(planes)} slices only")
+        axis = planes[axis]
     if not 0 <= axis <= 2:
         raise NnkitInputError(f"--slice axis must be 0, 1 or 2 for a 3-D volume, got {axis}")
-    n = a.shape[axis]
+    n = shape[axis]
+    if index is None:
+        index = n // 2
     if not -n <= index < n:
-        raise NnkitInputError(f"--slice {axis}:{index} is outside the volume: axis {axis} has "
+        raise NnkitInputError(f"--slice {slice_spec} is outside the volume: axis {axis} has "
                               f"{n} slices (0..{n - 1})")
-    return _finite(np.take(a, index, axis=axis).astype(np.float64), source)
+    return axis, index % n
 
 
-def parse_slice(spec: str) -> tuple[int, int]:
-    """Parse ``AXIS:INDEX``.
+def parse_slice(spec: str) -> tuple[int | str, int | None]:
+    """Parse ``AXIS:INDEX``, ``PLANE:INDEX`` or ``PLANE`` (its middle slice: index None).
 
     Examples
     --------
     >>> parse_slice("2:95")
     (2, 95)
+    >>> parse_slice("Axial:80")
+    ('axial', 80)
+    >>> parse_slice("coronal")
+    ('coronal', None)
     """
-    parts = str(spec).strip().split(":")
-    try:
-        axis, index = (int(p) for p in parts)
-    except ValueError:
-        raise NnkitInputError(f"--slice takes AXIS:INDEX such as 2:95, got {spec!r}") from None
-    return axis, index
+    parts = str(spec).strip().lower().split(":")
+    if parts[0] in PLANES and len(parts) <= 2:
+        try:
+            return parts[0], (int(parts[1]) if len(parts) == 2 else None)
+        except ValueError:
+            pass
+    else:
+        try:
+            axis, index = (int(p) for p in parts)
+            return axis, index
+        except ValueError:
+            pass
+    raise NnkitInputError(f"--slice takes AXIS:INDEX such as 2:95, or a plane and index such as "
+                          f"axial:80 (also coronal:…, sagittal:…), got {spec!r}")
 
 
 def expand_inputs(sources: list[str]) -> list[str]:
@@ -326,7 +383,8 @@ def _read_picture(path, name: str | None = None) -> np.ndarray:
         raise NnkitInputError(f"cannot read image {name}: {exc}") from None
 
 
-def _read_nifti(path: Path) -> np.ndarray:
+def _read_nifti(path: Path, slice_spec: str | None) -> tuple[np.ndarray, str]:
+    """A slice of a NIfTI volume in RAS+ voxel order, turned to the radiological convention."""
     try:
         import nibabel
     except ImportError:
@@ -334,19 +392,30 @@ def _read_nifti(path: Path) -> np.ndarray:
                               hint=_MEDICAL_HINT) from None
     try:
         image = nibabel.load(str(path))
-        volume = image.get_fdata()
-        codes = nibabel.aff2axcodes(image.affine)
+        codes = "".join(nibabel.aff2axcodes(image.affine))
+        # Orientation comes from the affine, never from the voxel order: RAS+ axes first.
+        canonical = nibabel.as_closest_canonical(image)
+        volume = canonical.get_fdata()
     except Exception as exc:  # nibabel raises many types (ImageFileError, EOFError, zlib.error…)
         raise NnkitInputError(f"cannot read NIfTI {path}: {exc}") from None
-    if volume.ndim == 4 and volume.shape[3] > 1:
+    while volume.ndim > 3 and volume.shape[-1] == 1:
+        volume = volume[..., 0]
+    if volume.ndim == 4:
         raise NnkitInputError(f"{path} is a 4-D series {volume.shape}; nnkit reads 3-D volumes")
-    # The axial slices are across the voxel axis the affine points head–foot (axis 2 in RAS/LPS
-    # files, axis 1 in FreeSurfer's LIA); axis 2 when the affine does not say.
-    axial = next((i for i, code in enumerate(codes[:3]) if code in ("S", "I")), 2)
-    return volume, axial
+    volume = volume.reshape(volume.shape + (1,) * (3 - volume.ndim))
+    flat = [i for i in (2, 1, 0) if volume.shape[i] == 1]  # a single-slice file: that slice
+    axis, index = _slice_position(volume.shape, slice_spec, str(path), flat[0] if flat else 2, PLANES)
+    plane = next(name for name, number in PLANES.items() if number == axis)
+    # The two remaining RAS+ axes (a, b) run right/anterior and anterior/superior: put b's far end
+    # at the top and a's far end (the patient's right, or anterior) on the left.
+    picture = _finite(np.ascontiguousarray(np.take(volume, index, axis=axis).T[::-1, ::-1]), str(path))
+    note = "" if codes == "RAS" else f", from the file's {codes} voxel order"
+    return picture, (f"{plane} slice {axis}:{index} of RAS+ {volume.shape[0]}×{volume.shape[1]}×"
+                     f"{volume.shape[2]}{note}; radiological: {RADIOLOGICAL_VIEW[plane]}")
 
 
-def _read_dicom(path: Path) -> np.ndarray:
+def _read_dicom(path: Path, slice_spec: str | None) -> tuple[np.ndarray, str]:
+    """A DICOM image (or a frame of a multi-frame one) turned by its ImageOrientationPatient."""
     try:
         import pydicom
     except ImportError:
@@ -362,7 +431,59 @@ def _read_dicom(path: Path) -> np.ndarray:
         if int(dataset.get("SamplesPerPixel", 1)) > 1:
             # Colour (pydicom gives RGB, frames first): grayscale with the weights Pillow's L uses;
             # the modality LUT is for single-sample data only.
-            return np.asarray(pixels[..., :3], dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
-        return np.asarray(apply_modality_lut(pixels, dataset), dtype=np.float64)
+            values = np.asarray(pixels[..., :3], dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
+        else:
+            values = np.asarray(apply_modality_lut(pixels, dataset), dtype=np.float64)
+        cosines = _image_orientation(dataset)
     except Exception as exc:  # pydicom raises InvalidDicomError, AttributeError, ValueError…
         raise NnkitInputError(f"cannot read DICOM {path}: {exc}") from None
+    plane = None if cosines is None else _dicom_plane(*cosines)
+    frame = take_slice(values, slice_spec, str(path), default_axis=0,
+                       planes=None if plane is None else {plane: 0})
+    if cosines is None:
+        return frame, "as stored: the file has no ImageOrientationPatient"
+    return _radiological_dicom(frame, *cosines, plane), f"{plane}; radiological: {RADIOLOGICAL_VIEW[plane]}"
+
+
+def _image_orientation(dataset) -> tuple[np.ndarray, np.ndarray] | None:
+    """The row and column direction cosines (patient LPS) of a DICOM image, if it has them."""
+    orientation = dataset.get("ImageOrientationPatient")
+    if orientation is None:  # enhanced (multi-frame) objects keep it in a functional group
+        for group in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+            try:
+                orientation = dataset[group][0].PlaneOrientationSequence[0].ImageOrientationPatient
+                break
+            except (KeyError, AttributeError, IndexError):
+                continue
+    if orientation is None or len(orientation) != 6:
+        return None
+    values = np.asarray([float(v) for v in orientation])
+    return values[:3], values[3:]
+
+
+def _dicom_plane(row: np.ndarray, column: np.ndarray) -> str:
+    """The plane an image lies closest to: the patient axis its normal points along."""
+    normal = np.abs(np.cross(row, column))
+    return ("sagittal", "coronal", "axial")[int(np.argmax(normal))]
+
+
+#: Per plane, the patient (LPS) axis and sign the image's columns and rows must run along to be
+#: read radiologically: across the image towards the patient's left (or posterior), down towards
+#: posterior (axial) or inferior.
+_RADIOLOGICAL_LPS = {"axial": ((0, 1), (1, 1)), "coronal": ((0, 1), (2, -1)), "sagittal": ((1, 1), (2, -1))}
+
+
+def _radiological_dicom(frame: np.ndarray, row: np.ndarray, column: np.ndarray, plane: str) -> np.ndarray:
+    """Transpose and flip a DICOM frame so that it reads radiologically.
+
+    ``row`` is the patient direction of increasing column index, ``column`` that of increasing row
+    index (DICOM's ImageOrientationPatient, LPS).
+    """
+    (across, across_sign), (down, down_sign) = _RADIOLOGICAL_LPS[plane]
+    if abs(row[across]) < abs(column[across]):
+        frame, row, column = frame.T, column, row
+    if np.sign(row[across]) != across_sign:
+        frame = frame[:, ::-1]
+    if np.sign(column[down]) != down_sign:
+        frame = frame[::-1, :]
+    return np.ascontiguousarray(frame)

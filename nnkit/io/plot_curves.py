@@ -49,7 +49,7 @@ def parse_range(spec: str, option: str = "--range") -> tuple[float, float]:
 
 def _off_scale_top(curves, py: np.ndarray) -> float | None:
     """The top of the y axis when some points lie far above all curves, else None."""
-    values = np.concatenate([np.ravel(y) for _, y in curves])
+    values = np.concatenate([np.ravel(curve[1]) for curve in curves])
     values = values[np.isfinite(values)]
     if not values.size or not py.size:
         return None
@@ -82,8 +82,9 @@ def plot_curves(
         Where the PNG goes; must end in ``.png``.
     x : (m,) array
         The horizontal axis.
-    curves : sequence of (label, (m,) array)
-        Each curve and its legend entry.
+    curves : sequence of (label, (m,) array) or (label, (m,) array, style)
+        Each curve and its legend entry; ``style`` is keyword arguments of ``Axes.plot``
+        (``{"color": "C0", "linestyle": "--"}``).
     title, xlabel, ylabel : str
         As in the course's figures (``"ReLU function"``, ``"x"``, ``"y"``).
     points : ((p,) array, (p,) array), optional
@@ -106,8 +107,8 @@ def plot_curves(
     # A bare Figure (not pyplot) keeps no global state between calls and needs no GUI.
     fig = Figure(figsize=(6.4, 4.4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    for label, y in curves:
-        ax.plot(x, y, label=label, linewidth=2)
+    for label, y, *style in curves:
+        ax.plot(x, y, label=label, linewidth=2, **(style[0] if style else {}))
     if points is not None and np.size(points[0]):
         px, py = (np.ravel(p) for p in points)
         shown = np.isfinite(px) & np.isfinite(py)

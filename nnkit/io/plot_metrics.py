@@ -1,4 +1,7 @@
-"""The picture of a training run: learning curves and the confusion matrix (``train-mlp --plot``).
+"""The picture of a training run: learning curves, the confusion matrix and, for two classes, the ROC curve.
+
+(``train-mlp --plot``.) With early stopping, the epoch whose weights were kept is marked on the
+learning curves.
 
 matplotlib is imported only inside :func:`training_figure`, through :func:`nnkit.io.figures.pyplot`.
 """
@@ -13,7 +16,8 @@ from nnkit.io.env import Environment
 from nnkit.io.figures import pyplot, save_figure
 
 
-def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", figure=None):
+def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", figure=None, best_epoch=None,
+                    roc=None, positive=None):
     """Loss and accuracy per epoch (training and validation) beside the test confusion matrix.
 
     Parameters
@@ -28,6 +32,13 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         Figure title.
     figure : matplotlib Figure or SubFigure, optional
         Draw into it (a band of a larger figure) instead of a new figure.
+    best_epoch : int, optional
+        The epoch whose weights early stopping kept: a vertical line on the learning curves.
+    roc : (is_positive, scores), optional
+        Two classes: the test part's labels and the positive class's probabilities, drawn as the
+        ROC curve with its area.
+    positive : str, optional
+        The positive class's name, for the ROC panel.
 
     Returns
     -------
@@ -36,7 +47,7 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    panels = 3 if confusion is not None else 2
+    panels = 2 + (confusion is not None) + (roc is not None)
     if figure is None:
         figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), layout="tight")
     else:
@@ -54,7 +65,12 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
                     ms=3,
                     label=f"validation {label}",
                 )
-            axis.legend()
+            if best_epoch is not None:
+                last = epochs[-1]
+                stopped = f", stopped at {last}" if last > best_epoch else ""
+                axis.axvline(best_epoch, color="tab:green", linestyle="--", linewidth=1.5,
+                             label=f"weights kept: epoch {best_epoch}{stopped}")
+            axis.legend(fontsize=8)
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(epochs) == 1:  # one point: matplotlib would span ±5 % of an epoch in fractions
             axis.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
@@ -81,8 +97,27 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         axis.set_xlabel("predicted class")
         axis.set_ylabel("true class")
         axis.set_title("confusion matrix (test)")
+    if roc is not None:
+        _draw_roc(axes[-1], *roc, positive)
     figure.suptitle(title)
     return figure
+
+
+def _draw_roc(axis, is_positive, scores, positive) -> None:
+    """Sensitivity against 1 − specificity as the threshold falls, with the chance diagonal."""
+    from nnkit.engine.metrics import roc_auc, roc_curve
+
+    fpr, tpr = roc_curve(is_positive, scores)
+    axis.plot(fpr, tpr, drawstyle="default", linewidth=2, label=f"ROC, AUC = {roc_auc(is_positive, scores):.3f}")
+    axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance (AUC 0.5)")
+    axis.set_xlim(-0.02, 1.02)
+    axis.set_ylim(-0.02, 1.02)
+    axis.set_aspect("equal")
+    axis.set_xlabel("1 − specificity (false-positive rate)")
+    axis.set_ylabel("sensitivity (true-positive rate)")
+    axis.set_title("ROC curve (test)" + (f", positive: {positive}" if positive is not None else ""))
+    axis.legend(loc="lower right", fontsize=8)
+    axis.grid(alpha=0.3)
 
 
 def write_training_plot(
@@ -95,6 +130,9 @@ def write_training_plot(
     layers=None,
     example=None,
     example_caption: str = "an example image",
+    best_epoch=None,
+    roc=None,
+    positive=None,
 ) -> None:
     """Draw :func:`training_figure` and write it as a PNG, atomically.
 
@@ -107,5 +145,6 @@ def write_training_plot(
     if layers is not None and example is not None and has_conv_layers(layers):
         figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption)
     else:
-        figure = training_figure(history, confusion, classes, title)
+        figure = training_figure(history, confusion, classes, title, best_epoch=best_epoch, roc=roc,
+                                 positive=positive)
     save_figure(figure, path, env)

@@ -73,9 +73,10 @@ def decision_figure(
     regions = axis.contourf(
         g1, g2, p, levels=[0.0, 0.5, 1.0], cmap=ListedColormap(["#d6e6f5", "#f9d9c4"]), alpha=0.9
     )
-    axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5)
-    for w, b, label in lines or []:
-        _draw_line(axis, w, b, label)
+    axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5, zorder=2)
+    # hidden units' lines go over the boundary (they often lie on it): wide, dashed, coloured
+    for (w, b, label), colour in zip(lines or [], _LINE_COLOURS * 4, strict=False):
+        _draw_line(axis, w, b, label, colour)
     t = np.asarray(t).ravel()
     for value, marker, colour in ((0, "o", "#1f5fa8"), (1, "D", "#c2410c")):
         chosen = t == value
@@ -95,6 +96,9 @@ def decision_figure(
     )
     axis.set_xlim(-0.5, 1.5)
     axis.set_ylim(-0.5, 1.5)
+    ticks = [-0.5, 0.0, 0.5, 1.0, 1.5]  # every 0.25 collides at this size
+    axis.set_xticks(ticks)
+    axis.set_yticks(ticks)
     axis.set_xlabel("x1")
     axis.set_ylabel("x2")
     axis.set_aspect("equal")
@@ -102,13 +106,30 @@ def decision_figure(
     return figure
 
 
-def _draw_line(axis, w: np.ndarray, b: float, label: str) -> None:
-    """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square."""
+#: Colours of hidden units' lines, apart from the regions' blue and orange and the black boundary.
+_LINE_COLOURS = ["#7b2cbf", "#2a9d8f", "#e9c46a", "#d62828"]
+
+
+def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str) -> None:
+    """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square, its unit's name on the "on" side."""
     span = np.linspace(-0.5, 1.5, 2)
     if abs(w[1]) > abs(w[0]):
-        axis.plot(span, -(w[0] * span + b) / w[1], "--", lw=1, label=label)
+        xs, ys = span, -(w[0] * span + b) / w[1]
     elif w[0] != 0:
-        axis.plot(-(w[1] * span + b) / w[0], span, "--", lw=1, label=label)
+        xs, ys = -(w[1] * span + b) / w[0], span
+    else:
+        return
+    axis.plot(xs, ys, linestyle=(0, (5, 3)), lw=2.4, color=colour, label=label, zorder=4)
+    # the name just beside the line's middle inside the square, towards where w·x + b > 0
+    inside = np.linspace(0, 1, 101)
+    px, py = xs[0] + inside * (xs[1] - xs[0]), ys[0] + inside * (ys[1] - ys[0])
+    visible = (px >= -0.45) & (px <= 1.45) & (py >= -0.45) & (py <= 1.45)
+    if visible.any():
+        middle = np.flatnonzero(visible)[visible.sum() // 2]
+        normal = np.asarray(w, dtype=float) / np.hypot(*w)
+        axis.annotate(label.split()[0] + " on", (px[middle], py[middle]), xytext=tuple(normal * 14),
+                      textcoords="offset points", ha="center", va="center", fontsize=8, color=colour,
+                      fontweight="bold", zorder=5)
 
 
 def write_decision_plot(

@@ -25,7 +25,7 @@ def test_identity_reproduces_the_course_convolve2d(cli, tmp_path):
     np.testing.assert_allclose(feature, signal.convolve2d(BRAIN, np.eye(3), boundary="fill", mode="valid"),
                                rtol=0, atol=1e-12)
     png = np.asarray(Image.open(tmp_path / "feature.png"))
-    assert png.dtype == np.uint8 and png.shape == (231, 195)
+    assert png.dtype == np.uint8 and png.shape == (398, 336)
     expected = np.rint((feature - feature.min()) / (feature.max() - feature.min()) * 255)
     np.testing.assert_array_equal(png, expected)
 
@@ -64,7 +64,7 @@ def test_list_filters_shows_every_filter_with_its_matrix(cli):
 
 def test_summary_table(cli):
     run = cli("convolve", BRAIN_PATH, "--filter", "laplacian", "-f", "table")
-    assert "233 × 197" in run.stdout and "231 × 195" in run.stdout and "laplacian" in run.stdout
+    assert "400 × 338" in run.stdout and "398 × 336" in run.stdout and "laplacian" in run.stdout
 
 
 def test_several_inputs_write_one_output_each(cli, tmp_path):
@@ -87,8 +87,13 @@ def test_nifti_volume_default_slice(cli):
     assert run.exit_code == 0, run.stderr
     import nibabel as nib
 
-    volume = nib.load(SAMPLES / "mni152_t1_1mm.nii.gz").get_fdata()
-    np.testing.assert_allclose(np.load(io.BytesIO(run.stdout_bytes)), volume[..., 94], atol=1e-12)
+    volume = nib.load(SAMPLES / "mni152_t1_1mm.nii.gz").get_fdata()  # RAS+: x right, y anterior
+    # axial slice 94, anterior up and the patient's right on the left
+    np.testing.assert_allclose(np.load(io.BytesIO(run.stdout_bytes)), volume[..., 94].T[::-1, ::-1], atol=1e-12)
+    table = cli("convolve", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "--slice", "coronal:120", "--filter", "delta",
+                "-f", "table")
+    assert "coronal slice 1:120 of RAS+ 197×233×189" in table.stdout and "orientation" in table.stdout
+    assert "superior up, patient's right on the left" in table.stdout
 
 
 def _text_png(tmp_path: Path) -> str:
@@ -114,7 +119,7 @@ def _volume_npy(tmp_path: Path) -> str:
         (_truncated_png, ["--filter", "identity"], "cannot read image"),
         (lambda tmp: str(tmp / "missing.png"), ["--filter", "identity"], "no such file"),
         (lambda tmp: BRAIN_PATH, ["--kernel", ""], "empty"),
-        (lambda tmp: BRAIN_PATH, ["--kernel", ";".join([",".join(["1"] * 3)] * 300)], "larger than"),
+        (lambda tmp: BRAIN_PATH, ["--kernel", ";".join([",".join(["1"] * 3)] * 500)], "larger than"),
         (lambda tmp: BRAIN_PATH, ["--filter", "box", "--size", "0"], "--size must be at least 1, got 0"),
         (_volume_npy, ["--filter", "identity"], "--slice"),
         (lambda tmp: BRAIN_PATH, ["--filter", "blur"], "unknown filter"),
@@ -137,7 +142,7 @@ def test_the_courses_pipeline_through_the_installed_command(shell, tmp_path):
                  cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "pooled.png").read_bytes() == (tmp_path / "piped.png").read_bytes()
-    assert np.asarray(Image.open(tmp_path / "pooled.png")).shape == (47, 39)
+    assert np.asarray(Image.open(tmp_path / "pooled.png")).shape == (80, 68)  # the course's shapes
 
 
 def test_a_bad_second_target_writes_nothing(cli, tmp_path):
@@ -187,14 +192,14 @@ def test_patch_honours_output_and_stride(cli, tmp_path):
     np.testing.assert_array_equal(walk["patch"], BRAIN[60:63, 80:83])
     assert walk["value"] == pytest.approx(expected[30, 40], abs=1e-14)
     cli("convolve", BRAIN_PATH, "--filter", "identity", "--stride", "2", "--patch", "200,1").assert_input_error(
-        "outside the 116×98")
+        "outside the 199×168")
 
 
 def test_wide_kernels_stay_readable_in_tables(cli):
     # A 9×9 Gaussian: the walk-through never cuts a number to a misleading "5.93…" (5.931e-07).
     run = cli("convolve", BRAIN_PATH, "--filter", "gaussian", "--patch", "100,100", "-f", "table")
     assert run.exit_code == 0, run.stderr
-    assert "…" not in run.stdout and "0.46" in run.stdout
+    assert "…" not in run.stdout and "0.63137" in run.stdout  # brain[100, 100]
     assert max(len(line) for line in run.stdout.splitlines()) <= 100
     # Kernel matrices whose rows cannot fit are named by shape and sum instead of wrapping mid-row.
     listing = cli("convolve", "--list-filters", "-f", "table").stdout
@@ -222,3 +227,56 @@ def test_an_output_over_an_input_is_refused_before_anything_is_written(cli, tmp_
     cli("convolve", str(single), "--filter", "delta", "-o", str(folder / "b2.png"),
         "--save-array", str(single)).assert_input_error("overwrite")
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_the_courses_shapes_and_patch_on_the_shipped_brain(shell, tmp_path):
+    # The course: brain.shape (400, 338) → convolve2d valid (398, 336) → 5×5 max pooling (80, 68).
+    assert BRAIN.shape == (400, 338)
+    middle = shell(f"nnkit convolve {BRAIN_PATH} --filter identity -f npy", cwd=tmp_path)
+    assert np.load(io.BytesIO(middle.stdout)).shape == (398, 336)
+    done = shell(f"nnkit convolve {BRAIN_PATH} --filter identity -f npy | nnkit pool - --size 5 -f npy",
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert np.load(io.BytesIO(done.stdout)).shape == (80, 68)
+    for row, col in ((22, 102), (150, 60)):
+        walk = json.loads(shell(f"nnkit convolve {BRAIN_PATH} --filter identity --patch {row},{col} -f json",
+                                cwd=tmp_path).stdout)
+        patch = BRAIN[row:row + 3, col:col + 3]
+        # np.eye(3) is symmetric under the convolution's flip of both axes
+        assert walk["value"] == pytest.approx((patch * np.eye(3)).sum(), abs=1e-14)
+    # On the shipped picture the course's 22,102 is background (the brain starts at row 42);
+    # 150,60, the help's example, is the brain's edge: dark CSF into grey matter.
+    assert BRAIN[22:25, 102:105].max() == 0 and BRAIN[:42].max() < 0.08
+    assert BRAIN[150:153, 60:63].min() < 0.1 < 0.5 < BRAIN[150:153, 60:63].max()
+
+
+def red_and_blue_pixels(path) -> tuple[int, int]:
+    """How many pixels of a figure are clearly red or blue (not amber, not grey)."""
+    with Image.open(path) as picture:
+        rgb = np.asarray(picture.convert("RGB")).astype(int)
+    red = (rgb[..., 0] - rgb[..., 2] > 80) & (rgb[..., 1] < 150)
+    blue = rgb[..., 2] - rgb[..., 0] > 80
+    return int(red.sum()), int(blue.sum())
+
+
+def test_plot_shows_a_signed_map_diverging_and_o_stays_the_exact_map(cli, tmp_path):
+    run = cli("convolve", BRAIN_PATH, "--filter", "sobel-x", "--patch", "150,60", "--plot", str(tmp_path / "sobel.png"),
+              "-o", str(tmp_path / "sobel-map.png"), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    red, blue = red_and_blue_pixels(tmp_path / "sobel.png")
+    assert red > 1000 and blue > 1000  # both signs drawn, in a diverging map
+    with Image.open(tmp_path / "sobel-map.png") as exact:
+        assert exact.size == (336, 398) and exact.mode == "L"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--plot", "fig.jpg"], "does not end in .png"),
+     (["--plot", BRAIN_PATH], "overwrite"),
+     (["--plot", "fig.png", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "-o", "out/"], "--plot draws one input")],
+)
+def test_plot_refuses_before_writing(cli, tmp_path, arguments, message):
+    before = Path(BRAIN_PATH).read_bytes()
+    arguments = [str(tmp_path / a) if a in ("fig.jpg", "fig.png", "out/") else a for a in arguments]
+    cli("convolve", BRAIN_PATH, "--filter", "identity", *arguments).assert_input_error(message)
+    assert list(tmp_path.iterdir()) == [] and Path(BRAIN_PATH).read_bytes() == before

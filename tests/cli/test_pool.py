@@ -77,3 +77,37 @@ def test_several_inputs_all_or_nothing(cli, tmp_path):
     run = cli("pool", str(folder), "--size", "2", "-o", f"{out}/", "--save-array", f"{out}/")
     assert run.exit_code == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == ["a.npy", "a.png", "b.npy", "b.png"]
+
+
+def test_plot_draws_input_window_and_pooled_map_and_o_stays_exact(shell, tmp_path):
+    from PIL import Image
+
+    from tests.conftest import SAMPLES
+
+    done = shell(f"nnkit convolve {SAMPLES / 'brain.png'} --filter identity -f npy "
+                 "| nnkit pool - --size 5 --plot fig.png -o pooled.png --save-array pooled.npy", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert b"wrote fig.png" in done.stderr
+    pooled = np.load(tmp_path / "pooled.npy")
+    assert pooled.shape == (80, 68)
+    exact = np.asarray(Image.open(tmp_path / "pooled.png"))
+    assert exact.shape == (80, 68) and exact.dtype == np.uint8  # -o is the data, not the figure
+    with Image.open(tmp_path / "fig.png") as picture:
+        figure = np.asarray(picture.convert("RGB")).astype(int)
+    assert figure.shape[1] > 1200 and figure.shape[0] > 400  # three panels, a slide's size
+    # the pooled map is drawn as large as its input: an 80-row map over hundreds of screen rows
+    from tests.cli.test_convolve import red_and_blue_pixels
+
+    assert max(red_and_blue_pixels(tmp_path / "fig.png")) < 100  # values ≥ 0: drawn in grey
+    amber = (figure[..., 0] > 200) & (figure[..., 1] > 150) & (figure[..., 1] < 210) & (figure[..., 2] < 60)
+    assert amber.any()  # the boxed window and its pooled pixel
+
+
+def test_summary_states_how_a_medical_slice_is_shown(cli):
+    from tests.conftest import SAMPLES
+
+    run = cli("pool", str(SAMPLES / "mni152_t1_1mm.nii.gz"), "--size", "4", "-f", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "axial slice 2:94 of RAS+ 197×233×189" in run.stdout
+    assert "radiological: anterior up, patient's right on the left" in run.stdout
+    assert "233 × 197" in run.stdout  # rows front to back, columns right to left

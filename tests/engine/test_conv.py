@@ -116,7 +116,7 @@ def test_patch_walkthrough_is_the_courses_and_equals_the_map():
     ("kernel", "options", "message"),
     [
         (np.zeros((0, 3)), {}, "empty"),
-        (np.ones((300, 3)), {}, "larger than"),
+        (np.ones((500, 3)), {}, "larger than"),
         ([[1.0, np.nan]], {}, "NaN"),
         (np.eye(3), {"stride": 0}, "--stride"),
         (np.eye(3), {"mode": "wide"}, "--mode"),
@@ -168,7 +168,7 @@ def test_patch_walkthrough_with_stride_is_the_strided_maps():
         for row, col in ((0, 0), (7, 5), (feature.shape[0] - 1, feature.shape[1] - 1)):
             walk = patch_walkthrough(BRAIN, kernel, row, col, mode=mode, stride=3)
             assert walk["value"] == pytest.approx(feature[row, col], abs=1e-12)
-    with pytest.raises(NnkitInputError, match="outside the 77×65"):
-        patch_walkthrough(BRAIN, np.eye(3), 77, 0, stride=3)
+    with pytest.raises(NnkitInputError, match="outside the 133×112"):  # 398×336 every third
+        patch_walkthrough(BRAIN, np.eye(3), 133, 0, stride=3)
     with pytest.raises(NnkitInputError, match="larger than"):
         patch_walkthrough(BRAIN[:2], np.eye(3), 0, 0)

@@ -16,7 +16,7 @@ SAMPLES = Path(__file__).parents[2] / "samples"
 def test_brain_png_is_the_courses_reading():
     expected = np.array(Image.open(SAMPLES / "brain.png").convert("L")) / 255.0
     image = read_image(SAMPLES / "brain.png")
-    assert image.dtype == np.float64 and image.shape == (233, 197)
+    assert image.dtype == np.float64 and image.shape == (400, 338)  # the course's brain.shape
     np.testing.assert_array_equal(image, expected)
 
 
@@ -57,16 +57,80 @@ def test_npy_as_is_and_3d_needs_a_slice(tmp_path):
     np.testing.assert_array_equal(read_image(tmp_path / "v.npy", "2:-1"), volume[:, :, -1])
     with pytest.raises(NnkitInputError, match="outside"):
         read_image(tmp_path / "v.npy", "1:3")
-    with pytest.raises(NnkitInputError, match="AXIS:INDEX"):
-        parse_slice("axial")
+    with pytest.raises(NnkitInputError, match="no anatomical orientation"):
+        read_image(tmp_path / "v.npy", "axial:1")
+    for bad in ("front", "axial:x", "2", "1:2:3"):
+        with pytest.raises(NnkitInputError, match="AXIS:INDEX"):
+            parse_slice(bad)
 
 
-def test_nifti_slice_equals_nibabel():
+def radiological(slice_2d):
+    """A RAS+ slice (first remaining axis across, second up) as a radiologist reads it."""
+    return slice_2d.T[::-1, ::-1]
+
+
+def test_nifti_slices_are_radiological_views_of_the_canonical_volume():
     path = SAMPLES / "mni152_t1_1mm.nii.gz"
-    volume = nib.load(path).get_fdata()
-    np.testing.assert_array_equal(read_image(path, "2:80"), volume[..., 80])
-    np.testing.assert_array_equal(read_image(path), volume[..., volume.shape[2] // 2])
-    np.testing.assert_array_equal(read_image(path, "0:98"), volume[98])
+    image = nib.load(path)
+    assert nib.aff2axcodes(image.affine) == ("R", "A", "S")
+    volume = image.get_fdata()
+    np.testing.assert_array_equal(read_image(path, "2:80"), radiological(volume[..., 80]))
+    np.testing.assert_array_equal(read_image(path, "axial:80"), radiological(volume[..., 80]))
+    np.testing.assert_array_equal(read_image(path), radiological(volume[..., volume.shape[2] // 2]))
+    np.testing.assert_array_equal(read_image(path, "sagittal:98"), radiological(volume[98]))
+    np.testing.assert_array_equal(read_image(path, "coronal:-1"), radiological(volume[:, -1]))
+    np.testing.assert_array_equal(read_image(path, "coronal"), radiological(volume[:, 116]))
+    assert read_image(path, "axial:80").shape == (233, 197)  # 233 mm front to back, 197 across
+
+
+def test_axial_slice_80_is_anterior_up_like_brain_png():
+    # samples/brain.png is the course's picture of this slice, resized to 400×338 (anterior up).
+    from skimage.transform import resize
+
+    brain = read_image(SAMPLES / "brain.png")
+    axial = read_image(SAMPLES / "mni152_t1_1mm.nii.gz", "axial:80")
+    axial = resize(axial / axial.max(), brain.shape, anti_aliasing=True)
+
+    def correlation(a):
+        return np.corrcoef(a.ravel(), brain.ravel())[0, 1]
+
+    upside_down = axial[::-1]
+    lying = resize(np.rot90(read_image(SAMPLES / "mni152_t1_1mm.nii.gz", "axial:80")), brain.shape)
+    assert correlation(axial) > 0.99
+    # a brain is nearly an oval, so the wrong turns still correlate, but clearly worse
+    assert correlation(upside_down) < correlation(axial) - 0.05
+    assert correlation(lying) < correlation(axial) - 0.05
+
+
+def test_brain_png_is_the_mni_axial_slice_80_resized_as_samples_readme_says():
+    from skimage.transform import resize
+
+    slice_80 = read_image(SAMPLES / "mni152_t1_1mm.nii.gz", "axial:80").astype(np.uint8)
+    big = resize(slice_80, (400, 338), order=1, anti_aliasing=True, preserve_range=True, mode="reflect")
+    shipped = np.asarray(Image.open(SAMPLES / "brain.png"))
+    np.testing.assert_array_equal(np.clip(np.rint(big), 0, 255).astype(np.uint8), shipped)
+
+
+def test_patient_right_is_on_the_image_left_and_anterior_up(tmp_path):
+    # A marker in the patient's right anterior quarter of an axial slice, in RAS and in LPS files.
+    volume = np.zeros((6, 8, 3))
+    volume[5, 7, 1] = 9.0  # RAS voxel: far right (x index 5), far anterior (y index 7)
+    ras = nib.Nifti1Image(volume, np.eye(4))
+    nib.save(ras, tmp_path / "ras.nii.gz")
+    lps = ras.as_reoriented(nib.orientations.ornt_transform(
+        nib.orientations.axcodes2ornt(("R", "A", "S")), nib.orientations.axcodes2ornt(("L", "P", "S"))))
+    nib.save(lps, tmp_path / "lps.nii.gz")
+    assert nib.aff2axcodes(nib.load(tmp_path / "lps.nii.gz").affine) == ("L", "P", "S")
+    for name in ("ras.nii.gz", "lps.nii.gz"):
+        picture = read_image(tmp_path / name, "axial:1")
+        assert picture.shape == (8, 6)
+        assert picture[0, 0] == 9.0 and picture.sum() == 9.0  # top (anterior), left (patient's right)
+    # coronal: superior up; sagittal: anterior on the left
+    volume = np.zeros((6, 8, 3))
+    volume[5, 7, 2] = 9.0
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "corner.nii.gz")
+    assert read_image(tmp_path / "corner.nii.gz", "coronal:7")[0, 0] == 9.0
+    assert read_image(tmp_path / "corner.nii.gz", "sagittal:5")[0, 0] == 9.0
 
 
 def test_dicom_applies_rescale_slope_and_intercept(tmp_path):
@@ -175,10 +239,85 @@ def test_take_slice_rejects_nan_and_4d():
 
 def test_nifti_default_is_the_axial_slice_whatever_the_voxel_order(tmp_path):
     # FreeSurfer's conformed volumes are LIA: voxel axis 1 runs inferior→superior, axis 2 is coronal.
-    image = nib.load(SAMPLES / "mni152_t1_1mm.nii.gz")
+    path = SAMPLES / "mni152_t1_1mm.nii.gz"
+    image = nib.load(path)
     lia = image.as_reoriented(nib.orientations.ornt_transform(
         nib.orientations.axcodes2ornt(("R", "A", "S")), nib.orientations.axcodes2ornt(("L", "I", "A"))))
     nib.save(lia, tmp_path / "lia.nii.gz")
-    volume = nib.load(tmp_path / "lia.nii.gz").get_fdata()
-    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz"), volume[:, volume.shape[1] // 2, :])
-    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz", "2:10"), volume[:, :, 10])
+    assert nib.load(tmp_path / "lia.nii.gz").shape == (197, 189, 233)
+    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz"), read_image(path))
+    np.testing.assert_array_equal(read_image(tmp_path / "lia.nii.gz", "coronal:10"), read_image(path, "1:10"))
+
+
+def write_dicom(path, stored, orientation=None):
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MRImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = MRImageStorage, meta.MediaStorageSOPInstanceUID, "MR"
+    ds.Rows, ds.Columns = stored.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    if orientation is not None:
+        ds.ImageOrientationPatient = list(orientation)
+    ds.PixelData = stored.astype(np.uint16).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "turn"),
+    [((1, 0, 0, 0, 1, 0), lambda a: a),                 # axial as scanners store it: already radiological
+     ((-1, 0, 0, 0, -1, 0), lambda a: a[::-1, ::-1]),   # flipped: columns run to the patient's right, rows forward
+     ((0, 1, 0, 1, 0, 0), lambda a: a.T),               # transposed: columns run backwards
+     ((0, -1, 0, 1, 0, 0), lambda a: a.T[::-1]),        # columns run forwards, rows to the left
+     ((1, 0, 0, 0, 0, -1), lambda a: a),                # coronal, superior at the top row
+     ((1, 0, 0, 0, 0, 1), lambda a: a[::-1]),           # coronal stored upside down
+     ((0, 1, 0, 0, 0, -1), lambda a: a),                # sagittal, anterior on the left
+     ((0, -1, 0, 0, 0, -1), lambda a: a[:, ::-1])],     # sagittal, anterior on the right
+)
+def test_dicom_follows_image_orientation_patient(tmp_path, orientation, turn):
+    stored = np.arange(12).reshape(3, 4) * 10
+    write_dicom(tmp_path / "mr.dcm", stored, orientation)
+    np.testing.assert_array_equal(read_image(tmp_path / "mr.dcm"), turn(stored))
+
+
+def test_dicom_flipped_puts_the_marker_where_a_radiologist_expects_it(tmp_path):
+    # With the row cosine pointing to the patient's right (-x in LPS) and the column cosine anterior
+    # (-y), the first stored pixel is the patient's most left and most posterior one, so it belongs
+    # at the bottom right of a radiological picture.
+    stored = np.zeros((3, 4))
+    stored[0, 0] = 7
+    write_dicom(tmp_path / "flipped.dcm", stored, (-1, 0, 0, 0, -1, 0))
+    picture = read_image(tmp_path / "flipped.dcm")
+    assert picture[-1, -1] == 7 and picture.sum() == 7
+
+
+def test_dicom_without_orientation_is_read_as_stored(tmp_path):
+    from nnkit.io.images import read_image_oriented
+
+    stored = np.arange(6).reshape(2, 3)
+    write_dicom(tmp_path / "plain.dcm", stored)
+    picture, note = read_image_oriented(tmp_path / "plain.dcm")
+    np.testing.assert_array_equal(picture, stored)
+    assert "no ImageOrientationPatient" in note
+    write_dicom(tmp_path / "axial.dcm", stored, (1, 0, 0, 0, 1, 0))
+    assert read_image_oriented(tmp_path / "axial.dcm")[1] == "axial; radiological: anterior up, patient's right on the left"
+
+
+def test_multi_frame_dicom_frames_by_number_or_by_their_plane(tmp_path):
+    frames = np.arange(2 * 3 * 4).reshape(2, 3, 4) * 10
+    write_dicom(tmp_path / "series.dcm", frames.reshape(6, 4), (-1, 0, 0, 0, -1, 0))  # rows as stored
+    import pydicom
+
+    ds = pydicom.dcmread(tmp_path / "series.dcm")
+    ds.NumberOfFrames, ds.Rows = 2, 3
+    ds.save_as(tmp_path / "series.dcm")
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm"), frames[1][::-1, ::-1])  # the middle
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm", "axial:0"), frames[0][::-1, ::-1])
+    np.testing.assert_array_equal(read_image(tmp_path / "series.dcm", "0:1"), frames[1][::-1, ::-1])
+    with pytest.raises(NnkitInputError, match="axial slices only"):
+        read_image(tmp_path / "series.dcm", "coronal:0")
