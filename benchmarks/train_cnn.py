@@ -125,11 +125,9 @@ def worker_gemm(epochs: int) -> dict:
 
 
 def _keras_rmsprop(params):
-    from nnkit.engine.optimizers import RMSprop
+    from nnkit.engine.optimizers import make_optimizer
 
-    opt = RMSprop(params, lr=RMSPROP["lr"])
-    opt.alpha, opt.eps = RMSPROP["rho"], RMSPROP["eps"]
-    return opt
+    return make_optimizer("rmsprop-keras", params, lr=RMSPROP["lr"])
 
 
 def worker_nnkit(epochs: int) -> dict:

@@ -201,8 +201,9 @@ def build_layers(specs: Sequence[dict], input_shape, *, seed=0, init: str = "aut
         Layer specs (see :data:`LAYER_TYPES` for the types and their settings).
     input_shape : tuple of int
         One sample's shape without the batch axis: ``(H, W, C)`` for images, ``(F,)`` for rows.
-    seed : int or None
-        Seed of the initial weights; dropout layer ``i`` draws from ``default_rng([seed, i])``.
+    seed : int, numpy.random.Generator or None
+        Seed (or generator) of the initial weights; with an int seed, dropout layer ``i`` draws
+        from ``default_rng([seed, i])``.
     init : {"keras", "auto", "he", "glorot"}
         ``keras``: Glorot uniform kernels and zero biases everywhere (Keras's defaults, for
         reproducing the course); ``auto``: He normal before ReLU-family activations, Glorot
@@ -259,7 +260,8 @@ def build_layers(specs: Sequence[dict], input_shape, *, seed=0, init: str = "aut
                 if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or \
                         not 0 <= rate < 1:
                     raise NnkitInputError(f"{_where(i, kind)}: rate must be a number in [0, 1), got {rate!r}")
-                layer = Dropout(rate, seed=None if seed is None else [int(seed), i])
+                seeded = isinstance(seed, int | np.integer)  # a Generator seeds only weights
+                layer = Dropout(rate, seed=[int(seed), i] if seeded else None)
                 out_shape = shape
             elif kind == "dense":
                 units = _whole(i, kind, "units", v["units"])

@@ -13,13 +13,12 @@ Targets ``t`` are class indices of shape (N,) or one-hot/probability rows of sha
 softmax, and 0/1 values of shape (N,) or (N, K) for sigmoid.
 """
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from nnkit.engine.activations import log_softmax, sigmoid
-from nnkit.engine.initializers import INITIALIZERS, initializer_for
+from nnkit.engine.initializers import INITIALIZERS
 from nnkit.engine.layers import Activation, Dense
 from nnkit.errors import NnkitInputError
 
@@ -391,14 +390,13 @@ def build_mlp(
         raise NnkitInputError(f"unknown initializer {initializer!r}")
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
-    sizes = [int(n_inputs), *hidden, int(n_outputs)]
-    layers: list[Dense | Activation] = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        after = activations[i] if i < len(hidden) else output
-        init = INITIALIZERS[initializer or initializer_for(after)]
-        layers.append(Dense(init(n_in, n_out, rng, dtype), np.zeros(n_out, dtype=dtype)))
-        if i < len(hidden):
-            layers.append(Activation(activations[i]))
+    from nnkit.engine.architecture import build_layers  # architecture imports this module
+
+    specs = [{"type": "dense", "units": h, "activation": a}
+             for h, a in zip(hidden, activations, strict=True)]
+    specs.append({"type": "dense", "units": int(n_outputs), "activation": output})
+    layers = build_layers(specs, (int(n_inputs),), seed=rng, init=initializer or "auto",
+                          dtype=dtype)
     return Network(layers, output=output)
 
 
