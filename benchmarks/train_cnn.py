@@ -14,7 +14,9 @@ process reporting the epoch time it measured itself (imports and data preparatio
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the workers; every worker uses the same
 thread count (``--threads``, 2 by default). The machine may be shared: the contenders run
-round-robin (``--rounds``) and the medians are reported. ``--layers`` adds nnkit's time per layer,
+round-robin (``--rounds``) and the medians are reported, with each contender's CPU time beside
+its wall time (with one thread, ``--threads 1``, the CPU time is close to the quiet machine's wall
+time even when the cores are shared). ``--layers`` adds nnkit's time per layer,
 forward and backward.
 
     python benchmarks/train_cnn.py [--rounds 3] [--epochs 1] [--threads 2] [--layers] [--json out.json]
@@ -104,7 +106,7 @@ def worker_gemm(epochs: int) -> dict:
     """Median time of each GEMM shape (preallocated outputs) × the epoch's steps."""
     rng = np.random.default_rng(0)
     steps = N // BATCH + (1 if N % BATCH else 0)
-    total_seconds = 0.0
+    total_seconds = total_cpu = 0.0
     flops = 0
     parts = []
     for what, m, k, n in gemm_shapes():
@@ -112,16 +114,19 @@ def worker_gemm(epochs: int) -> dict:
         b = rng.standard_normal((k, n), dtype=np.float32)
         out = np.empty((m, n), np.float32)
         np.matmul(a, b, out=out)
-        times = []
+        times, cpu = [], []
         for _ in range(max(15, 5 * epochs)):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             np.matmul(a, b, out=out)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         seconds = statistics.median(times) * steps
         total_seconds += seconds
+        total_cpu += statistics.median(cpu) * steps
         flops += 2 * m * k * n * steps
         parts.append({"gemm": what, "shape": [m, k, n], "epoch_seconds": seconds})
-    return {"epoch_seconds": [total_seconds], "flops": flops, "parts": parts, "blas": blas_info()}
+    return {"epoch_seconds": [total_seconds], "cpu_seconds": [total_cpu], "flops": flops,
+            "parts": parts, "blas": blas_info()}
 
 
 def _keras_rmsprop(params):
@@ -136,10 +141,12 @@ def worker_nnkit(epochs: int) -> dict:
 
     x, y, _ = images()
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")
+    start_cpu = time.process_time()
     history = fit(net, x, y, optimizer=_keras_rmsprop(net.parameters()), epochs=epochs,
                   batch_size=BATCH, seed=0)
+    cpu = (time.process_time() - start_cpu) / epochs
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"epoch_seconds": [row["seconds"] for row in history],
+    return {"epoch_seconds": [row["seconds"] for row in history], "cpu_seconds": [cpu],
             "accuracy": history[-1]["accuracy"], "peak_bytes": peak,
             "float32_training_array_bytes": x.nbytes, "blas": blas_info()}
 
@@ -205,10 +212,10 @@ def worker_torch(epochs: int) -> dict:
     opt = torch.optim.RMSprop(model.parameters(), lr=RMSPROP["lr"], alpha=RMSPROP["rho"],
                               eps=RMSPROP["eps"])
     loss_fn = nn.CrossEntropyLoss()
-    times = []
+    times, cpu = [], []
     correct = 0
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         order = torch.randperm(N)
         correct = 0
         for s in range(0, N, BATCH):
@@ -221,7 +228,9 @@ def worker_torch(epochs: int) -> dict:
             opt.step()
             correct += int((out.argmax(1) == yb).sum())
         times.append(time.perf_counter() - start)
-    return {"epoch_seconds": times, "accuracy": correct / N, "version": torch.__version__,
+        cpu.append(time.process_time() - start_cpu)
+    return {"epoch_seconds": times, "cpu_seconds": cpu, "accuracy": correct / N,
+            "version": torch.__version__,
             "threads": torch.get_num_threads()}
 
 
@@ -276,19 +285,23 @@ def main() -> None:
                       file=sys.stderr, flush=True)
     median = {name: statistics.median(s for r in rs for s in r["epoch_seconds"])
               for name, rs in runs.items() if rs}
+    cpu = {name: statistics.median(s for r in rs for s in r.get("cpu_seconds", [float("nan")]))
+           for name, rs in runs.items() if rs}
     blas = next((r["blas"] for r in runs.get("nnkit", []) + runs.get("gemm", [])), "?")
     print(f"course CNN, one epoch: {N}×28×28×1 float32 ({source}), batch {BATCH}, RMSprop "
           f"(Keras defaults); {args.threads} threads; BLAS: {blas}; OPENBLAS_CORETYPE/L2_SIZE "
           f"unset; load average {os.getloadavg()[0]:.1f}")
-    print(f"\n| contender | median epoch (s), {args.rounds} runs | note |\n|---|---:|---|")
+    print(f"\n| contender | median epoch (s), {args.rounds} runs | CPU s | note (wall-time ratios) |"
+          "\n|---|---:|---:|---|")
     if "gemm" in median:
         gemm = runs["gemm"][0]
         rate = gemm["flops"] / median["gemm"] / 1e9
-        print(f"| GEMM bound | {median['gemm']:.2f} | {gemm['flops'] / 1e12:.3f} TFLOP at "
+        print(f"| GEMM bound | {median['gemm']:.2f} | {cpu['gemm']:.2f} | "
+              f"{gemm['flops'] / 1e12:.3f} TFLOP at "
               f"{rate:.0f} GFLOP/s |")
     if "nnkit" in median:
         note = f"{median['nnkit'] / median['gemm']:.2f}× the GEMM bound" if "gemm" in median else ""
-        print(f"| nnkit | {median['nnkit']:.2f} | {note} |")
+        print(f"| nnkit | {median['nnkit']:.2f} | {cpu['nnkit']:.2f} | {note} |")
     if "torch" in median:
         r = runs["torch"][0]
         note = (f"{median['torch'] / median['nnkit']:.2f}× nnkit's time"
@@ -296,7 +309,7 @@ def main() -> None:
         if "gemm" in median:
             note += f"; {median['torch'] / median['gemm']:.2f}× the GEMM bound"
         print(f"| PyTorch {r['version']} CPU, {r['threads']} threads | {median['torch']:.2f} | "
-              f"{note} |")
+              f"{cpu['torch']:.2f} | {note} |")
     if runs.get("nnkit"):
         peak = max(r["peak_bytes"] for r in runs["nnkit"])
         array = runs["nnkit"][0]["float32_training_array_bytes"]
