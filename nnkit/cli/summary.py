@@ -132,6 +132,9 @@ def summary(
             specs[-1]["units"] = COURSE_CLASSES
         if specs[-1].get("activation") is None:
             specs[-1]["activation"] = "sigmoid" if specs[-1]["units"] == 1 else "softmax"
+        from nnkit.io.architecture_spec import require_stack_memory
+
+        require_stack_memory(specs, shape)
         table = layer_summary(specs, shape)
     rows = keras_rows(table)
     result = {

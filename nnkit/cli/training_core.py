@@ -8,7 +8,6 @@ train it with a progress bar, evaluate every part, save, plot and print the repo
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import Callable
@@ -300,23 +299,6 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
     return specs
 
 
-def require_network_memory(specs: list[dict], input_shape: tuple, batch: int | None, n_train: int) -> None:
-    """Refuse a dense stack too big for memory, before any of it is allocated.
-
-    Counts its float32 weights, gradients, optimiser state and batch activations; conv stacks are
-    not estimated here.
-    """
-    from nnkit.io.limits import require_memory
-
-    if len(input_shape) != 1 or any(s["type"] not in ("dense", "dropout") for s in specs):
-        return
-    sizes = [input_shape[0], *(s["units"] for s in specs if s["type"] == "dense")]
-    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
-    rows = min(batch or n_train, n_train)
-    need = parameters * 4 * 5 + rows * sum(sizes) * 4 * 4
-    require_memory(need, f"a {'-'.join(map(str, sizes))} network")
-
-
 def _named(report: dict, classes: list) -> dict:
     """Replace class indices in a metrics report by the class names."""
     for row in report["per_class"]:
@@ -349,7 +331,7 @@ def run_training(
     # Imported here so that other commands do not pay for the data readers at start-up.
     from nnkit.engine.architecture import build_network, summary
     from nnkit.engine.metrics import class_probabilities, classification_report
-    from nnkit.io.architecture_spec import keeps_image_shape, needs_images
+    from nnkit.io.architecture_spec import keeps_image_shape, needs_images, require_stack_memory
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
     from nnkit.io.interrupts import InterruptGuard
     from nnkit.io.model import load_model, save_model
@@ -423,7 +405,8 @@ def run_training(
         prepared = prepare(dataset, keep_image_shape=keeps_image_shape(wanted.specs) and dataset.kind == "images",
                            **common)
         specs = output_specs(wanted.specs, prepared.classes)
-        require_network_memory(specs, prepared.input_shape, batch, prepared.x["train"].shape[0])
+        n_train = len(prepared.y["train"])
+        require_stack_memory(specs, prepared.input_shape, min(batch or n_train, n_train))
         network = build_network(specs, prepared.input_shape, seed=settings.seed, init=settings.init)
         epochs_before = 0
     del dataset

@@ -364,3 +364,66 @@ def stack_text(specs: list[dict]) -> str:
 
 def _number_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def stack_footprint(specs: list[dict], input_shape) -> tuple[int, int]:
+    """(parameters, floats per sample) of a stack, computed without building its weights.
+
+    The floats per sample count every layer's output and each convolution's patch matrix (what
+    one training sample keeps between the forward and the backward pass). Output shapes come
+    from the engine's own layers, built with 1×1-channel kernels so that nothing large is made.
+
+    Examples
+    --------
+    >>> stack_footprint(parse_layers("conv 32 3 relu, maxpool 2, flatten, dense 10"), (28, 28, 1))
+    (54410, 38542)
+    """
+    import numpy as np
+
+    from nnkit.engine.conv_layers import Conv2D, Flatten, MaxPool2D
+
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) != 3 and needs_images(specs):
+        return 0, 0  # conv on rows: refused by name elsewhere
+    parameters = 0
+    per_sample = 0
+    for spec in specs:
+        kind = spec["type"]
+        if kind == "conv2d":
+            kernel = spec["kernel"]
+            kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+            probe = Conv2D(np.zeros((kh, kw, 1, 1), np.float32), stride=spec.get("stride", 1),
+                           padding=spec.get("padding", "valid"))
+            try:
+                h, w, _ = probe.output_shape((*shape[:2], 1))
+            except NnkitInputError:
+                return parameters, per_sample  # the engine names the layer and the shapes when it builds
+            parameters += kh * kw * shape[2] * spec["filters"] + spec["filters"]
+            per_sample += h * w * kh * kw * shape[2]
+            shape = (h, w, spec["filters"])
+        elif kind == "maxpool2d":
+            try:
+                shape = tuple(MaxPool2D(spec.get("size", 2), spec.get("stride"), spec.get("op", "max")).output_shape(shape))
+            except NnkitInputError:
+                return parameters, per_sample
+        elif kind == "flatten":
+            shape = tuple(Flatten().output_shape(shape))
+        elif kind == "dense":
+            if len(shape) != 1:
+                return parameters, per_sample  # the engine names this mistake when it builds the stack
+            parameters += shape[0] * spec["units"] + spec["units"]
+            shape = (spec["units"],)
+        per_sample += int(np.prod(shape))
+    return parameters, per_sample
+
+
+def require_stack_memory(specs: list[dict], input_shape, batch_rows: int = 0) -> None:
+    """Refuse a stack whose weights (and a batch's activations) cannot fit, before building any of it.
+
+    Weights are counted five times (float64 draws, float32 weights, gradients, two optimiser
+    states); each batch sample's outputs and patches twice (forward and backward).
+    """
+    from nnkit.io.limits import require_memory
+
+    parameters, per_sample = stack_footprint(specs, input_shape)
+    require_memory(parameters * 4 * 6 + batch_rows * per_sample * 4 * 2, f"a network of {parameters:,} parameters")
