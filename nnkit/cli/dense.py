@@ -12,6 +12,7 @@ from nnkit.engine.activations import ACTIVATIONS, get_activation
 from nnkit.engine.forward_pass import dense_forward, random_layer, stacked_labels
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import OPERAND_HELP, load_array, load_operand
+from nnkit.io.limits import require_array
 from nnkit.io.output import TABLE_MAX_ROWS, _elided, array_table, emit, format_number
 
 #: Inputs up to which the table spells out each unit's sum term by term.
@@ -105,6 +106,8 @@ def dense(
             raise NnkitInputError("give the weights one way, not with --weights and --random")
         if units is None:
             units = 3 if b is None else int(np.size(b))
+        # W, b and the rows' z and h: refused before NumPy tries to allocate them.
+        require_array((x.shape[1] + x.shape[0] * 2 + 1, units), 8 * 2, f"--random --units {units}")
         W, random_b = random_layer(x.shape[1], units, seed)
         b = random_b if b is None else b
     else:

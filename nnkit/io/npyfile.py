@@ -14,8 +14,6 @@ import io
 import math
 import os
 import struct
-import zipfile
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +23,8 @@ from nnkit.io.limits import format_bytes, require_memory
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
-#: Compression methods ``zipfile`` can read (bz2 and lzma only if Python was built with them).
-_READABLE_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+#: Compression methods ``zipfile`` can read: stored, deflate, bzip2, lzma (zipfile's numbering).
+_READABLE_COMPRESSION = {0, 8, 12, 14}
 #: The dtype kinds nnkit reads: booleans, integers, unsigned, floats, and (for labels) strings.
 ARRAY_KINDS = "biufU"
 
@@ -131,6 +129,8 @@ class NpzArchive:
     """
 
     def __init__(self, file, source: str):
+        import zipfile  # imported here: commands that read no .npz do not pay for it at start-up
+
         self.source = source
         try:
             self.zip = zipfile.ZipFile(file)
@@ -144,6 +144,9 @@ class NpzArchive:
             raise
 
     def _check_members(self) -> dict[str, NpyHeader]:
+        import zipfile
+        import zlib
+
         headers = {}
         for info in self.zip.infolist():
             where = f"the member {info.filename!r}"
@@ -183,6 +186,9 @@ class NpzArchive:
 
     def read(self, name: str) -> np.ndarray:
         """One array, after checking that it fits in memory."""
+        import zipfile
+        import zlib
+
         header = self.headers[name]
         require_memory(header.nbytes, f"{self.source}[{name}] ({header.describe()})")
         try:

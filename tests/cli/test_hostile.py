@@ -282,11 +282,20 @@ def cases(d: str) -> list[Case]:
         C("summary bad input shape", "summary", "--layers", "dense 2", "--input-shape", "0", fragment="--input-shape"),
         C("summary valid", "summary", f("model.npz"), "-f", "json", code=0),
         C("summary course-cnn", "summary", "--model", "course-cnn", "-f", "csv", code=0),
-        # 8. issue 13's commands (merged into main beside this table), the same promises.
-        C("dense hex", "dense", "0x10", "--weights", "1", fragment="not a number"),
-        *[C(f"dense -i {name}", "dense", "-i", f(name), "--random", "--units", "2") for name in bad_text[:3]],
-        C("optimize unknown", "optimize", "--optimizer", "adamz", fragment="unknown optimizer"),
+        # dense and optimize (issue 13): the same classes.
+        C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
+          fragment="standard output is closed"),
+        C("closed stdin dense", "dense", "--weights", "0.5", stdin="<&-", fragment="standard input is closed"),
+        C("dense units", "dense", "1", "2", "--random", "--units", "100000000000", fragment="needs"),
+        C("dense lying npy", "dense", "1", "2", "--weights", f("lie.npy"), fragment="header promises"),
+        C("dense hex -i", "dense", "-i", f("hex.csv"), "--weights", "0.5;0.5", fragment="not a number"),
+        C("dense read-only -o", "dense", "1", "2", "--weights", "0.5;0.5", "-o", f("ro.csv"), fragment="read-only"),
+        C("dense long weights", "dense", "1", "--weights", "w" * 5000),
+        C("dense overflow", "dense", "1e308", "--weights", "1e308", "-f", "csv", code=0),
         C("optimize steps", "optimize", "--steps", "99999999999999999999"),
+        C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
+        C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
+        C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
     ]
     return out
 
@@ -370,3 +379,12 @@ def test_the_table_covers_every_command_and_class():
     all_cases = cases("/nowhere")
     assert {c.args[0] for c in all_cases} == set(COMMANDS)
     assert len(all_cases) >= 150
+
+
+def test_what_json_prints_is_read_back_through_a_pipe(tmp_path):
+    nnkit = nnkit_executable()
+    pipeline = (f"'{nnkit}' activate softmax 1 2 3 -f json | '{nnkit}' onehot --decode && "
+                f"'{nnkit}' activate softmax '1,2,3;3,2,1' -f json | '{nnkit}' onehot --decode -f json")
+    result = subprocess.run(["sh", "-c", pipeline], cwd=tmp_path, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().split("\n")[:2] == ["2", "[2, 0]"]
