@@ -152,7 +152,7 @@ def worker_nnkit(epochs: int) -> dict:
 
 
 def worker_layers(epochs: int) -> dict:
-    """nnkit's forward and backward time per layer, summed over one epoch's steps."""
+    """nnkit's forward and backward time per layer (in the order they run), over one epoch."""
     from nnkit.engine.architecture import build_network
     from nnkit.engine.layers import Activation
 
@@ -160,8 +160,8 @@ def worker_layers(epochs: int) -> dict:
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")
     opt = _keras_rmsprop(net.parameters())
     grads = net.gradients()
-    fwd = [0.0] * len(net.layers)
-    bwd = [0.0] * len(net.layers)
+    fwd = [0.0] * len(net._run)
+    bwd = [0.0] * len(net._run)
     other = 0.0
     order = np.random.default_rng(0).permutation(N)
     xb = np.empty((BATCH, 28, 28, 1), np.float32)
@@ -171,15 +171,15 @@ def worker_layers(epochs: int) -> dict:
         h = np.take(x, rows, axis=0, out=xb[: len(rows)], mode="clip")
         tb = y[rows]
         other += time.perf_counter() - t0
-        for i, layer in enumerate(net.layers):
+        for i, layer in enumerate(net._run):
             t0 = time.perf_counter()
             h = layer.forward(h, training=True)
             fwd[i] += time.perf_counter() - t0
         t0 = time.perf_counter()
         _, _, g = net._loss_and_dz(h, tb, need_grad=True)
         other += time.perf_counter() - t0
-        for i in range(len(net.layers) - 1, -1, -1):
-            layer = net.layers[i]
+        for i in range(len(net._run) - 1, -1, -1):
+            layer = net._run[i]
             t0 = time.perf_counter()
             g = layer.backward(g, out=g) if isinstance(layer, Activation) else layer.backward(g)
             bwd[i] += time.perf_counter() - t0
@@ -190,7 +190,7 @@ def worker_layers(epochs: int) -> dict:
         other += time.perf_counter() - t0
     return {"epoch_seconds": [sum(fwd) + sum(bwd) + other],
             "layers": [{"layer": repr(layer), "forward": f, "backward": b}
-                       for layer, f, b in zip(net.layers, fwd, bwd, strict=True)],
+                       for layer, f, b in zip(net._run, fwd, bwd, strict=True)],
             "batching_loss_optimizer": other}
 
 

@@ -162,17 +162,23 @@ class Activation:
         self.name = name
         self.function = ACTIVATIONS[name]
         self.input_gradient = True
+        # Whether training may overwrite the input: the network turns it off where the input is
+        # not a buffer of the layer before (the data itself, or a view passed on by Flatten).
+        self.in_place = True
         self._cache = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply the activation to ``x`` (any shape); during training, cache what backward needs."""
         if self.name == "relu":
-            if training:
+            if training and self.in_place:
                 # x is the previous layer's training buffer, used by nobody else: overwrite it.
                 np.maximum(x, 0, out=x)
                 self._cache = x
                 return x
-            return np.maximum(x, 0)
+            y = np.maximum(x, 0)
+            if training:
+                self._cache = y
+            return y
         y = np.asarray(self.function.fn(x), dtype=x.dtype)
         if training:
             self._cache = x

@@ -330,6 +330,14 @@ def _execution_order(layers: list) -> list:
         if isinstance(a, Activation) and a.name == "relu" and isinstance(b, MaxPool2D) and \
                 b.op == "max":
             run[i], run[i + 1] = b, a
+    # An activation may overwrite its input in training only if that is the training buffer of
+    # a layer that computes one (Dense, Conv2D, pooling, another activation), not the batch of
+    # data or a view of it that Flatten or Dropout passes on.
+    from nnkit.engine.conv_layers import Dropout, Flatten
+
+    for i, layer in enumerate(run):
+        if isinstance(layer, Activation):
+            layer.in_place = i > 0 and not isinstance(run[i - 1], Flatten | Dropout)
     return run
 
 

@@ -306,3 +306,14 @@ def test_relu_then_max_pool_runs_swapped_with_the_same_values_and_gradients():
     assert swapped.loss_and_gradients(x, t) == pytest.approx(declared.loss_and_gradients(x, t))
     for a, b in zip(swapped.gradients(), declared.gradients(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+@pytest.mark.parametrize("first", [[], [Flatten()], [Flatten(), Dropout(0.0)]])
+def test_training_never_overwrites_the_data(first):
+    rng = np.random.default_rng(13)
+    net = Network([*first, Activation("relu"), Dense(rng.standard_normal((12, 2)))],
+                  input_shape=(12,) if not first else (3, 4, 1))
+    x = rng.standard_normal((6, 12) if not first else (6, 3, 4, 1))
+    kept = x.copy()
+    net.loss_and_gradients(x, rng.integers(0, 2, 6))
+    np.testing.assert_array_equal(x, kept)
