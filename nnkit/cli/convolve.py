@@ -261,8 +261,8 @@ def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
             if base is not None:
                 target = output_targets(source, **{"output" if option == "-o" else "save_array": base})[0]
                 plan.add(target, option, create_folder=is_folder_target(base))
-    if plot:
-        plan.add(plot, "--plot")
+    if plot is not None:
+        plan.add(plot, "--plot", ".png")
     return sources
 
 

@@ -40,6 +40,7 @@ INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".npy")
 _MEDICAL_HINT = "pip install 'nnkit-cli[medical]'"
 # PNG, JPEG, TIFF (both byte orders), BMP.
 _PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
+_BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)
 
 
 #: The anatomical planes of a canonical (RAS+) volume and the voxel axis each slices across.
@@ -113,6 +114,19 @@ def load_image(source: str, env, slice_spec: str | None = None) -> np.ndarray:
             env.orientations[source] = orientation
         return image
     return take_slice(read_input_file(source, env), slice_spec, source)
+
+
+def read_picture_bytes(data: bytes, name: str = "stdin") -> np.ndarray | None:
+    """An encoded picture (PNG, JPEG, TIFF, BMP) given as bytes, read as :func:`read_image` reads one.
+
+    Returns None when the bytes are not a picture (text numbers, ``.npy`` bytes).
+    """
+    if not data.startswith(_PICTURE_MAGIC):
+        return None
+    # "BM" also starts a CSV header such as "BMI,age": a BMP has its info header's size at byte 14.
+    if data.startswith(b"BM") and (len(data) < 18 or int.from_bytes(data[14:18], "little") not in _BMP_HEADERS):
+        return None
+    return _read_picture(io.BytesIO(data), name)
 
 
 def take_slice(array, slice_spec: str | None, source: str = "input",

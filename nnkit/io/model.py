@@ -1,11 +1,25 @@
 """Saving and loading trained networks as plain ``.npz`` files (SPEC §5), never with pickle.
 
-Layout: arrays ``W0, b0, W1, b1, …`` (``W`` with shape (inputs, outputs), in the network's dtype)
-and one 0-d string array ``meta`` holding JSON::
+Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
+dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)
+and one 0-d string array ``meta`` holding JSON. A multilayer perceptron (kind ``mlp``, version 1,
+readable by every nnkit)::
 
     {"format": "nnkit-model", "version": 1, "sizes": [64, 256, 10],
-     "activations": ["relu"], "output": "softmax", ...whatever the command adds:
-     "task", "classes", "preprocessing", "options", "epochs_run"...}
+     "activations": ["relu"], "output": "softmax", "input_shape": [64],
+     "layers": [{"type": "dense", "units": 256}, {"type": "activation", "name": "relu"},
+                {"type": "dense", "units": 10}],
+     ...whatever the command adds: "task", "classes", "preprocessing", "options", "epochs_run"...}
+
+Any other stack (conv, pool, flatten, dropout; kind ``layers``, version 2)::
+
+    {"format": "nnkit-model", "version": 2, "kind": "layers", "output": "softmax",
+     "input_shape": [28, 28, 1], "layers": [{"type": "conv2d", "filters": 32, "kernel": [3, 3],
+     "stride": 1, "padding": "valid"}, {"type": "activation", "name": "relu"}, …], …}
+
+``layers`` is every engine layer's ``config()`` in order (the fused softmax/sigmoid output is
+``output``, not a layer); the weight arrays' shapes follow from it and ``input_shape``. Files written
+before the layer list (version 1 without ``layers``) load as they always did.
 
 ``np.load(path, allow_pickle=False)`` opens it, so a model can be inspected without nnkit.
 
@@ -32,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnkit.engine.architecture import INITS, LAYER_TYPES, layers_from_config
 from nnkit.engine.gates import GATES
 from nnkit.engine.layers import HIDDEN_ACTIVATIONS
 from nnkit.engine.network import OUTPUTS, Network, network_from_weights
@@ -55,7 +70,8 @@ from nnkit.io.schema import (
 )
 
 FORMAT = "nnkit-model"
-VERSION = 1
+#: Version 2 added the ``layers`` kind (conv networks); an MLP is still written as version 1.
+VERSION = 2
 #: The largest ``meta`` JSON read (characters): preprocessing statistics of 10⁶ features fit.
 MAX_META_CHARS = 64 * 1024 * 1024
 
@@ -103,6 +119,10 @@ OPTIONS = Record(
             "early_stopping": Nullable(Int(low=0)),
             "hidden": Nullable(Int(low=1)),
             "activation": Nullable(Choice(HIDDEN_ACTIVATIONS)),
+            "val_from": Choice(("stratified", "last")),
+            "init": Choice(INITS),
+            "model": Str(max_length=100),
+            "layers": Str(),
         }.items()
     }
 )
@@ -120,7 +140,46 @@ COMMON_META = Record(
         "epochs_run": Field(Int(low=0), required=False),
         "data": Field(Str(), required=False),
         "gate": Field(Choice(tuple(GATES)), required=False),
+        "command": Field(Str(max_length=100), required=False),
     }
+)
+
+# --- the layer list ----------------------------------------------------------------------------------
+_SIZE = Int(low=1, high=1_000_000)
+_KERNEL = AnyOf((_SIZE, List(_SIZE, min_length=2, max_length=2)), "a kernel size or [height, width]")
+
+
+def _layer_record(type_name: str, **fields) -> Record:
+    return Record({"type": Const(type_name), **fields})
+
+
+#: Every layer type a file may list, with its settings (the engine's ``config()`` of that layer).
+LAYER_CONFIG = Tagged(
+    "type",
+    {
+        "conv2d": _layer_record(
+            "conv2d",
+            filters=_SIZE,
+            kernel=_KERNEL,
+            stride=Field(_SIZE, required=False),
+            padding=Field(Choice(LAYER_TYPES["conv2d"].param("padding").choices), required=False),
+        ),
+        "maxpool2d": _layer_record(
+            "maxpool2d",
+            size=Field(_SIZE, required=False),
+            stride=Field(Nullable(_SIZE), required=False),
+            op=Field(Choice(LAYER_TYPES["maxpool2d"].param("op").choices), required=False),
+        ),
+        "flatten": _layer_record("flatten"),
+        "dropout": _layer_record("dropout", rate=Number(low=0, high=1, below_high=True)),
+        "dense": _layer_record("dense", units=_SIZE),
+        "activation": _layer_record("activation", name=Choice(HIDDEN_ACTIVATIONS)),
+    },
+)
+LAYERS = List(LAYER_CONFIG, min_length=1, max_length=1000)
+INPUT_SHAPE = AnyOf(
+    (List(_SIZE, min_length=1, max_length=1), List(_SIZE, min_length=3, max_length=3)),
+    "[features] or [height, width, channels]",
 )
 
 
@@ -180,6 +239,84 @@ def _mlp_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
     return network_from_weights(weights, meta["activations"], meta["output"])
 
 
+def _weighted(meta: dict) -> list[tuple[int, dict]]:
+    return [(i, c) for i, c in enumerate(meta["layers"]) if c["type"] in ("conv2d", "dense")]
+
+
+def _layers_arrays(meta: dict) -> dict[str, ArraySpec]:
+    """The weight arrays a layer list needs, by walking the shapes from ``input_shape``.
+
+    Each layer's output shape comes from the engine's own formula (the layer built with zero
+    weights), so a list whose shapes do not fit (a conv on rows, a stack shrinking below 1×1, a
+    dense layer on an image) is refused here with the layer and the shapes.
+    """
+    specs: dict[str, ArraySpec] = {}
+    shape = tuple(meta["input_shape"])
+    for i, config in enumerate(meta["layers"]):
+        where = f"meta.layers[{i}]"
+        kind = config["type"]
+        if kind in ("conv2d", "dense"):
+            if kind == "conv2d":
+                if len(shape) != 3:
+                    raise SchemaError(where, f"(conv2d) needs images (height, width, channels), gets {_shape(shape)}")
+                kernel = config["kernel"]
+                kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+                w_shape = (kh, kw, shape[2], config["filters"])
+            else:
+                if len(shape) != 1:
+                    raise SchemaError(where, f"(dense) needs rows of values, gets {_shape(shape)}")
+                w_shape = (shape[0], config["units"])
+            n = len(specs) // 2
+            specs[f"W{n}"] = ArraySpec(w_shape)
+            specs[f"b{n}"] = ArraySpec((w_shape[-1],))
+        try:
+            (layer,) = layers_from_config([config], _zeros(config, shape))
+            shape = tuple(layer.output_shape(shape))
+        except NnkitInputError as error:
+            raise SchemaError(where, f"({kind}) does not fit: {error.message}") from None
+    if meta["layers"][-1]["type"] != "dense":
+        raise SchemaError("meta.layers", "must end with a dense layer (the class scores)")
+    return specs
+
+
+def _zeros(config: dict, shape: tuple) -> list[np.ndarray]:
+    if config["type"] == "dense":
+        return [np.zeros((shape[0], config["units"]), np.float32), np.zeros(config["units"], np.float32)]
+    if config["type"] == "conv2d":
+        kernel = config["kernel"]
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        return [np.zeros((kh, kw, shape[2], config["filters"]), np.float32), np.zeros(config["filters"], np.float32)]
+    return []
+
+
+def _shape(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def _layers_consistent(meta: dict) -> None:
+    _layers_arrays(meta)  # shapes fit (raises with the layer); the arrays are checked by _read
+
+
+def _layers_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
+    layers = layers_from_config(meta["layers"], [arrays[name] for name in _layers_arrays(meta)])
+    return Network(layers, output=meta["output"], input_shape=tuple(meta["input_shape"]))
+
+
+def _mlp_layer_list(meta: dict) -> None:
+    """An MLP's optional layer list repeats ``sizes`` and ``activations``: they must agree."""
+    if "layers" not in meta and "input_shape" not in meta:
+        return
+    expected = []
+    for i, units in enumerate(meta["sizes"][1:]):
+        expected.append({"type": "dense", "units": units})
+        if i < len(meta["activations"]):
+            expected.append({"type": "activation", "name": meta["activations"][i]})
+    if meta.get("layers") != expected:
+        raise SchemaError("meta.layers", "does not match meta.sizes and meta.activations")
+    if meta.get("input_shape") != meta["sizes"][:1]:
+        raise SchemaError("meta.input_shape", f"must be [{meta['sizes'][0]}], the first of meta.sizes")
+
+
 #: Every kind of model file nnkit reads, by the value of ``meta["kind"]`` (absent: ``"mlp"``).
 MODEL_KINDS: dict[str, ModelKind] = {
     "mlp": ModelKind(
@@ -187,12 +324,27 @@ MODEL_KINDS: dict[str, ModelKind] = {
             sizes=List(Int(low=1), min_length=2, max_length=1000),
             activations=List(Choice(HIDDEN_ACTIVATIONS)),
             output=Choice(OUTPUTS),
+            layers=Field(LAYERS, required=False),
+            input_shape=Field(INPUT_SHAPE, required=False),
         ),
         arrays=_mlp_arrays,
-        rules=(_mlp_activation_count,),
+        rules=(_mlp_activation_count, _mlp_layer_list),
         n_inputs=lambda meta: meta["sizes"][0],
         n_outputs=lambda meta: meta["sizes"][-1],
         build=_mlp_build,
+    ),
+    "layers": ModelKind(
+        meta=COMMON_META.extended(
+            version=Const(2),
+            layers=LAYERS,
+            input_shape=INPUT_SHAPE,
+            output=Choice(OUTPUTS),
+        ),
+        arrays=_layers_arrays,
+        rules=(_layers_consistent,),
+        n_inputs=lambda meta: math.prod(meta["input_shape"]),
+        n_outputs=lambda meta: meta["layers"][-1]["units"],
+        build=_layers_build,
     ),
 }
 DEFAULT_KIND = "mlp"
@@ -284,19 +436,23 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
     full_meta.update(
         {
             "format": FORMAT,
-            "version": VERSION,
-            "sizes": network.sizes,
-            "activations": network.activations,
             "output": network.output,
+            "input_shape": list(network.input_shape),
+            "layers": network.configs(),
         }
     )
+    if network.is_mlp:  # version 1, so that an nnkit from before the layer list still reads it
+        full_meta.update({"version": 1, "sizes": network.sizes, "activations": network.activations})
+    else:
+        full_meta.update({"version": 2, "kind": "layers"})
     # Round-trip through JSON so that what is validated is exactly what a reader will see.
     text = json.dumps(full_meta, default=_json_default)
     validate_meta(json.loads(text))
     arrays: dict[str, np.ndarray] = {}
-    for i, layer in enumerate(network.dense_layers):
-        arrays[f"W{i}"] = layer.W
-        arrays[f"b{i}"] = layer.b
+    params = network.parameters()
+    for i in range(0, len(params), 2):
+        arrays[f"W{i // 2}"] = params[i]
+        arrays[f"b{i // 2}"] = params[i + 1]
     arrays["meta"] = np.array(text)
     return arrays
 

@@ -16,7 +16,7 @@ from nnkit.io.env import Environment
 from nnkit.io.figures import pyplot, save_figure
 
 
-def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", best_epoch=None,
+def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", figure=None, best_epoch=None,
                     roc=None, positive=None):
     """Loss and accuracy per epoch (training and validation) beside the test confusion matrix.
 
@@ -30,6 +30,8 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         Class names for the matrix's axes.
     title : str
         Figure title.
+    figure : matplotlib Figure or SubFigure, optional
+        Draw into it (a band of a larger figure) instead of a new figure.
     best_epoch : int, optional
         The epoch whose weights early stopping kept: a vertical line on the learning curves.
     roc : (is_positive, scores), optional
@@ -46,7 +48,10 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     from matplotlib.ticker import MaxNLocator
 
     panels = 2 + (confusion is not None) + (roc is not None)
-    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4))
+    if figure is None:
+        figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), layout="tight")
+    else:
+        axes = figure.subplots(1, panels)
     epochs = [row["epoch"] for row in history]
     for axis, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
         if epochs:
@@ -67,6 +72,9 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
                              label=f"weights kept: epoch {best_epoch}{stopped}")
             axis.legend(fontsize=8)
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:  # one point: matplotlib would span ±5 % of an epoch in fractions
+            axis.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
+            axis.set_xticks(epochs)
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.set_title(f"{label} per epoch")
@@ -92,7 +100,6 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     if roc is not None:
         _draw_roc(axes[-1], *roc, positive)
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 
@@ -120,9 +127,24 @@ def write_training_plot(
     classes=None,
     title: str = "train-mlp",
     env: Environment | None = None,
+    layers=None,
+    example=None,
+    example_caption: str = "an example image",
     best_epoch=None,
     roc=None,
     positive=None,
 ) -> None:
-    """Draw :func:`training_figure` and write it as a PNG, atomically."""
-    save_figure(training_figure(history, confusion, classes, title, best_epoch, roc, positive), path, env)
+    """Draw :func:`training_figure` and write it as a PNG, atomically.
+
+    With the network's ``layers`` and one ``example`` image (H, W, C) as it takes them, a model
+    with convolution layers also gets its first filters and the example's feature maps
+    (:func:`nnkit.io.plot_conv.training_conv_figure`).
+    """
+    from nnkit.io.plot_conv import has_conv_layers, training_conv_figure
+
+    if layers is not None and example is not None and has_conv_layers(layers):
+        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption)
+    else:
+        figure = training_figure(history, confusion, classes, title, best_epoch=best_epoch, roc=roc,
+                                 positive=positive)
+    save_figure(figure, path, env)

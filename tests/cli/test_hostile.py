@@ -258,6 +258,30 @@ def cases(d: str) -> list[Case]:
         C("predict huge weights", "predict", f("m_huge_weights.npz"), "1e30,1e30", fragment="not finite"),
         C("activate softmax 1e308", "activate", "softmax", "1e308", "-1e308", code=0),
         C("loss mse 1e200", "loss", "mse", "--pred", "1e200", "--target", "-1e200", code=0),
+        # 7. train and summary (issue 11): the layer grammar, conv on a table, models from elsewhere.
+        C("train misspelt layer", "train", "--layers", "conv 8 3, maxpol 2, flatten, dense 10", fragment="maxpol"),
+        C("train shrinking stack", "train", "--layers", "conv 8 5, maxpool 2, conv 8 3, flatten, dense 10",
+          "--epochs", "1", fragment="layer 3 (conv2d)"),
+        C("train conv on a table", "train", "--layers", "conv 8 3, flatten, dense 2", "--data", f("good.csv"),
+          "--epochs", "1", fragment="need images"),
+        C("train huge dense", "train", "--layers", "flatten, dense 100000000000, dense 10", "--epochs", "1",
+          fragment="needs"),
+        C("train epochs", "train", "--model", "course-cnn", "--epochs", "99999999999999999999", fragment="at most"),
+        C("train idx lying header", "train", "--model", "course-cnn", "--data", f("idx_lie"), "--epochs", "1",
+          fragment="the header promises"),
+        C("train --data = --save", "train", "--model", "course-mlp", "--data", f("keras.npz"), "--epochs", "1",
+          "--save", f("keras.npz"), fragment="one of the inputs"),
+        *[C(f"train --data {name}", "train", "--layers", "dense 4 relu, dense 2", "--data", f(name), "--epochs", "1")
+          for name in ("nul.csv", "ragged.csv", "hex.csv")],
+        *[C(f"train --resume {m}", "train", "--resume", f(m), "--epochs", "1", fragment="not an nnkit model")
+          for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz")],
+        *[C(f"summary {m}", "summary", f(m), fragment="not an nnkit model")
+          for m in ("m_classes_int.npz", "m_options_list.npz", "m_deep.npz", "lie.npz", "good.csv")],
+        C("summary huge input", "summary", "--model", "course-cnn", "--input-shape", "100000,100000,1",
+          fragment="needs"),
+        C("summary bad input shape", "summary", "--layers", "dense 2", "--input-shape", "0", fragment="--input-shape"),
+        C("summary valid", "summary", f("model.npz"), "-f", "json", code=0),
+        C("summary course-cnn", "summary", "--model", "course-cnn", "-f", "csv", code=0),
         # dense and optimize (issue 13): the same classes.
         C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
           fragment="standard output is closed"),

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,10 +58,12 @@ def _write(path, arrays):
     return path
 
 
-def _meta_with(network, **changes):
+def _meta_with(network, drop=(), **changes):
     arrays = model_arrays(network)
     meta = json.loads(str(arrays["meta"]))
     meta.update(changes)
+    for key in drop:
+        del meta[key]
     arrays["meta"] = np.array(json.dumps(meta))
     return arrays
 
@@ -77,7 +80,8 @@ def _meta_with(network, **changes):
         (lambda p, n: _write(p, _meta_with(n, activations=["relu", "bogus"])), "activations.1. must be one of relu"),
         (lambda p, n: _write(p, _meta_with(n, activations=["relu"])), "one activation per hidden layer .2., not 1"),
         (lambda p, n: _write(p, _meta_with(n, output="linear")), "output must be one of softmax, sigmoid"),
-        (lambda p, n: _write(p, _meta_with(n, sizes=[5, 8, 4, 3])), "W0 has shape"),
+        (lambda p, n: _write(p, _meta_with(n, sizes=[5, 8, 4, 3], drop=("layers", "input_shape"))), "W0 has shape"),
+        (lambda p, n: _write(p, _meta_with(n, sizes=[5, 8, 4, 3])), "meta.layers does not match meta.sizes"),
         (lambda p, n: _write(p, {k: v for k, v in model_arrays(n).items() if k != "b1"}), "b1 is missing"),
         (lambda p, n: _write(p, {**model_arrays(n), "W1": np.full((7, 4), np.nan, dtype=np.float32)}), "NaN"),
         (lambda p, n: _write(p, {**model_arrays(n), "W1": np.ones((7, 4), dtype=int)}), "floats"),
@@ -285,3 +289,117 @@ def test_damaged_model_bytes_are_input_errors(tmp_path_factory, data):
     path.write_bytes(bytes(raw))
     with contextlib.suppress(NnkitInputError):  # any other exception fails the test
         load_model(path)
+
+
+# --- the layer list (issue 11) -----------------------------------------------------------------------
+FIXTURES = Path(__file__).parent / "fixtures"
+CNN = [
+    {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "activation": "relu"},
+    {"type": "maxpool2d", "size": 2},
+    {"type": "conv2d", "filters": 6, "kernel": 3, "stride": 2},
+    {"type": "flatten"},
+    {"type": "dropout", "rate": 0.25},
+    {"type": "dense", "units": 3, "activation": "softmax"},
+]
+
+
+@pytest.fixture
+def cnn():
+    from nnkit.engine.architecture import build_network
+
+    return build_network(CNN, (11, 9, 2), seed=3, init="keras")
+
+
+@pytest.mark.parametrize("name", ["digits", "cancer"])
+def test_models_written_before_the_layer_list_load_and_predict_the_same(name):
+    # Written by main 5180aac (see fixtures/README.md): version 1, sizes + activations, no layers.
+    from nnkit.engine.preprocessing import apply_preprocessing
+    from nnkit.io.datasets import load_dataset
+
+    net, meta = load_model(FIXTURES / f"model_main_{name}.npz")
+    assert "layers" not in meta and meta["version"] == 1
+    source = "digits" if name == "digits" else str(Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv")
+    x = load_dataset(source).parts["train"][0][:20]
+    proba = net.predict_proba(apply_preprocessing(x, meta["preprocessing"]))
+    np.testing.assert_array_equal(proba, np.load(FIXTURES / f"model_main_{name}_proba20.npy"))
+
+
+def test_an_mlp_is_still_version_1_and_lists_its_layers(tmp_path, network):
+    save_model(tmp_path / "m.npz", network)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+    assert meta["version"] == 1 and "kind" not in meta  # an nnkit from before the layer list reads it
+    assert meta["input_shape"] == [5]
+    assert meta["layers"] == [{"type": "dense", "units": 7}, {"type": "activation", "name": "tanh"},
+                              {"type": "dense", "units": 4}, {"type": "activation", "name": "tanh"},
+                              {"type": "dense", "units": 3}]
+
+
+def test_a_conv_model_round_trips_without_pickle(tmp_path, cnn):
+    path = tmp_path / "cnn.npz"
+    save_model(path, cnn, {"classes": ["a", "b", "c"]})
+    with np.load(path, allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+        assert archive["W0"].shape == (3, 3, 2, 4) and archive["W1"].shape == (3, 3, 4, 6)
+        # 11×9 → same: 11×9 → pool 2 (partial edge dropped): 5×4 → 3×3 stride 2: 2×1, 6 channels
+        assert archive["W2"].shape == (2 * 1 * 6, 3)
+    assert meta["version"] == 2 and meta["kind"] == "layers" and meta["input_shape"] == [11, 9, 2]
+    assert [c["type"] for c in meta["layers"]] == [
+        "conv2d", "activation", "maxpool2d", "conv2d", "flatten", "dropout", "dense"]
+    loaded, _ = load_model(path)
+    x = np.random.default_rng(0).random((5, 11, 9, 2), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.predict_proba(x), cnn.predict_proba(x))
+    assert loaded.configs() == cnn.configs() and loaded.input_shape == (11, 9, 2)
+
+
+def _cnn_meta(cnn, edit):
+    arrays = model_arrays(cnn)
+    meta = json.loads(str(arrays["meta"]))
+    edit(meta)
+    arrays["meta"] = np.array(json.dumps(meta))
+    return arrays
+
+
+def _set(path, value):
+    def edit(meta):
+        target = meta
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set(["layers", 0, "type"], "conv"), r"meta.layers\[0\].type must be one of conv2d"),
+        (_set(["layers", 0, "filters"], "4"), r"meta.layers\[0\].filters must be an integer"),
+        (_set(["layers", 0, "filters"], 5), "W0 has shape"),
+        (_set(["layers", 0, "padding"], "full"), r"padding must be one of valid, same"),
+        (_set(["layers", 2, "size"], 40), r"meta.layers\[2\] \(maxpool2d\) does not fit"),
+        (_set(["layers", 3, "kernel"], 9), r"meta.layers\[3\] \(conv2d\) does not fit"),
+        (_set(["layers", 5, "rate"], 1.5), r"rate must be a number in \[0, 1\)"),
+        (_set(["layers", 1, "name"], "softmax"), r"meta.layers\[1\].name must be one of"),
+        (_set(["layers"], []), "meta.layers must hold 1 to 1000 items, not 0"),
+        (_set(["layers"], "conv 4 3"), "meta.layers must be a list"),
+        (_set(["input_shape"], [11, 9]), "meta.input_shape must be"),
+        (_set(["input_shape"], [99]), r"\(conv2d\) needs images"),
+        (lambda meta: meta["layers"].pop(), "must end with a dense layer"),
+        (lambda meta: meta["layers"].insert(4, {"type": "dense", "units": 3}), r"\(dense\) needs rows"),
+        (_set(["version"], 1), "meta.version must be 2"),
+        (_set(["classes"], ["a", "b"]), "must name the 3 classes"),
+    ],
+)
+def test_a_damaged_layer_list_is_an_input_error(tmp_path, cnn, edit, message):
+    path = _write(tmp_path / "bad.npz", _cnn_meta(cnn, edit))
+    with pytest.raises(NnkitInputError, match=message):
+        load_model(path)
+
+
+def test_extra_or_missing_conv_weights_are_refused(tmp_path, cnn):
+    arrays = model_arrays(cnn)
+    with pytest.raises(NnkitInputError, match="W3"):
+        load_model(_write(tmp_path / "a.npz", {**arrays, "W3": np.zeros(2, np.float32)}))
+    with pytest.raises(NnkitInputError, match="b1 is missing"):
+        load_model(_write(tmp_path / "b.npz", {k: v for k, v in arrays.items() if k != "b1"}))
