@@ -67,6 +67,7 @@ COMMANDS = {
     "train-xor": ("train_xor", "train_xor"),
     "train-mlp": ("train_mlp", "train_mlp"),
     "predict": ("predict", "predict"),
+    "datasets": ("datasets", "datasets"),
 }
 
 

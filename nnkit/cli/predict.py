@@ -108,6 +108,22 @@ class _Inputs:
         return np.concatenate(parts)
 
 
+def _add_test_part(collected: _Inputs, source: str, env) -> None:
+    """The raw test images of a data set, as rows to classify (``--data``)."""
+    from nnkit.io.datasets import load_dataset
+
+    dataset = load_dataset(source, env=env)
+    if "test" not in dataset.parts:
+        raise NnkitInputError(
+            f"{source} has no test part to classify",
+            hint="give the rows or images to classify as INPUT arguments",
+        )
+    if collected.image_shape is None:
+        raise NnkitInputError(f"{source} holds images, but the model was trained on a table of features")
+    x, _ = dataset.parts["test"]
+    collected.add_rows(x, [f"{dataset.name}:test[{i}]" for i in range(x.shape[0])])
+
+
 def predict(
     model: Annotated[str, typer.Argument(help="A model saved by nnkit train-mlp --save.", metavar="MODEL.npz")],
     inputs: Annotated[
@@ -118,6 +134,16 @@ def predict(
             "of the training images' size); - or nothing reads stdin.",
             show_default=False,
             metavar="[INPUT]...",
+        ),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Also classify the test part of a data set: a named one (mnist, pneumoniamnist …, "
+            "downloaded once, see nnkit datasets), an .npz or an MNIST IDX folder; its images are "
+            "labelled NAME:test[i].",
+            show_default=False,
         ),
     ] = None,
     fmt: Format = None,
@@ -139,7 +165,9 @@ def predict(
     collected = _Inputs(meta.get("preprocessing"))
     preprocessing = collected.preprocessing
     tokens = list(inputs or [])
-    if not tokens:
+    if data is not None:
+        _add_test_part(collected, data, env)
+    elif not tokens:
         tokens = ["-"]
     numbers: list[str] = []
     for token in tokens:

@@ -124,8 +124,9 @@ def train_mlp(
         str,
         typer.Option(
             "--data",
-            help="'digits' (bundled 8×8 handwritten digits), a CSV table, an .npz (Keras MNIST or "
-            "MedMNIST layout) or a folder of MNIST IDX files.",
+            help="'digits' (bundled 8×8 handwritten digits), a named data set downloaded once "
+            "(mnist, fashion-mnist, pneumoniamnist …: see nnkit datasets), a CSV table, an .npz "
+            "(Keras MNIST or MedMNIST layout) or a folder of MNIST IDX files.",
         ),
     ] = "digits",
     label_column: Annotated[
@@ -242,6 +243,7 @@ def train_mlp(
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
     from nnkit.io.model import check_output_path, load_model, save_model
+    from nnkit.io.named_datasets import lookup
     from nnkit.io.progress import EpochProgress
 
     started = time.perf_counter()
@@ -265,7 +267,7 @@ def train_mlp(
         if ctx.get_parameter_source("data").name == "DEFAULT" and trained_on not in (None, "digits"):
             raise NnkitInputError(
                 f"{resume} was trained on {trained_on}, not on the bundled digits",
-                hint=f"give its data again: --data PATH/{trained_on}",
+                hint=f"give its data again: --data {'' if lookup(trained_on) else 'PATH/'}{trained_on}",
             )
         options = resumed_options(meta.get("options") or {}, given)
         optimizer, lr = options.get("optimizer", optimizer), options.get("lr", lr)
@@ -286,7 +288,7 @@ def train_mlp(
         if not 0.0 <= fraction < 1.0:  # NaN too
             raise NnkitInputError(f"{name} must be a fraction in [0, 1), got {fraction}")
 
-    dataset = load_dataset(data, label_column)
+    dataset = load_dataset(data, label_column, env)
     if resume is not None:
         if hidden is not None and parse_hidden(hidden) != network.sizes[1:-1]:
             raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {network.sizes[1:-1]}")

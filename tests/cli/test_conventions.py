@@ -22,6 +22,7 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "train-xor",
         "train-mlp",
         "predict",
+        "datasets",
     ]
 
 
