@@ -68,6 +68,7 @@ COMMANDS = {
     "train-mlp": ("train_mlp", "train_mlp"),
     "predict": ("predict", "predict"),
     "datasets": ("datasets", "datasets"),
+    "export": ("export", "export"),
 }
 
 

@@ -23,6 +23,7 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "train-mlp",
         "predict",
         "datasets",
+        "export",
     ]
 
 
