@@ -92,27 +92,44 @@ def datasets(
         _show(env, rows)
 
 
+def _count(n: int | None) -> str:
+    """``60k``, ``4708``, ``23.6k``: images per part, short enough for an 80-column terminal."""
+    if n is None:
+        return "–"
+    if n < 10_000:
+        return str(n)
+    return f"{n / 1000:.0f}k" if n >= 100_000 or n % 1000 == 0 else f"{n / 1000:.1f}k"
+
+
 def _show(env, rows: list[dict]) -> None:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     console = env.console()
-    table = Table(title="data sets for --data NAME (downloaded once, then read from the cache)", header_style="bold")
+    wide = console.width >= 120  # room for each set's description
+    table = Table(
+        title="data sets for --data NAME (downloaded once, then read from the cache)",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     table.add_column("name", style="bold", no_wrap=True)
-    table.add_column("what", overflow="fold")
-    table.add_column("train / val / test", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("what")
+    table.add_column("train/val/test", justify="right", no_wrap=True)
     table.add_column("image", justify="right", no_wrap=True)
     table.add_column("classes", justify="right")
     table.add_column("licence", no_wrap=True)
     table.add_column("cached", no_wrap=True)
     for row in rows:
-        parts = " / ".join("–" if row[p] is None else f"{row[p]:,}" for p in ("train", "validation", "test"))
-        cached = f"yes, {row['cached_bytes'] / 1e6:.1f} MB" if row["cached"] else "no"
+        parts = "/".join(_count(row[p]) for p in ("train", "validation", "test"))
+        cached = f"{row['cached_bytes'] / 1e6:.1f} MB" if row["cached"] else "no"
+        description = [Text(row["title"])] if wide else []
         table.add_row(
-            Text(row["name"]), Text(row["title"]), parts, row["image_shape"], str(row["classes"]),
-            Text(row["licence"]), cached,
+            Text(row["name"]), *description, parts, row["image_shape"], str(row["classes"]), Text(row["licence"]), cached
         )
     console.print(table)
     if rows:
         folder = rows[0]["path"].rsplit("/", 1)[0]
-        console.print(Text(f"cache folder: {folder} (set NNKIT_DATA_DIR to use another)"), highlight=False)
+        console.print(Text(f"cache: {folder} (NNKIT_DATA_DIR overrides; -f json: URLs)"))
