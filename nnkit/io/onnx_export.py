@@ -12,6 +12,15 @@ it, and gives the class probabilities ``nnkit predict`` prints:
 - output ``label``, ``(batch,)`` int64: the index of the most likely class (the first one on a tie,
   as ``nnkit predict``); the class names are in the model's metadata (``classes``, JSON).
 
+Convolutional stacks: nnkit is channels-last (NHWC, Keras's layout) and ONNX's ``Conv`` is
+channels-first, so the scaled images are reshaped to ``(batch, H, W, C)`` and transposed to NCHW once
+at the input; each ``Conv2D`` becomes ``Conv`` with its kernels ``(kh, kw, in, out)`` transposed to
+``(out, in, kh, kw)`` and explicit pads (Keras's ``same`` puts the odd extra row at the bottom);
+``MaxPool2D`` becomes ``MaxPool`` (or ``AveragePool``) without padding, floor rounding, so a partial
+edge window is dropped as Keras drops it; before ``Flatten`` (or the first ``Dense``) the maps are
+transposed back to NHWC so the flattened order is Keras's; ``Dropout`` is left out (identity at
+inference).
+
 The batch size is dynamic (the symbolic dimension ``batch``). Opset 21 and IR version 10: recent
 (Gemm, Softmax and every activation here are stable there) and read by ONNX Runtime 1.20 and newer.
 """
@@ -79,33 +88,80 @@ ACTIVATION_NODES = {
 }
 
 
-def _preprocess(g: _Graph, x: str, preprocessing: dict | None, dtype) -> tuple[str, list]:
-    """Nodes from the raw ``input`` to the network's first layer; returns (value, input shape)."""
-    helper = g.helper
+def _cast(g: _Graph, x: str, dtype) -> str:
+    return g.node("Cast", [x], to=g.helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
+
+
+def _preprocess(g: _Graph, x: str, preprocessing: dict | None, dtype) -> tuple[str, list | None]:
+    """Nodes from the raw ``input`` to the values training fed the network, not yet flattened.
+
+    Returns the value's name and the raw input's shape (None: the network's own input shape).
+    """
     kind = (preprocessing or {}).get("kind")
     if kind == "scale":
         shape = [int(s) for s in preprocessing.get("image_shape") or []]
         if not shape:
             raise NnkitInputError("the model's image preprocessing has no image shape; it cannot be exported")
-        flat = g.node("Flatten", [x], axis=1)
         divisor = g.constant("divisor", np.array(preprocessing["divisor"], dtype=np.float32))
-        scaled = g.node("Div", [flat, divisor], stem="scaled")
-        if dtype != np.float32:
-            scaled = g.node("Cast", [scaled], to=helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
-        return scaled, ["batch", *shape]
+        scaled = g.node("Div", [x, divisor], stem="scaled")  # float32, as nnkit scales
+        return (scaled if dtype == np.float32 else _cast(g, scaled, dtype)), ["batch", *shape]
     if kind == "standardize":
         mean = np.asarray(preprocessing["mean"], dtype=np.float64)
         std = np.asarray(preprocessing["std"], dtype=np.float64)
-        wide = g.node("Cast", [x], to=helper.np_dtype_to_tensor_dtype(np.dtype(np.float64)))
-        centred = g.node("Sub", [wide, g.constant("mean", mean)])
+        centred = g.node("Sub", [_cast(g, x, np.float64), g.constant("mean", mean)])
         standardised = g.node("Div", [centred, g.constant("std", std)], stem="standardised")
-        cast = g.node("Cast", [standardised], to=helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
-        return cast, ["batch", int(mean.size)]
+        return _cast(g, standardised, dtype), ["batch", int(mean.size)]
     if kind is not None:
         raise NnkitInputError(f"unknown preprocessing kind {kind!r}; the model cannot be exported")
-    if dtype != np.float32:
-        x = g.node("Cast", [x], to=helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
-    return x, ["batch", None]
+    return (x if dtype == np.float32 else _cast(g, x, dtype)), None
+
+
+def _to_keras_rows(g: _Graph, h: str) -> str:
+    """NCHW feature maps → (batch, H·W·C) rows in Keras's channels-last flatten order."""
+    return g.node("Flatten", [g.node("Transpose", [h], perm=[0, 2, 3, 1])], axis=1, stem="flatten")
+
+
+def _layers(g: _Graph, h: str, network, dtype) -> str:
+    """The network's layer list as nodes; images run NCHW inside (ONNX's Conv), rows as they are."""
+    input_shape = tuple(getattr(network, "input_shape", None) or (network.sizes[0],))
+    if None in input_shape:
+        raise NnkitInputError("a network that takes images of any size cannot be exported (ONNX needs the size)")
+    if len(input_shape) == 1:
+        h, images = g.node("Flatten", [h], axis=1), False
+    else:
+        # Channels-last samples (grey images get their channel axis) → ONNX's channels-first.
+        nhwc = g.node("Reshape", [h, g.constant("shape", np.array([-1, *input_shape], dtype=np.int64))])
+        h, images = g.node("Transpose", [nhwc], perm=[0, 3, 1, 2], stem="nchw"), True
+    shape = input_shape
+    for layer in network.layers:
+        kind = getattr(layer, "type_name", "dense" if isinstance(layer, Dense) else None)
+        if isinstance(layer, Dense):
+            if images:
+                h, images = _to_keras_rows(g, h), False
+            h = g.node("Gemm", [h, g.constant("W", layer.W), g.constant("b", layer.b)], stem="dense")
+        elif isinstance(layer, Activation) and layer.name in ACTIVATION_NODES:
+            h = ACTIVATION_NODES[layer.name](g, h, dtype)
+        elif kind == "conv2d" and images:
+            top, bottom, left, right = layer._padding(shape[0], shape[1])
+            kernel = np.ascontiguousarray(layer.W.transpose(3, 2, 0, 1))  # (kh, kw, in, out) → (out, in, kh, kw)
+            h = g.node(
+                "Conv", [h, g.constant("kernel", kernel), g.constant("b", layer.b)], stem="conv",
+                kernel_shape=list(layer.kernel), strides=[layer.stride] * 2, pads=[top, left, bottom, right],
+            )  # fmt: skip
+            shape = layer.output_shape(shape)
+        elif kind == "maxpool2d" and images:
+            op = "MaxPool" if layer.op == "max" else "AveragePool"
+            # No padding and floor rounding: a window sticking out of the map is dropped, as Keras does.
+            h = g.node(op, [h], kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2, ceil_mode=0)
+            shape = layer.output_shape(shape)
+        elif kind == "flatten":
+            if images:
+                h, images = _to_keras_rows(g, h), False
+        elif kind == "dropout":
+            continue  # identity at inference
+        else:
+            raise NnkitInputError(f"nnkit export does not know the layer {layer!r}")
+    return h
 
 
 def build_onnx(network, meta: dict):
@@ -114,7 +170,8 @@ def build_onnx(network, meta: dict):
     Parameters
     ----------
     network : Network
-        As :func:`nnkit.io.model.load_model` returns it: ``network.layers`` is exported in order.
+        As :func:`nnkit.io.model.load_model` returns it: ``network.layers`` is exported in order
+        (dense, activation, conv, pooling, flatten and dropout layers).
     meta : dict
         The model's meta data (classes, preprocessing).
 
@@ -128,15 +185,9 @@ def build_onnx(network, meta: dict):
     dtype = network.dtype.type
     g = _Graph(helper, numpy_helper)
     h, shape = _preprocess(g, INPUT_NAME, meta.get("preprocessing"), dtype)
-    if shape[1:] == [None]:
-        shape = ["batch", network.sizes[0]]
-    for layer in network.layers:
-        if isinstance(layer, Dense):
-            h = g.node("Gemm", [h, g.constant("W", layer.W), g.constant("b", layer.b)], stem="dense")
-        elif isinstance(layer, Activation) and layer.name in ACTIVATION_NODES:
-            h = ACTIVATION_NODES[layer.name](g, h, dtype)
-        else:
-            raise NnkitInputError(f"nnkit export does not know the layer {type(layer).__name__} yet")
+    if shape is None:
+        shape = ["batch", *(getattr(network, "input_shape", None) or (network.sizes[0],))]
+    h = _layers(g, h, network, dtype)
     if network.output == "softmax":
         probabilities = g.node("Softmax", [h], axis=-1, stem="softmax")
     else:
@@ -180,9 +231,7 @@ def build_onnx(network, meta: dict):
         "classes": json.dumps(classes),
         "preprocessing": json.dumps({k: v for k, v in (meta.get("preprocessing") or {}).items() if k not in ("mean", "std")}),
         "output": network.output,
-        "layers": json.dumps(
-            [f"Dense({layer.n_in}→{layer.n_out})" if isinstance(layer, Dense) else layer.name for layer in network.layers]
-        ),
+        "layers": json.dumps([repr(layer) if not isinstance(layer, Activation) else layer.name for layer in network.layers]),
     }
     helper.set_model_props(model, described)
     onnx.checker.check_model(model, full_check=True)
