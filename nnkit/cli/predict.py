@@ -112,14 +112,17 @@ def _add_test_part(collected: _Inputs, source: str, env) -> None:
     """The raw test images of a data set, as rows to classify (``--data``)."""
     from nnkit.io.datasets import load_dataset
 
+    if collected.image_shape is None:  # checked before a download
+        raise NnkitInputError(
+            "--data classifies the test images of a data set, but the model was trained on a table of features",
+            hint="give the rows to classify as INPUT arguments",
+        )
     dataset = load_dataset(source, env=env)
     if "test" not in dataset.parts:
         raise NnkitInputError(
             f"{source} has no test part to classify",
             hint="give the rows or images to classify as INPUT arguments",
         )
-    if collected.image_shape is None:
-        raise NnkitInputError(f"{source} holds images, but the model was trained on a table of features")
     x, _ = dataset.parts["test"]
     collected.add_rows(x, [f"{dataset.name}:test[{i}]" for i in range(x.shape[0])])
 

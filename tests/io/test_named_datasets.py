@@ -281,3 +281,39 @@ def test_a_local_path_wins_over_a_name(tmp_path, publisher, monkeypatch):
     assert _train(env, "mnist").exit_code == 0
     assert server.requests == []
     assert Path("mnist").is_dir()
+
+
+def test_datasets_table_and_argument_errors(publisher):
+    server, _cache, env = publisher
+    table = run_cli("datasets", "-f", "table", env=env)
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert any(line.split()[:1] == ["pneumoniamnist"] and "4708/524/624" in line and line.split()[-1] == "no" for line in lines)
+    assert any(line.split()[:1] == ["mnist"] and "60k/–/10k" in line for line in lines)
+    run_cli("datasets", "mnist", env=env).assert_input_error("--download only")
+    run_cli("datasets", "--download", env=env).assert_input_error("needs the names")
+    assert server.requests == []
+
+
+def test_a_cache_folder_that_cannot_be_made_is_an_input_error(publisher, tmp_path):
+    server, _cache, env = publisher
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    run = _train({**env, "NNKIT_DATA_DIR": str(blocker)}, "mnist")
+    run.assert_input_error("cannot create the data folder")
+    assert "NNKIT_DATA_DIR" in run.stderr and server.requests == []
+
+
+def test_predict_data_needs_a_test_part_and_an_image_model(publisher, tmp_path):
+    server, _cache, env = publisher
+    cancer = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
+    table_model = tmp_path / "cancer.npz"
+    assert run_cli("train-mlp", "--data", str(cancer), "--epochs", "1", "--save", str(table_model), "-q", env=env).exit_code == 0
+    run_cli("predict", str(table_model), "--data", "mnist", env=env).assert_input_error("trained on a table")
+    assert server.requests == []  # refused before any download
+    image_model = tmp_path / "mnist-model.npz"
+    assert _train(env, "mnist", "--save", str(image_model)).exit_code == 0
+    x, y = learnable_images(40, size=(28, 28))
+    np.savez(tmp_path / "train-only.npz", train_images=x, train_labels=y[:, None], val_images=x, val_labels=y[:, None],
+             test_images=x[:0], test_labels=y[:0, None])
+    run_cli("predict", str(image_model), "--data", str(tmp_path / "train-only.npz"), env=env).assert_input_error("test part is empty")
