@@ -175,3 +175,14 @@ def test_end_to_end_through_the_installed_command(tmp_path, shell):
     note = result.stderr.decode().splitlines()
     assert len(note) == 1 and note[0].startswith(f"wrote {tmp_path / 'm.onnx'}") and "input 'input' float32 (batch, 8, 8)" in note[0]
     assert (tmp_path / "m.onnx").read_bytes() == (tmp_path / "q.onnx").read_bytes()
+
+
+def test_a_float64_train_xor_model_exports_in_float64(tmp_path):
+    model = tmp_path / "xor.npz"
+    assert run_cli("train-xor", "--save", str(model), "-q", "-f", "json").exit_code == 0
+    session = _export(model)
+    rows = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    probabilities, label = session.run(None, {"input": rows})
+    assert probabilities.dtype == np.float64 and label.tolist() == [0, 1, 1, 0]
+    _, expected = _predict_csv(model, "0,0;0,1;1,0;1,1")
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-12)
