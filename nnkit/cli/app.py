@@ -66,6 +66,8 @@ COMMANDS = {
     "pool": ("pool", "pool_command"),
     "train-xor": ("train_xor", "train_xor"),
     "train-mlp": ("train_mlp", "train_mlp"),
+    "train": ("train", "train"),
+    "summary": ("summary", "summary"),
     "predict": ("predict", "predict"),
     "datasets": ("datasets", "datasets"),
     "export": ("export", "export"),

@@ -1,4 +1,10 @@
-"""``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train-mlp``."""
+"""``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train``/``train-mlp``.
+
+Pictures of another size than an MNIST-like model's 28×28 (a learner's own digit) are prepared as
+MNIST's digits were (:mod:`nnkit.io.digit_prep`), saying so on stderr; ``--features`` draws the
+input as the model sees it beside its probabilities, and for conv models the first layer's filters
+and the feature maps of every conv layer (:mod:`nnkit.io.plot_conv`).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,13 @@ from nnkit.engine.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.io.images import IMAGE_SUFFIXES, read_image
-from nnkit.io.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
+from nnkit.io.output import (
+    format_number,
+    refuse_input_overwrite,
+    resolve_format,
+    to_npy_bytes,
+    write_stdout_bytes,
+)
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -55,6 +67,10 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+#: The image size of MNIST-like models, whose inputs of other sizes are prepared as MNIST's digits.
+MNIST_SHAPE = (28, 28)
+
+
 class _Inputs:
     """Collects raw rows (to be preprocessed) and images (already scaled to 0..1) in order."""
 
@@ -63,6 +79,11 @@ class _Inputs:
         self.preprocessing = preprocessing or {}
         self.blocks: list[tuple[np.ndarray, bool]] = []  # (rows, already scaled)
         self.labels: list[str] = []
+        #: The picture each prepared input was made from (a learner's own digit) and what was done
+        #: to it, by input index.
+        self.originals: dict[int, tuple[np.ndarray, str]] = {}
+        #: What was done to the inputs, said on stderr once every input has been read.
+        self.notes: list[str] = []
 
     @property
     def image_shape(self):
@@ -86,11 +107,25 @@ class _Inputs:
         self.labels.extend(labels)
 
     def add_image(self, path: Path) -> None:
+        from nnkit.io.digit_prep import is_dark_on_light, prepare_digit
+
         shape = self.image_shape
         if shape is None:
             raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
         image = read_image(path)
-        if image.shape != shape:
+        mnist_like = shape == MNIST_SHAPE
+        if mnist_like and (image.shape != shape or is_dark_on_light(image)):
+            digit = prepare_digit(image, str(path))
+            self.notes.append(digit.describe(str(path)))
+            self.originals[len(self.labels)] = (image, digit.short())
+            image = digit.image
+        elif len(shape) == 3:
+            raise NnkitInputError(
+                f"the model takes {'×'.join(map(str, shape))} images ({shape[2]} channels); "
+                f"{path} is read as grayscale",
+                hint=f"give the images as an (N, {', '.join(map(str, shape))}) .npy array",
+            )
+        elif image.shape != shape:
             raise NnkitInputError(
                 f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "
                 f"{'×'.join(map(str, shape))} images",
@@ -128,13 +163,17 @@ def _add_test_part(collected: _Inputs, source: str, env) -> None:
 
 
 def predict(
-    model: Annotated[str, typer.Argument(help="A model saved by nnkit train-mlp --save.", metavar="MODEL.npz")],
+    model: Annotated[
+        str, typer.Argument(help="A model saved by nnkit train or train-mlp --save.", metavar="MODEL.npz")
+    ],
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
             help='Rows to classify: numbers ("1,2,3;4,5,6"), CSV/TSV/TXT files (a header row with '
-            "the training column names picks the features), .npy arrays or images (PNG, JPEG …, "
-            "of the training images' size); - or nothing reads stdin.",
+            "the training column names picks the features), .npy arrays (rows, or an (N, H, W) "
+            "stack of raw images such as uint8 MNIST) or images (PNG, JPEG …) of the training "
+            "images' size; for a 28×28 (MNIST-like) model a picture of any size, or dark on light, "
+            "is prepared as MNIST's digits were. - or nothing reads stdin.",
             show_default=False,
             metavar="[INPUT]...",
         ),
@@ -149,6 +188,17 @@ def predict(
             show_default=False,
         ),
     ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            "--features",
+            help="Draw the first input as the model sees it beside its class probabilities (and the "
+            "picture it was prepared from); for conv models also the first layer's filters and the "
+            "feature maps of every conv layer. A .png path.",
+            metavar="PATH.png",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Format = None,
     precision: Precision = 6,
     quiet: Quiet = False,
@@ -156,16 +206,24 @@ def predict(
     """Predict the class and class probabilities of each input row or image with a saved model.
 
     The preprocessing of training (image scaling, feature standardisation) is stored in the model
-    and applied here. nnkit predict model.npz rows.csv · nnkit predict mnist.npz digit.png ·
-    cat rows.csv | nnkit predict model.npz -f json
+    and applied here. nnkit predict model.npz rows.csv · nnkit predict mnist.npz digit.png
+    --features seen.png · cat rows.csv | nnkit predict model.npz -f json
     """
-    from nnkit.io.model import load_model
+    from nnkit.io.model import check_output_path, load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)
+    if features is not None:
+        check_output_path(features, ".png", "pictures")
     network, meta = load_model(model)
-    classes = list(meta.get("classes") or range(network.sizes[-1] if network.sizes[-1] > 1 else 2))
+    env.inputs.append(Path(model))
+    n_out = network.layers[-1].n_out
+    classes = list(meta.get("classes") or range(n_out if n_out > 1 else 2))
     collected = _Inputs(meta.get("preprocessing"))
+    if features is not None and collected.image_shape is None:
+        raise NnkitInputError(
+            "--features draws images and what a model sees in them; this model takes rows of features"
+        )
     preprocessing = collected.preprocessing
     tokens = list(inputs or [])
     if data is not None:
@@ -193,6 +251,7 @@ def predict(
             continue
         suffix = path.suffix.lower()
         if suffix in IMAGE_SUFFIXES:
+            env.inputs.append(path)  # --features never overwrites an input
             collected.add_image(path)
         elif suffix in TABLE_SUFFIXES:
             data, source, _ = read_source(path, env)
@@ -207,11 +266,19 @@ def predict(
             raise NnkitInputError(f"cannot tell the format of {path}")
     if numbers:
         collected.add_rows(parse_numbers(numbers), ["arguments"])
+    if features is not None:
+        refuse_input_overwrite(Path(features), env)  # before the notes and predictions, not after
 
-    x = collected.matrix(network.sizes[0])
+    input_shape = tuple(network.input_shape)
+    x = collected.matrix(int(np.prod(input_shape)))
+    x = x.reshape(len(x), *input_shape)  # rows → (N, H, W, C) for conv models (C order, as trained)
     proba = class_probabilities(network.forward(x)).astype(np.float64)
     predicted = [classes[k] for k in np.argmax(proba, axis=1)]
+    for note in collected.notes:
+        env.note(note)
 
+    if features is not None:
+        _draw_features(features, network, x, proba, classes, collected, Path(model).name, env)
     if chosen == "json":
         result = [
             {
@@ -230,6 +297,28 @@ def predict(
         write_stdout_bytes(env, to_npy_bytes(proba))
     else:
         _show(env.console(), collected.labels, predicted, proba, classes, precision)
+
+
+def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_name: str, env) -> None:
+    """``--features``: the first input as the model sees it, its probabilities, filters and maps."""
+    from nnkit.io.plot_conv import write_features_plot
+
+    label = collected.labels[0]
+    image = x[0] if x.ndim == 4 else x[0].reshape(collected.image_shape)
+    original, prepared = collected.originals.get(0, (None, None))
+    write_features_plot(
+        path,
+        network.layers,
+        image,
+        proba[0],
+        classes,
+        f"nnkit predict {model_name}: {label}",
+        original=original,
+        prepared=prepared,
+        env=env,
+    )
+    more = f" (the first of {len(x)} inputs)" if len(x) > 1 else ""
+    env.note(f"nnkit: wrote {path}: what the model sees in {label}{more}")
 
 
 def _show(console, labels, predicted, proba, classes, precision: int) -> None:

@@ -52,6 +52,8 @@ class Dense:
            [1., 0.]]), array([1., 0.]))
     """
 
+    type_name = "dense"
+
     def __init__(self, W: np.ndarray, b: np.ndarray | None = None):
         W = np.asarray(W)
         if W.ndim != 2:
@@ -110,6 +112,20 @@ class Dense:
         """``[dW, db]``, in the order of :meth:`parameters`."""
         return [self.dW, self.db]
 
+    def output_shape(self, input_shape) -> tuple[int]:
+        """``(n_out,)`` for an input of shape ``(n_in,)`` (shapes without the batch axis)."""
+        shape = tuple(input_shape)
+        if len(shape) != 1:
+            raise NnkitInputError(
+                f"dense needs flat inputs (one row of values per sample), got inputs of shape "
+                f"{'×'.join(map(str, shape))}", hint="put a flatten layer before it")
+        if shape[0] != self.n_in:
+            raise NnkitInputError(f"dense has weights for {self.n_in} inputs, got {shape[0]}")
+        return (self.n_out,)
+
+    def config(self) -> dict:
+        return {"type": self.type_name, "units": int(self.n_out)}
+
     def __repr__(self) -> str:
         return f"Dense({self.n_in} → {self.n_out})"
 
@@ -136,12 +152,15 @@ class Activation:
     array([[0., 5.]])
     """
 
+    type_name = "activation"
+
     def __init__(self, name: str):
         if name not in HIDDEN_ACTIVATIONS:
             choices = ", ".join(HIDDEN_ACTIVATIONS)
             raise NnkitInputError(f"unknown activation {name!r}", hint=f"choose one of: {choices}")
         self.name = name
         self.function = ACTIVATIONS[name]
+        self.input_gradient = True
         self._cache = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -173,6 +192,12 @@ class Activation:
 
     def gradients(self) -> list[np.ndarray]:
         return []
+
+    def output_shape(self, input_shape) -> tuple:
+        return tuple(input_shape)
+
+    def config(self) -> dict:
+        return {"type": self.type_name, "name": self.name}
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

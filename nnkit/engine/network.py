@@ -29,12 +29,18 @@ OUTPUTS = ("softmax", "sigmoid")
 class Network:
     """Layers applied in order, ending with a ``Dense`` layer whose logits feed the output.
 
+    Any stack of engine layers (``Dense``, ``Activation``, ``Conv2D``, ``MaxPool2D``, ``Flatten``,
+    ``Dropout``) works; the multilayer perceptron is the stack of dense and activation layers.
+
     Parameters
     ----------
-    layers : list of Dense and Activation
+    layers : list of layers
         The hidden part and the last (output) ``Dense`` layer.
     output : {"softmax", "sigmoid"}
         Output activation, fused with its loss (see the module docstring).
+    input_shape : tuple of int, optional
+        One sample's shape without the batch axis, e.g. ``(28, 28, 1)``; by default the first dense
+        layer's ``(n_in,)``. A size of None accepts any size along that axis.
 
     Examples
     --------
@@ -46,15 +52,30 @@ class Network:
     array([0, 1])
     """
 
-    def __init__(self, layers: Sequence[Dense | Activation], output: str = "softmax"):
+    def __init__(self, layers: Sequence, output: str = "softmax", input_shape=None):
         if output not in OUTPUTS:
             raise NnkitInputError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
         if not layers or not isinstance(layers[-1], Dense):
             raise NnkitInputError("a network must end with a Dense layer (its logits feed the output)")
         self.layers = list(layers)
         self.output = output
-        # The data needs no gradient: skip dx of the first layer (one matrix product per step).
-        self.layers[0].input_gradient = False
+        # The first layer with weights needs no gradient with respect to its input (the data): its
+        # dx is skipped (one matrix product per step), and so is everything before it.
+        self._first = next(i for i, layer in enumerate(self.layers) if layer.parameters())
+        for layer in self.layers[: self._first + 1]:
+            layer.input_gradient = False
+        if input_shape is None:
+            first = self.layers[self._first]
+            if self._first or not isinstance(first, Dense):
+                raise NnkitInputError("a network that does not start with a dense layer needs "
+                                      "its input_shape")
+            input_shape = (first.n_in,)
+        self.input_shape = tuple(None if s is None else int(s) for s in input_shape)
+        # Check the stack once: every layer must accept the shape the one before produces.
+        shape = self.input_shape
+        if None not in shape:
+            for layer in self.layers:
+                shape = layer.output_shape(shape)
 
     # ----- structure -------------------------------------------------------------------------
     @property
@@ -74,7 +95,16 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.layers[0].W.dtype
+        return self.layers[self._first].parameters()[0].dtype
+
+    @property
+    def is_mlp(self) -> bool:
+        """Only dense and activation layers (what ``train-mlp`` builds)."""
+        return all(isinstance(layer, Dense | Activation) for layer in self.layers)
+
+    def configs(self) -> list[dict]:
+        """Every layer's ``config()``: the layer list a model file stores beside the weights."""
+        return [layer.config() for layer in self.layers]
 
     def parameters(self) -> list[np.ndarray]:
         """``[W0, b0, W1, b1, …]``: the arrays optimisers update in place."""
@@ -100,11 +130,41 @@ class Network:
 
     # ----- inference -------------------------------------------------------------------------
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """Output-layer pre-activations: (n_samples, n_in) → (n_samples, n_out)."""
-        h = self._check_input(x)
+        """Output-layer pre-activations: (n_samples, *input_shape) → (n_samples, n_out).
+
+        Image stacks go through in chunks (:meth:`chunk_size`), so that the convolutions' patch
+        matrices of a large set need little memory.
+        """
+        x = self._check_input(x)
+        chunk = self.chunk_size()
+        if len(x) <= chunk:
+            return self._logits(x)
+        return np.concatenate([self._logits(x[i : i + chunk]) for i in range(0, len(x), chunk)])
+
+    def _logits(self, h: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             h = layer.forward(h)
         return h
+
+    def chunk_size(self, budget: int = 1 << 23) -> int:
+        """Samples per inference chunk: about ``budget`` floats of the largest per-sample array.
+
+        The MLP's chunk is unlimited (its arrays are small); a conv layer's patch matrix holds
+        ``H_out·W_out·kh·kw·C`` floats per sample.
+        """
+        if self.is_mlp or None in self.input_shape:
+            return 1 << 62 if self.is_mlp else 64
+        largest = 1
+        shape = self.input_shape
+        for layer in self.layers:
+            out = layer.output_shape(shape)
+            per = int(np.prod(out))
+            if hasattr(layer, "kernel"):
+                kh, kw = layer.kernel
+                per = max(per, int(np.prod(out[:2])) * kh * kw * shape[-1])
+            largest = max(largest, per)
+            shape = out
+        return max(1, budget // largest)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Output probabilities (n_samples, n_out): softmax rows or sigmoid of each output."""
@@ -148,14 +208,20 @@ class Network:
         t = self._check_target(t, len(x))
         loss, correct, dz = self._loss_and_dz(h, t, need_grad=True)
         grad = dz
-        for layer in reversed(self.layers):
+        for layer in reversed(self.layers[self._first :]):
             # grad is a buffer owned by this pass, so activations may overwrite it.
             is_activation = isinstance(layer, Activation)
             grad = layer.backward(grad, out=grad) if is_activation else layer.backward(grad)
         return loss, correct
 
-    def evaluate(self, x: np.ndarray, t: np.ndarray, batch_size: int = 8192) -> tuple[float, float]:
-        """(mean loss, accuracy) over ``x``, in chunks so large sets need little memory."""
+    def evaluate(self, x: np.ndarray, t: np.ndarray, batch_size: int | None = None
+                 ) -> tuple[float, float]:
+        """(mean loss, accuracy) over ``x``, in chunks so large sets need little memory.
+
+        ``batch_size`` defaults to 8192 rows for an MLP and :meth:`chunk_size` for conv stacks.
+        """
+        if batch_size is None:
+            batch_size = min(8192, self.chunk_size())
         n = len(x)
         if n == 0:
             raise NnkitInputError("cannot evaluate on an empty set")
@@ -173,13 +239,28 @@ class Network:
     # ----- internals -------------------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
-        n_in = self.layers[0].n_in
-        if x.ndim == 1 and n_in == x.shape[0]:
-            x = x[np.newaxis, :]
-        if x.ndim != 2 or x.shape[1] != n_in:
-            raise NnkitInputError(
-                f"the network takes {n_in} input value(s) per sample, got an array of shape {x.shape}"
-            )
+        shape = self.input_shape
+        if len(shape) == 1:
+            n_in = shape[0]
+            if x.ndim == 1 and n_in == x.shape[0]:
+                x = x[np.newaxis, :]
+            if x.ndim != 2 or x.shape[1] != n_in:
+                raise NnkitInputError(
+                    f"the network takes {n_in} input value(s) per sample, got an array of shape "
+                    f"{x.shape}")
+        else:
+            grey = shape[-1] == 1
+            if x.ndim == len(shape) - 1 and grey and _fits(x.shape, shape[:-1]):
+                x = x[np.newaxis, ..., np.newaxis]  # one grey image (H, W)
+            elif x.ndim == len(shape) and grey and _fits(x.shape[1:], shape[:-1]):
+                x = x[..., np.newaxis]  # (N, H, W) grey images: add the channel axis
+            elif x.ndim == len(shape):
+                x = x[np.newaxis]  # one sample
+            if x.ndim != len(shape) + 1 or not _fits(x.shape[1:], shape):
+                want = "×".join("any" if s is None else str(s) for s in shape)
+                raise NnkitInputError(
+                    f"the network takes inputs of shape {want} per sample, got an array of shape "
+                    f"{x.shape}")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         return x
@@ -232,6 +313,10 @@ class Network:
         dz = np.asarray(sigmoid(z), dtype=z.dtype) - t
         dz *= 1.0 / z.size
         return loss, correct, dz
+
+
+def _fits(shape, want) -> bool:
+    return len(shape) == len(want) and all(w is None or s == w for s, w in zip(shape, want, strict=True))
 
 
 def build_mlp(

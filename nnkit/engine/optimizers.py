@@ -4,14 +4,16 @@ Each optimiser holds the parameter arrays and updates them in place with ``step(
 weight decay is added to the gradient first, as ``torch.optim`` does: ``g ← g + weight_decay·p``.
 With ``g`` the gradient and ``t`` the step number (1, 2, …):
 
-============  ==========================================================================
-``sgd``       ``p ← p − lr·g``
-``momentum``  ``v ← μ·v + g`` (``v = g`` on the first step), ``p ← p − lr·v``; μ = 0.9
-``adagrad``   ``s ← s + g²``, ``p ← p − lr·g / (√s + ε)``; ε = 1e-10
-``rmsprop``   ``s ← α·s + (1 − α)·g²``, ``p ← p − lr·g / (√s + ε)``; α = 0.99, ε = 1e-8
-``adam``      ``m ← β₁·m + (1 − β₁)·g``, ``v ← β₂·v + (1 − β₂)·g²``,
-              ``p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)``; β = (0.9, 0.999), ε = 1e-8
-============  ==========================================================================
+=================  ==========================================================================
+``sgd``            ``p ← p − lr·g``
+``momentum``       ``v ← μ·v + g`` (``v = g`` on the first step), ``p ← p − lr·v``; μ = 0.9
+``adagrad``        ``s ← s + g²``, ``p ← p − lr·g / (√s + ε)``; ε = 1e-10
+``rmsprop``        ``s ← α·s + (1 − α)·g²``, ``p ← p − lr·g / (√s + ε)``; α = 0.99, ε = 1e-8
+``rmsprop-keras``  ``s ← ρ·s + (1 − ρ)·g²``, ``p ← p − lr·g / √(s + ε)``; ρ = 0.9, ε = 1e-7
+                   (Keras's RMSprop: ε inside the square root; the course's next chapter uses it)
+``adam``           ``m ← β₁·m + (1 − β₁)·g``, ``v ← β₂·v + (1 − β₂)·g²``,
+                   ``p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)``; β = (0.9, 0.999), ε = 1e-8
+=================  ==========================================================================
 
 ``DEFAULT_LR`` of each class is the learning rate with which it learns the bundled digits well
 (Adam's 1e-3 is PyTorch's own default). All state has the parameters' dtype and every update is
@@ -197,6 +199,49 @@ class RMSprop(Optimizer):
         _descend_scaled(p, g, s, self.lr, self.eps, denom)
 
 
+class KerasRMSprop(Optimizer):
+    """RMSprop as ``keras.optimizers.RMSprop`` computes it, with Keras's defaults.
+
+    ``s ← ρ·s + (1 − ρ)·g²``, ``p ← p − lr·g / √(s + ε)`` with ρ = 0.9, ε = 1e-7, lr = 1e-3, no
+    momentum, not centred. Unlike ``torch.optim.RMSprop`` (``rmsprop``: ``√s + ε``, α = 0.99,
+    ε = 1e-8) the ε sits inside the square root, so the very first steps, when ``s`` is tiny, are
+    damped by √ε ≈ 3.2e-4 instead of 1e-8.
+
+    Examples
+    --------
+    Keras's own docstring example: ``var1 = 10``, loss ``var1² / 2``, lr 0.1, one step.
+
+    >>> p = np.array([10.0])
+    >>> KerasRMSprop([p], lr=0.1).step([p.copy()])
+    >>> p.round(6)
+    array([9.683772])
+    """
+
+    name = "rmsprop-keras"
+    DEFAULT_LR = 0.001
+    description = "Keras's RMSprop (rho 0.9, eps 1e-7 inside the square root)"
+    rho = 0.9
+    eps = 1e-7
+
+    def __init__(self, params, lr=None, weight_decay=0.0):
+        super().__init__(params, lr, weight_decay)
+        self.velocity = [np.zeros_like(p) for p in self.params]
+        self._denom = [np.empty_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        s = self.velocity[i]
+        work = self._denom[i]
+        np.multiply(g, g, out=work)
+        work *= 1.0 - self.rho
+        s *= self.rho
+        s += work
+        np.add(s, self.eps, out=work)
+        np.sqrt(work, out=work)
+        np.divide(g, work, out=work)
+        work *= self.lr
+        p -= work
+
+
 class Adam(Optimizer):
     """Adam: momentum and RMSprop with bias correction (``torch.optim.Adam``).
 
@@ -265,7 +310,7 @@ def _descend_scaled(p, g, s, lr, eps, work) -> None:
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, Adagrad, RMSprop, Adam)
+    cls.name: cls for cls in (SGD, Momentum, Adagrad, RMSprop, KerasRMSprop, Adam)
 }
 
 

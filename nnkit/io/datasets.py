@@ -80,8 +80,9 @@ class Dataset:
 class PreparedData:
     """Float32 model inputs and class-index targets for each part.
 
-    ``x[part]`` is ``(n, n_features)`` float32, ``y[part]`` ``(n,)`` int class indices into
-    ``classes``; a part missing from the data is absent from both dicts.
+    ``x[part]`` is ``(n, n_features)`` float32, or ``(n, height, width, channels)`` for images
+    prepared with ``keep_image_shape``; ``y[part]`` ``(n,)`` int class indices into ``classes``;
+    a part missing from the data is absent from both dicts. ``input_shape`` is one sample's shape.
     """
 
     x: dict
@@ -90,6 +91,26 @@ class PreparedData:
     preprocessing: dict
     n_features: int
     info: dict = field(default_factory=dict)
+    input_shape: tuple = ()
+
+
+def channels_last(image_shape) -> tuple[int, int, int]:
+    """One image's shape as conv layers take it: ``(H, W)`` → ``(H, W, 1)``; ``(H, W, C)`` kept.
+
+    Examples
+    --------
+    >>> channels_last((28, 28)), channels_last([32, 32, 3])
+    ((28, 28, 1), (32, 32, 3))
+    """
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) == 2:
+        return (*shape, 1)
+    if len(shape) == 3:
+        return shape
+    raise NnkitInputError(
+        f"images of shape {'×'.join(map(str, shape))} are neither 2-D (height, width) nor "
+        "height × width × channels"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,6 +559,8 @@ def prepare(
     seed: int = 0,
     classes: list | None = None,
     preprocessing: dict | None = None,
+    keep_image_shape: bool = False,
+    val_from: str = "stratified",
 ) -> PreparedData:
     """Encode labels, split what the data lacks and preprocess, ready for training.
 
@@ -552,6 +575,12 @@ def prepare(
         Class names to use (from a model being resumed); default: the sorted distinct labels.
     preprocessing : dict, optional
         A stored preprocessing step to reuse (``--resume``); default: fit on the training part.
+    keep_image_shape : bool
+        Images stay ``(n, height, width, channels)`` (for conv layers) instead of rows.
+    val_from : {"stratified", "last"}
+        How a missing validation part is taken from the training part: a stratified seeded
+        sample, or the last ``val_split`` of it in file order, unshuffled, as Keras's
+        ``validation_split`` does (the course's next chapter).
 
     Returns
     -------
@@ -580,9 +609,14 @@ def prepare(
             [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
         )
 
+    if val_from not in ("stratified", "last"):
+        raise NnkitInputError(f"the validation part is taken 'stratified' or 'last', not {val_from!r}")
     # Split before any float conversion so that only the small raw arrays are copied.
     wanted = [("validation", val_split), ("test", test_split)]
     missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
+    keras_validation = val_from == "last" and ("validation", val_split) in missing
+    if keras_validation:
+        missing.remove(("validation", val_split))
     if missing:
         x_train, y_train = parts["train"]
         indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
@@ -590,6 +624,14 @@ def prepare(
         for (name, _), idx in zip(missing, indices[1:], strict=False):
             if idx.size:
                 parts[name] = (x_train[idx], y_train[idx])
+        del x_train, y_train
+    if keras_validation:
+        # keras Model.fit: split_at = int(n · (1 − validation_split)); validation = x[split_at:].
+        x_train, y_train = parts["train"]
+        split_at = int(len(y_train) * (1.0 - val_split))
+        parts["train"] = (x_train[:split_at], y_train[:split_at])
+        if split_at < len(y_train):
+            parts["validation"] = (x_train[split_at:], y_train[split_at:])
         del x_train, y_train
     if parts["train"][0].shape[0] == 0:
         raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
@@ -614,11 +656,24 @@ def prepare(
         ys[name] = encode(y_raw)
         xs[name] = apply_preprocessing(x_raw, preprocessing)
         del x_raw
+    n_features = int(xs["train"].shape[1])
+    input_shape: tuple = (n_features,)
+    if keep_image_shape:
+        if dataset.kind != "images":
+            raise NnkitInputError(
+                f"{dataset.name} is a table of {n_features} features per row, not images",
+                hint="conv and pool layers need images (MNIST npz/IDX, the digits); "
+                "a table needs dense layers",
+            )
+        input_shape = channels_last(dataset.image_shape)
+        for name in xs:
+            xs[name] = xs[name].reshape(len(xs[name]), *input_shape)  # a view: no copy
     return PreparedData(
         x=xs,
         y=ys,
         classes=list(classes),
         preprocessing=preprocessing,
-        n_features=int(xs["train"].shape[1]),
+        n_features=n_features,
         info={"data": dataset.name, "kind": dataset.kind},
+        input_shape=input_shape,
     )

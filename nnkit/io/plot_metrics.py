@@ -13,7 +13,7 @@ from nnkit.io.env import Environment
 from nnkit.io.figures import pyplot, save_figure
 
 
-def training_figure(history, confusion=None, classes=None, title: str = "train-mlp"):
+def training_figure(history, confusion=None, classes=None, title: str = "train-mlp", figure=None):
     """Loss and accuracy per epoch (training and validation) beside the test confusion matrix.
 
     Parameters
@@ -26,6 +26,8 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         Class names for the matrix's axes.
     title : str
         Figure title.
+    figure : matplotlib Figure or SubFigure, optional
+        Draw into it (a band of a larger figure) instead of a new figure.
 
     Returns
     -------
@@ -35,7 +37,10 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     from matplotlib.ticker import MaxNLocator
 
     panels = 3 if confusion is not None else 2
-    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4))
+    if figure is None:
+        figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.4), layout="tight")
+    else:
+        axes = figure.subplots(1, panels)
     epochs = [row["epoch"] for row in history]
     for axis, key, label in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
         if epochs:
@@ -74,7 +79,6 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
         axis.set_ylabel("true class")
         axis.set_title("confusion matrix (test)")
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 
@@ -85,6 +89,20 @@ def write_training_plot(
     classes=None,
     title: str = "train-mlp",
     env: Environment | None = None,
+    layers=None,
+    example=None,
+    example_caption: str = "an example image",
 ) -> None:
-    """Draw :func:`training_figure` and write it as a PNG, atomically."""
-    save_figure(training_figure(history, confusion, classes, title), path, env)
+    """Draw :func:`training_figure` and write it as a PNG, atomically.
+
+    With the network's ``layers`` and one ``example`` image (H, W, C) as it takes them, a model
+    with convolution layers also gets its first filters and the example's feature maps
+    (:func:`nnkit.io.plot_conv.training_conv_figure`).
+    """
+    from nnkit.io.plot_conv import has_conv_layers, training_conv_figure
+
+    if layers is not None and example is not None and has_conv_layers(layers):
+        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption)
+    else:
+        figure = training_figure(history, confusion, classes, title)
+    save_figure(figure, path, env)

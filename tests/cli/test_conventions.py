@@ -21,6 +21,8 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "pool",
         "train-xor",
         "train-mlp",
+        "train",
+        "summary",
         "predict",
         "datasets",
         "export",

@@ -151,7 +151,7 @@ def test_a_foreign_or_damaged_model_is_refused_and_nothing_is_written(tmp_path):
     damaged = tmp_path / "damaged.npz"
     good = _train(tmp_path, "good", "--hidden", "4", "--epochs", "1")
     damaged.write_bytes(good.read_bytes()[:300])
-    run_cli("export", str(damaged), str(out)).assert_input_error("cannot read the model")
+    run_cli("export", str(damaged), str(out)).assert_input_error("not an .npz archive")
     run_cli("export", str(tmp_path / "missing.npz"), str(out)).assert_input_error("does not exist")
     run_cli("export", str(good), str(tmp_path / "model.txt")).assert_input_error("does not end in .onnx")
     run_cli("export", str(good), str(tmp_path / "no-folder" / "m.onnx")).assert_input_error("does not exist")

@@ -176,3 +176,193 @@ def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
     assert [r[0] for r in rows] == ["0", "1"]
     assert float(rows[1][2]) == pytest.approx(1 / (1 + np.exp(-0.5)))
     assert float(rows[0][2]) == pytest.approx(1 / (1 + np.exp(1.5)))
+
+
+# --- conv models, MNIST-sized images and a learner's own digit -------------------------------------
+CONV = "conv 4 3 relu, maxpool 2, flatten, dense 3 softmax"
+
+
+@pytest.fixture(scope="module")
+def conv_model(tmp_path_factory):
+    """A small CNN trained by ``nnkit train`` on 28×28 uint8 images (Keras npz layout)."""
+    from tests.conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("conv")
+    x, y = learnable_images(150, size=(28, 28))
+    data = folder / "bands.npz"
+    np.savez(data, x_train=x[:120], y_train=y[:120], x_test=x[120:], y_test=y[120:])
+    model = folder / "cnn.npz"
+    run = run_cli("train", "--data", str(data), "--layers", CONV, "--epochs", "8", "--save", str(model), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    return model, x[120:], y[120:], json.loads(run.stdout)
+
+
+def engine_probabilities(model, images):
+    """The saved network's own forward pass on images scaled as in training (÷255, channels last)."""
+    from nnkit.io.model import load_model
+
+    network, _ = load_model(model)
+    x = (np.asarray(images, dtype=np.float32) / np.float32(255)).reshape(len(images), 28, 28, 1)
+    return network.forward(x).astype(np.float64)
+
+
+def csv_rows(stdout: str):
+    rows = [line.split(",") for line in stdout.splitlines()]
+    return [int(r[0]) for r in rows], np.array([[float(v) for v in r[1:]] for r in rows])
+
+
+def test_conv_model_reproduces_the_trainers_test_predictions_from_a_uint8_stack(cli, conv_model, tmp_path):
+    model, x_test, y_test, result = conv_model
+    assert x_test.dtype == np.uint8 and x_test.shape == (30, 28, 28)
+    np.save(tmp_path / "test.npy", x_test)
+    run = cli("predict", str(model), str(tmp_path / "test.npy"), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    predicted, proba = csv_rows(run.stdout)
+    cm = np.zeros((3, 3), int)
+    np.add.at(cm, (y_test, predicted), 1)
+    assert cm.tolist() == result["test"]["confusion_matrix"]
+    assert cm.trace() / cm.sum() == pytest.approx(result["test"]["accuracy"])
+    np.testing.assert_allclose(proba, engine_probabilities(model, x_test), atol=1e-6)
+
+
+def test_conv_model_takes_png_files_of_its_size_as_they_are(cli, conv_model, tmp_path):
+    from PIL import Image
+
+    model, x_test, _, _ = conv_model
+    paths = []
+    for i in range(4):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(x_test[i]).save(paths[-1])
+    np.save(tmp_path / "four.npy", x_test[:4])
+    from_png = cli("predict", str(model), *paths, "-f", "csv")
+    from_npy = cli("predict", str(model), str(tmp_path / "four.npy"), "-f", "csv")
+    assert from_png.exit_code == 0 and from_png.stderr == ""  # light on dark, 28×28: nothing to prepare
+    assert csv_rows(from_png.stdout)[0] == csv_rows(from_npy.stdout)[0]
+    np.testing.assert_allclose(csv_rows(from_png.stdout)[1], csv_rows(from_npy.stdout)[1], atol=1e-6)
+
+
+def drawn_digit(path, text="7", size=200):
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (size, size), 255)  # black ink on white paper
+    font = ImageFont.load_default(size=size * 3 // 4)
+    ImageDraw.Draw(image).text((size // 2, size // 2), text, fill=0, font=font, anchor="mm")
+    image.save(path)
+    return path
+
+
+def test_your_own_digit_is_prepared_as_mnist_and_said_on_stderr(cli, conv_model, tmp_path):
+    from nnkit.io.digit_prep import prepare_digit
+    from nnkit.io.images import read_image
+
+    model = conv_model[0]
+    digit = drawn_digit(tmp_path / "seven.png")
+    run = cli("predict", str(model), str(digit), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    (note,) = run.stderr.splitlines()
+    assert note.startswith(f"nnkit: {digit} is 200×200; prepared as MNIST's digits were: inverted")
+    expected = prepare_digit(read_image(digit)).image  # 0..1, the model's ÷255 scale already applied
+    (result,) = json.loads(run.stdout)
+    proba = engine_probabilities(model, (expected * 255)[np.newaxis])[0]
+    assert [result["probabilities"][str(c)] for c in range(3)] == pytest.approx(proba.tolist(), abs=1e-6)
+    assert cli("predict", str(model), str(digit), "-q", "-f", "csv").stderr == ""
+
+
+def test_a_28_pixel_digit_dark_on_light_is_prepared_too(cli, conv_model, tmp_path):
+    model = conv_model[0]
+    run = cli("predict", str(model), str(drawn_digit(tmp_path / "small.png", "3", size=28)), "-f", "csv")
+    assert run.exit_code == 0 and "is 28×28; prepared as MNIST's digits were: inverted" in run.stderr
+
+
+def test_features_draws_the_prepared_digit_filters_and_maps(cli, conv_model, tmp_path):
+    from PIL import Image
+
+    model = conv_model[0]
+    picture = tmp_path / "seen.png"
+    digit = drawn_digit(tmp_path / "four.png", "4")
+    run = cli("predict", str(model), str(digit), str(digit), "--features", str(picture), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    assert (
+        run.stderr.splitlines()[-1] == f"nnkit: wrote {picture}: what the model sees in {digit} (the first of 2 inputs)"
+    )
+    with Image.open(picture) as image:
+        assert image.format == "PNG" and image.width > 1000 and image.height > 600
+    assert len(run.stdout.splitlines()) == 2  # the predictions are printed as well
+
+
+def test_features_of_an_mlp_image_model(cli, image_model, tmp_path):
+    model, x_test, _, _ = image_model
+    np.save(tmp_path / "x.npy", x_test[:3])
+    run = cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / "f.png"), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("picture", "message"),
+    [("f.jpg", "does not end in .png"), ("no/such/dir/f.png", "does not exist")],
+)
+def test_features_path_is_checked_before_anything_runs(cli, conv_model, tmp_path, picture, message):
+    model, x_test, _, _ = conv_model
+    np.save(tmp_path / "x.npy", x_test[:1])
+    cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / picture)).assert_input_error(
+        message
+    )
+
+
+def test_features_of_a_table_model_is_refused_and_writes_nothing(cli, cancer_model, tmp_path):
+    row = ",".join(CANCER.read_text().splitlines()[1].split(",")[:30])
+    picture = tmp_path / "f.png"
+    cli("predict", str(cancer_model), row, "--features", str(picture)).assert_input_error("--features draws images")
+    assert not picture.exists()
+
+
+def test_features_never_overwrites_an_input(cli, conv_model, tmp_path):
+    model = conv_model[0]
+    digit = drawn_digit(tmp_path / "d.png")
+    before = digit.read_bytes()
+    run = cli("predict", str(model), str(digit), "--features", str(digit))
+    run.assert_input_error()
+    assert digit.read_bytes() == before
+
+
+def test_a_blank_picture_is_refused(cli, conv_model, tmp_path):
+    from PIL import Image
+
+    Image.new("L", (100, 80), 255).save(tmp_path / "blank.png")
+    cli("predict", str(conv_model[0]), str(tmp_path / "blank.png")).assert_input_error("no ink found")
+
+
+def test_installed_predict_prepares_the_sample_photo_of_a_digit(shell, conv_model, tmp_path):
+    model = conv_model[0]
+    picture = tmp_path / "seen.png"
+    done = shell(f"nnkit predict {model} samples/my_digit.png --features {picture} -f csv | cut -d, -f1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() in ("0", "1", "2")
+    note = done.stderr.decode().splitlines()[0]
+    assert note.startswith("nnkit: samples/my_digit.png is 240×200; prepared as MNIST's digits were: inverted")
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path):
+    from PIL import Image
+
+    from nnkit.engine.architecture import build_network
+    from nnkit.io.model import save_model
+
+    specs = [{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 2}]
+    net = build_network([*specs[:2], {**specs[2], "activation": "softmax"}], (6, 6, 3), seed=0)
+    prep = {"kind": "scale", "divisor": 255.0, "image_shape": [6, 6, 3]}
+    save_model(tmp_path / "rgb.npz", net, {"classes": ["a", "b"], "preprocessing": prep})
+    Image.fromarray(np.zeros((6, 6, 3), np.uint8)).save(tmp_path / "rgb.png")
+    cli("predict", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.png")).assert_input_error(
+        "the model takes 6×6×3 images (3 channels)"
+    )
+    stack = np.random.default_rng(0).integers(0, 256, (2, 6, 6, 3), dtype=np.uint8)
+    np.save(tmp_path / "rgb.npy", stack)
+    run = cli("predict", str(tmp_path / "rgb.npz"), str(tmp_path / "rgb.npy"), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    expected = net.forward((stack / np.float32(255)).astype(np.float32))
+    np.testing.assert_allclose(
+        [[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()], expected, atol=1e-6
+    )

@@ -196,7 +196,7 @@ def test_resume_keeps_the_saved_optimizer_and_split_unless_given(cli, tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
-    import nnkit.cli.train_mlp as command
+    import nnkit.cli.training_core as command
     from nnkit.engine.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
@@ -217,7 +217,7 @@ def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
 
 
 def test_unwritable_outputs_fail_before_training(cli, tmp_path, monkeypatch):
-    import nnkit.cli.train_mlp as command
+    import nnkit.cli.training_core as command
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking --save/--plot")
@@ -300,4 +300,28 @@ def test_resume_refuses_other_data_and_another_architecture(cli, tmp_path):
         "--activation tanh differs"
     )
     (tmp_path / "junk.npz").write_bytes(b"junk")
-    cli("train-mlp", "--resume", str(tmp_path / "junk.npz")).assert_input_error("cannot read")
+    cli("train-mlp", "--resume", str(tmp_path / "junk.npz")).assert_input_error("is not an nnkit model")
+
+
+def test_dropout_is_a_layer_after_each_hidden_layer_and_resumes(cli, tmp_path):
+    plain = report(cli("train-mlp", *SMALL, "--hidden", "16,8"))
+    assert without_timing(report(cli("train-mlp", *SMALL, "--hidden", "16,8", "--dropout", "0"))) == without_timing(plain)
+    model = tmp_path / "d.npz"
+    dropped = report(cli("train-mlp", *SMALL, "--hidden", "16,8", "--dropout", "0.3", "--save", str(model)))
+    assert [c["type"] for c in dropped["network"]["layers"]] == [
+        "dense", "activation", "dropout", "dense", "activation", "dropout", "dense"]
+    assert dropped["history"][0]["loss"] != plain["history"][0]["loss"]
+    assert without_timing(report(cli("train-mlp", *SMALL, "--hidden", "16,8", "--dropout", "0.3"))) == without_timing(dropped)
+    resumed = report(cli("train-mlp", "--resume", str(model), "--hidden", "16,8", "--epochs", "1"))
+    assert resumed["history"][0]["epoch"] == 4 and resumed["network"]["layers"] == dropped["network"]["layers"]
+    cli("train-mlp", "--resume", str(model), "--hidden", "16").assert_input_error("--hidden 16 differs from the resumed model's [16, 8]")
+    cli("train-mlp", *SMALL, "--dropout", "1").assert_input_error("--dropout must be a rate in [0, 1)")
+    cnn = tmp_path / "cnn.npz"
+    assert cli("train", "--layers", "conv 2 3, flatten, dense 10", "--epochs", "1", "--save", str(cnn)).exit_code == 0
+    cli("train-mlp", "--resume", str(cnn)).assert_input_error("has conv2d, flatten layers, not a multilayer perceptron")
+
+
+def test_models_from_before_the_layer_list_resume(cli, tmp_path):
+    old = Path(__file__).parents[1] / "io" / "fixtures" / "model_main_digits.npz"
+    resumed = report(cli("train-mlp", "--resume", str(old), "--epochs", "1", "--save", str(tmp_path / "new.npz")))
+    assert resumed["history"][0]["epoch"] == 4 and resumed["network"]["sizes"] == [64, 16, 8, 10]

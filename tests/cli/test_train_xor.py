@@ -192,7 +192,7 @@ def test_saved_model_predicts_the_truth_table_with_nnkit_predict(cli, tmp_path):
 def test_corrupt_model_file_is_exit_2(cli, tmp_path, content):
     path = tmp_path / "bad.npz"
     path.write_bytes(content)
-    cli("predict", str(path), "0,1").assert_input_error("cannot read the model")
+    cli("predict", str(path), "0,1").assert_input_error("is not an nnkit model: not an .npz archive")
 
 
 def test_foreign_npz_is_exit_2(cli, tmp_path):

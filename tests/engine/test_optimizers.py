@@ -64,6 +64,22 @@ def test_rmsprop():
     np.testing.assert_allclose(two, p2, rtol=1e-14)
 
 
+def test_rmsprop_keras_puts_eps_inside_the_square_root():
+    # keras/src/optimizers/rmsprop.py: velocity = rho·v + (1 − rho)·g², p −= lr·g / sqrt(v + eps).
+    lr, rho, eps = 0.01, 0.9, 1e-7
+    s1 = (1 - rho) * G1**2
+    p1 = P0 - lr * G1 / np.sqrt(s1 + eps)
+    s2 = rho * s1 + (1 - rho) * G2**2
+    p2 = p1 - lr * G2 / np.sqrt(s2 + eps)
+    one, two = two_steps("rmsprop-keras", lr)
+    np.testing.assert_allclose(one, p1, rtol=1e-14)
+    np.testing.assert_allclose(two, p2, rtol=1e-14)
+    # torch's rule (√s + ε) differs measurably for a tiny gradient, where ε dominates.
+    p = np.array([0.0])
+    make_optimizer("rmsprop-keras", [p], lr=1.0).step([np.array([1e-4])])
+    assert p[0] == pytest.approx(-1e-4 / math.sqrt(0.1 * 1e-8 + 1e-7), rel=1e-12)  # ≈ −0.3015, not −3.16
+
+
 def test_adam_with_torch_bias_correction():
     lr, b1, b2, eps = 0.001, 0.9, 0.999, 1e-8
     m1 = (1 - b1) * G1
@@ -105,7 +121,9 @@ def test_float32_parameters_and_state_stay_float32(name):
 
 
 def test_registry_names_and_defaults():
-    assert list(OPTIMIZERS) == ["sgd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert list(OPTIMIZERS) == ["sgd", "momentum", "adagrad", "rmsprop", "rmsprop-keras", "adam"]
+    keras = OPTIMIZERS["rmsprop-keras"]
+    assert (keras.DEFAULT_LR, keras.rho, keras.eps) == (0.001, 0.9, 1e-7)  # Keras's defaults
     assert OPTIMIZERS["adam"].DEFAULT_LR == 0.001  # PyTorch's default
     assert OPTIMIZERS["momentum"].momentum == 0.9
     assert (OPTIMIZERS["adam"].beta1, OPTIMIZERS["adam"].beta2, OPTIMIZERS["adam"].eps) == (0.9, 0.999, 1e-8)

@@ -1,0 +1,179 @@
+"""``nnkit summary``: Keras's ``model.summary()`` for a saved model or a ``--layers``/``--model`` stack."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+
+from nnkit.cli.common import Quiet, environment
+from nnkit.cli.train import LayersOption, ModelOption
+from nnkit.errors import NnkitInputError
+from nnkit.io.output import resolve_format, write_stdout_bytes
+
+#: The input the course's chapter gives its two models: MNIST's 28×28 grey images.
+COURSE_INPUT_SHAPE = (28, 28, 1)
+#: Keras's class names, for the "Layer (type)" column.
+KERAS_CLASSES = {"conv2d": "Conv2D", "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
+                 "flatten": "Flatten", "dropout": "Dropout", "dense": "Dense", "activation": "Activation"}
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``"28,28,1"`` (or ``28x28x1``) → ``(28, 28, 1)``; one size for rows of features.
+
+    Examples
+    --------
+    >>> parse_input_shape("28,28,1"), parse_input_shape("30")
+    ((28, 28, 1), (30,))
+    """
+    parts = text.replace("x", ",").replace("×", ",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise NnkitInputError(
+            f"--input-shape takes sizes like 28,28,1 (height, width, channels) or 30 (features), got {text!r}"
+        ) from None
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise NnkitInputError(
+            f"--input-shape is height,width,channels (28,28,1) or a number of features, got {text!r}"
+        )
+    return shape
+
+
+def keras_rows(table: dict) -> list[dict]:
+    """Name the rows as Keras does: ``conv2d``, ``conv2d_1``, … of type ``Conv2D``.
+
+    Examples
+    --------
+    >>> [r["name"] for r in keras_rows({"rows": [{"layer": "dense"}, {"layer": "dense"}]})]
+    ['dense', 'dense_1']
+    """
+    seen: dict[str, int] = {}
+    rows = []
+    for row in table["rows"]:
+        count = seen.get(row["layer"], 0)
+        seen[row["layer"]] = count + 1
+        name = row["layer"] if count == 0 else f"{row['layer']}_{count}"
+        rows.append({**row, "name": name, "type": KERAS_CLASSES.get(row["layer"], row["layer"])})
+    return rows
+
+
+def summary(
+    model_file: Annotated[
+        str | None,
+        typer.Argument(help="A saved model (.npz from nnkit train or train-mlp).", metavar="[MODEL.npz]", show_default=False),
+    ] = None,
+    layers: LayersOption = None,
+    model: ModelOption = None,
+    input_shape: Annotated[
+        str | None,
+        typer.Option(
+            "--input-shape",
+            help="One sample's shape: height,width,channels (28,28,1) or a number of features. "
+            "Default: the model file's, 28,28,1 for --model, else that of --data.",
+            metavar="H,W,C",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option("--data", help="Take the input shape from this data set (as nnkit train reads it).", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Literal["table", "json", "csv", "tsv"] | None,
+        typer.Option("-f", "--format", help="table (default on a terminal), json (default in a pipe), csv, tsv.",
+                     show_default=False),
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Show each layer's output shape and number of parameters, with the totals (Keras's model.summary()).
+
+    nnkit summary --model course-cnn (104 202 parameters) · nnkit summary --model course-mlp (101 770) ·
+    nnkit summary cnn.npz · nnkit summary --layers "conv 8 3 relu, maxpool 2, flatten, dense 10 softmax" --input-shape 8,8,1
+    """
+    from nnkit.engine.architecture import summary as layer_summary
+    from nnkit.io.architecture_spec import keeps_image_shape
+
+    env = environment(quiet)
+    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    asked = sum(x is not None for x in (model_file, layers, model))
+    if asked != 1:
+        raise NnkitInputError(
+            "nnkit summary takes one of: a model file, --layers or --model",
+            hint="e.g. nnkit summary --model course-cnn",
+        )
+    shape = None if input_shape is None else parse_input_shape(input_shape)
+    if model_file is not None:
+        from nnkit.io.model import load_model
+
+        if data is not None:
+            raise NnkitInputError("--data applies to --layers; a model file knows its input shape")
+        network, _ = load_model(model_file)
+        if shape is not None and shape != network.input_shape:
+            raise NnkitInputError(f"{model_file} takes inputs of shape {','.join(map(str, network.input_shape))}, "
+                                  f"not {input_shape}")
+        table = layer_summary(network.layers, network.input_shape)
+        table["rows"][-1]["activation"] = network.output
+        shape, title = network.input_shape, model_file
+    else:
+        from nnkit.cli.train import resolve_stack
+
+        specs, title, _ = resolve_stack(layers, model)
+        if shape is None and data is not None:
+            shape = _data_shape(data, keeps_image_shape(specs))
+        if shape is None and model is not None:
+            shape = COURSE_INPUT_SHAPE
+        if shape is None:
+            raise NnkitInputError("--layers needs an input shape", hint="give --input-shape 28,28,1 or --data PATH")
+        if specs[-1].get("activation") is None:
+            specs[-1]["activation"] = "sigmoid" if specs[-1]["units"] == 1 else "softmax"
+        table = layer_summary(specs, shape)
+    rows = keras_rows(table)
+    result = {
+        "input_shape": list(shape),
+        "layers": [
+            {"name": r["name"], "type": r["type"], "activation": r["activation"],
+             "output_shape": list(r["output_shape"]), "params": r["params"]}
+            for r in rows
+        ],
+        "total_params": table["total_params"],
+        "trainable_params": table["total_params"],
+    }
+    if chosen == "json":
+        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
+    elif chosen in ("csv", "tsv"):
+        sep = "," if chosen == "csv" else "\t"
+        lines = [sep.join(("layer", "type", "activation", "output_shape", "params"))]
+        for r in result["layers"]:
+            lines.append(sep.join((r["name"], r["type"], r["activation"] or "", "x".join(map(str, r["output_shape"])),
+                                   str(r["params"]))))
+        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
+    else:
+        _show(env.console(), result, title)
+
+
+def _data_shape(data: str, keep_image_shape: bool) -> tuple[int, ...]:
+    from nnkit.io.datasets import channels_last, load_dataset
+
+    dataset = load_dataset(data)
+    if dataset.kind == "images" and keep_image_shape:
+        return channels_last(dataset.image_shape)
+    x = dataset.parts["train"][0]
+    return (int(x[0].size),)
+
+
+def _show(console, result: dict, title: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"{title}: input {tuple(result['input_shape'])}"), header_style="bold")
+    for column, justify in (("Layer (type)", "left"), ("Activation", "left"), ("Output Shape", "left"),
+                            ("Param #", "right")):
+        table.add_column(column, justify=justify)
+    for r in result["layers"]:
+        shape = "(None, " + ", ".join(map(str, r["output_shape"])) + ")"
+        table.add_row(Text(f"{r['name']} ({r['type']})"), Text(r["activation"] or ""), Text(shape), f"{r['params']:,}")
+    console.print(table)
+    total = result["total_params"]
+    console.print(Text(f" Total params: {total:,}\n Trainable params: {total:,}\n Non-trainable params: 0"))

@@ -1,0 +1,139 @@
+"""``nnkit train``: train any stack of conv, pool, dropout and dense layers, or the course's models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from nnkit.cli import training_core as core
+from nnkit.cli.common import Precision, Quiet
+from nnkit.engine.architecture import INITS
+from nnkit.errors import NnkitInputError
+from nnkit.io.architecture_spec import COURSE_MODELS, grammar_help, parse_layers, stack_text
+
+#: The defaults of a --layers stack (those of a --model are in COURSE_MODELS).
+DEFAULTS = {"optimizer": "adam", "lr": None, "batch_size": "32", "epochs": 10, "val_split": 0.1,
+            "val_from": "stratified", "init": "auto"}
+_MODELS_HELP = "; ".join(f"{name}: {m.description} = {m.layers!r}" for name, m in COURSE_MODELS.items())
+
+LayersOption = Annotated[
+    str | None,
+    typer.Option(
+        "--layers",
+        help="The layer stack, comma-separated, e.g. \"conv 32 3 relu, maxpool 2, flatten, dense 10 softmax\". "
+        + grammar_help(),
+        metavar="STACK",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help=f"One of the course's models with its chapter's settings (RMSprop as Keras: lr 1e-3, "
+        f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 %% for validation; Glorot uniform "
+        f"weights), each overridable: {_MODELS_HELP}.",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+
+
+def resolve_stack(layers: str | None, model: str | None) -> tuple[list[dict], str, dict]:
+    """(specs, how to describe them, the settings they come with) from --layers or --model."""
+    if layers is not None and model is not None:
+        raise NnkitInputError("give --layers or --model, not both")
+    if model is not None:
+        chosen = COURSE_MODELS.get(model)
+        if chosen is None:
+            raise NnkitInputError(f"unknown --model {model!r}", hint=f"choose one of: {', '.join(COURSE_MODELS)}")
+        settings = {"optimizer": chosen.optimizer, "lr": chosen.lr, "batch_size": str(chosen.batch_size),
+                    "epochs": chosen.epochs, "val_split": chosen.val_split, "val_from": chosen.val_from,
+                    "init": chosen.init}
+        return parse_layers(chosen.layers), model, settings
+    if layers is None:
+        return [], "", dict(DEFAULTS)
+    specs = parse_layers(layers)
+    return specs, stack_text(specs), dict(DEFAULTS)
+
+
+def train(
+    ctx: typer.Context,
+    layers: LayersOption = None,
+    model: ModelOption = None,
+    data: core.Data = "digits",
+    label_column: core.LabelColumn = None,
+    optimizer: core.OptimizerName = None,
+    lr: core.LearningRate = None,
+    batch_size: core.BatchSize = None,
+    epochs: core.Epochs = None,
+    val_split: core.ValSplit = None,
+    val_from: core.ValFrom = None,
+    test_split: core.TestSplit = 0.2,
+    early_stopping: core.EarlyStopping = None,
+    l2: core.L2 = 0.0,
+    seed: core.Seed = 0,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            "--init",
+            help=f"Initial weights: {', '.join(INITS)} (keras: Glorot uniform and zero biases, "
+            "Keras's defaults; auto: He before ReLU, Glorot otherwise). Default auto, keras for --model.",
+            show_default=False,
+        ),
+    ] = None,
+    positive: core.Positive = None,
+    save: core.Save = None,
+    resume: core.Resume = None,
+    plot: core.Plot = None,
+    fmt: core.ReportFormat = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Train a network of conv, pool, dropout and dense layers (or a course model) and report on it.
+
+    nnkit train --model course-cnn --data mnist/ --plot cnn.png ·
+    nnkit train --layers "conv 8 3 relu padding=same, maxpool 2, flatten, dense 10 softmax" (bundled digits) ·
+    nnkit train --resume cnn.npz --data mnist/ --epochs 5
+    """
+    specs, describe, defaults = resolve_stack(layers, model)
+    if not specs and resume is None:
+        raise NnkitInputError(
+            "nnkit train needs --layers or --model",
+            hint=f"e.g. --model {next(iter(COURSE_MODELS))}, or --layers \"conv 8 3 relu, maxpool 2, "
+            "flatten, dense 10 softmax\"",
+        )
+    if init is not None and init not in INITS:
+        raise NnkitInputError(f"unknown --init {init!r}", hint=f"choose one of: {', '.join(INITS)}")
+    typed = {"optimizer": optimizer, "lr": lr, "batch_size": batch_size, "epochs": epochs,
+             "val_split": val_split, "val_from": val_from, "init": init}
+    chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
+              for name, default in defaults.items()}
+    extra = {"model": model} if model is not None else {"layers": describe} if specs else {}
+
+    def architecture(dataset, saved: dict | None) -> core.Architecture:
+        if saved is not None and not specs:
+            return core.Architecture([], "the saved layers", given=False, extra_meta=_saved_extra(saved))
+        return core.Architecture(specs, describe, extra_meta=extra)
+
+    core.run_training(
+        command="train",
+        ctx=ctx,
+        architecture=architecture,
+        settings=core.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
+        data=data,
+        label_column=label_column,
+        positive=positive,
+        save=save,
+        resume=resume,
+        plot=plot,
+        fmt=fmt,
+        precision=precision,
+        quiet=quiet,
+    )
+
+
+def _saved_extra(saved: dict) -> dict:
+    options = saved.get("options") or {}
+    return {key: options[key] for key in ("model", "layers") if isinstance(options.get(key), str)}
