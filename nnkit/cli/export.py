@@ -12,7 +12,7 @@ from nnkit.errors import NnkitInputError
 
 
 def export(
-    model: Annotated[str, typer.Argument(help="A model saved by nnkit train-mlp --save.", metavar="MODEL.npz")],
+    model: Annotated[str, typer.Argument(help="A model saved by nnkit train, train-mlp or train-xor --save.", metavar="MODEL.npz")],
     output: Annotated[str, typer.Argument(help="The ONNX file to write.", metavar="OUT.onnx")],
     quiet: Quiet = False,
 ) -> None:
@@ -22,7 +22,7 @@ def export(
     the graph. Input 'input' float32 (batch, H, W) images or (batch, features) rows; outputs
     'probabilities' (batch, classes) and 'label' (batch,) int64; dynamic batch size; opset 21; checked
     with onnx.checker. Needs the export extra: pip install 'nnkit-cli[export]'.
-    nnkit export mnist.npz mnist.onnx
+    Conv stacks run channels-first (NCHW) inside; Dropout is left out. nnkit export mnist.npz mnist.onnx
     """
     from nnkit.io.model import load_model
     from nnkit.io.onnx_export import INPUT_NAME, OPSET, build_onnx

@@ -186,3 +186,56 @@ def test_a_float64_train_xor_model_exports_in_float64(tmp_path):
     assert probabilities.dtype == np.float64 and label.tolist() == [0, 1, 1, 0]
     _, expected = _predict_csv(model, "0,0;0,1;1,0;1,1")
     np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-12)
+
+
+# --- conv stacks (nnkit train) ---------------------------------------------------------------------
+
+CONV_STACKS = {
+    # Keras-style valid convs and max pooling, a softmax over three classes.
+    "valid-max-softmax": ("conv 6 3 relu, maxpool 2, conv 4 3 tanh, maxpool 2, flatten, dropout 0.2, dense 3 softmax", 3, 1),
+    # same padding (the odd extra row at the bottom), stride 2, mean pooling with an overlapping stride.
+    "same-stride-mean": ("conv 5 4 elu stride=2 padding=same, meanpool 3 stride=2, flatten, dense 8 swish, dense 3 softmax", 3, 1),
+    # colour (28×28×3) images, two classes: one sigmoid output.
+    "colour-sigmoid": ("conv 4 3 gelu padding=same, maxpool 2, flatten, dense 1 sigmoid", 2, 3),
+}
+
+
+@pytest.mark.parametrize("name", CONV_STACKS)
+def test_conv_stack_matches_predict(tmp_path, name):
+    stack, classes, channels = CONV_STACKS[name]
+    x, y = learnable_images(300, size=(28, 28), classes=classes, seed=7)
+    if channels == 3:
+        x = np.stack([x, x[:, ::-1], 255 - x], axis=-1)  # three different channels, uint8
+    data = tmp_path / "images.npz"
+    np.savez(data, x_train=x[:180], y_train=y[:180], x_test=x[180:], y_test=y[180:])
+    model = tmp_path / "conv.npz"
+    run = run_cli("train", "--layers", stack, "--data", str(data), "--epochs", "2", "--save", str(model), "-q", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    with np.load(model) as archive:
+        assert json.loads(str(archive["meta"]))["output"] == ("sigmoid" if stack.endswith("sigmoid") else "softmax")
+    session = _export(model)
+    np.save(tmp_path / "test.npy", x[180:])
+    p = _agree(model, session, x[180:], str(tmp_path / "test.npy"))
+    assert p.shape == (120, classes)
+    assert session.get_inputs()[0].shape == ["batch", 28, 28] + ([3] if channels == 3 else [])
+    ops = {node.op_type for node in onnx.load(str(model.with_suffix(".onnx"))).graph.node}
+    assert {"Conv", "Transpose", "Flatten", "Gemm"} <= ops
+    assert ("AveragePool" if "meanpool" in stack else "MaxPool") in ops
+    assert "Dropout" not in ops
+
+
+def test_the_courses_cnn_and_mlp_models_export(tmp_path):
+    """The chapter's two models (104 202 and 101 770 parameters), one epoch on 28×28 images."""
+    x, y = learnable_images(200, size=(28, 28), classes=10, seed=8)
+    data = tmp_path / "mnist-like.npz"
+    np.savez(data, x_train=x[:100], y_train=y[:100], x_test=x[100:], y_test=y[100:])
+    np.save(tmp_path / "test.npy", x[100:])
+    for course_model in ("course-cnn", "course-mlp"):
+        model = tmp_path / f"{course_model}.npz"
+        run = run_cli("train", "--model", course_model, "--data", str(data), "--epochs", "1", "--save", str(model), "-q", "-f", "json")
+        assert run.exit_code == 0, run.stderr
+        session = _export(model)
+        _agree(model, session, x[100:], str(tmp_path / "test.npy"))
+        proto = onnx.load(str(model.with_suffix(".onnx")))
+        weights = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.name.startswith(("W_", "kernel_", "b_")))
+        assert weights == {"course-cnn": 104_202, "course-mlp": 101_770}[course_model]
