@@ -317,3 +317,19 @@ def test_predict_data_needs_a_test_part_and_an_image_model(publisher, tmp_path):
     np.savez(tmp_path / "train-only.npz", train_images=x, train_labels=y[:, None], val_images=x, val_labels=y[:, None],
              test_images=x[:0], test_labels=y[:0, None])
     run_cli("predict", str(image_model), "--data", str(tmp_path / "train-only.npz"), env=env).assert_input_error("test part is empty")
+
+
+def test_train_takes_named_data_sets_too(publisher, tmp_path):
+    server, _cache, env = publisher
+    model = tmp_path / "cnn.npz"
+    run = run_cli(
+        "train", "--layers", "conv 4 3 relu, maxpool 2, flatten, dense 1 sigmoid", "--data", "pneumoniamnist",
+        "--epochs", "1", "--save", str(model), "-f", "json", env=env,
+    )
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["classes"] == ["normal", "pneumonia"] and sum(map(sum, report["test"]["confusion_matrix"])) == 20
+    assert server.requests == ["pneumoniamnist.npz"]
+    rows = json.loads(run_cli("predict", str(model), "--data", "pneumoniamnist", "-f", "json", env=env).stdout)
+    assert len(rows) == 20 and {r["prediction"] for r in rows} <= {"normal", "pneumonia"}
+    assert server.requests == ["pneumoniamnist.npz"]
