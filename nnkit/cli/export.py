@@ -16,13 +16,13 @@ def export(
     output: Annotated[str, typer.Argument(help="The ONNX file to write.", metavar="OUT.onnx")],
     quiet: Quiet = False,
 ) -> None:
-    """Write a saved model as an ONNX file that takes the same raw inputs as nnkit predict.
+    r"""Write a saved model as an ONNX file that takes the same raw inputs as nnkit predict.
 
-    The stored preprocessing (pixels ÷ 255 and flattening, or the training standardisation) is part of
-    the graph. Input 'input' float32 (batch, H, W) images or (batch, features) rows; outputs
-    'probabilities' (batch, classes) and 'label' (batch,) int64; dynamic batch size; opset 21; checked
-    with onnx.checker. Needs the export extra: pip install 'nnkit-cli[export]'.
-    Conv stacks run channels-first (NCHW) inside; Dropout is left out. nnkit export mnist.npz mnist.onnx
+    The stored preprocessing (pixels ÷ 255, or the training standardisation) is part of the graph;
+    conv stacks run channels-first (NCHW) inside, Dropout is left out. Input 'input' float32: (batch,
+    H, W) images or (batch, features) rows; outputs 'probabilities' (batch, classes) and 'label'
+    (batch,) int64; dynamic batch size; opset 21; checked with onnx.checker. Needs the export extra:
+    pip install 'nnkit-cli\[export]'. nnkit export mnist.npz mnist.onnx
     """
     from nnkit.io.model import load_model
     from nnkit.io.onnx_export import INPUT_NAME, OPSET, build_onnx

@@ -239,3 +239,9 @@ def test_the_courses_cnn_and_mlp_models_export(tmp_path):
         proto = onnx.load(str(model.with_suffix(".onnx")))
         weights = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if t.name.startswith(("W_", "kernel_", "b_")))
         assert weights == {"course-cnn": 104_202, "course-mlp": 101_770}[course_model]
+
+
+def test_help_names_the_extra_and_the_tensors():
+    text = " ".join(run_cli("export", "--help").stdout.split())
+    assert "pip install 'nnkit-cli[export]'" in text  # not eaten as Rich markup
+    assert "'probabilities' (batch, classes)" in text and "opset 21" in text
