@@ -58,8 +58,10 @@ def _silence_stdout() -> None:
 #: Every subcommand → (module in nnkit.cli, function), in the course's order (the order of ``--help``).
 #: A command's module is imported only when that command runs, so start-up pays for one command only.
 COMMANDS = {
+    "dense": ("dense", "dense"),
     "activate": ("activate", "activate"),
     "loss": ("loss", "loss"),
+    "optimize": ("optimize", "optimize"),
     "onehot": ("onehot", "onehot"),
     "reshape": ("reshape", "reshape"),
     "convolve": ("convolve", "convolve_command"),

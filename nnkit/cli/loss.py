@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -12,15 +11,13 @@ from nnkit.cli.common import Format, Key, Output, Precision, Quiet, environment
 from nnkit.engine.activations import sigmoid, softmax
 from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import parse_numbers, read_input_file
+from nnkit.io.arrays import OPERAND_HELP as _OPERAND_HELP
+from nnkit.io.arrays import load_operand
 from nnkit.io.output import emit, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
-_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".npy", ".npz")
 #: Most element rows the terminal view lists before eliding the middle.
 _MAX_ROWS = 40
-
-_OPERAND_HELP = 'numbers ("0.1,0.9;0.8,0.2": ";" between rows), a file (.csv .npy …), or - for stdin'
 
 
 def loss(
@@ -102,8 +99,8 @@ def loss(
     chosen = get_loss(kind)
     if pred.strip() == "-" and target.strip() == "-":
         raise NnkitInputError("only one of --pred and --target can be read from stdin (-)")
-    y = _operand(pred, "--pred", env, key)
-    t = _operand(target, "--target", env, key)
+    y = load_operand(pred, "--pred", env, key)
+    t = load_operand(target, "--target", env, key)
     options = {"delta": delta, "from_logits": from_logits}
     pieces = chosen.pieces(y, t, **options)
     if gradient:
@@ -125,20 +122,6 @@ _LOGIT_FORMULAS = {
     "cce": "-Σ_k t_k·log softmax(z)_k",
     "bce": "-(1/k)·Σ_k [t_k·log σ(z_k) + (1 - t_k)·log(1 - σ(z_k))]",
 }
-
-
-def _operand(text: str, option: str, env, key: str | None) -> np.ndarray:
-    word = text.strip()
-    if not word:
-        raise NnkitInputError(f"{option} is empty", hint=f"give {_OPERAND_HELP}")
-    if word == "-":
-        return read_input_file("-", env, key)
-    if not (Path(word).exists() or word.lower().endswith(_FILE_SUFFIXES) or "/" in word):
-        try:
-            return parse_numbers([word])
-        except NnkitInputError as error:
-            raise NnkitInputError(f"{option}: {error.message}", error.hint) from None
-    return read_input_file(word, env, key)
 
 
 def _rows(a: np.ndarray, width: int) -> np.ndarray:

@@ -78,7 +78,14 @@ def train_mlp(
     ] = None,
     optimizer: core.OptimizerName = "adam",
     lr: core.LearningRate = None,
-    batch_size: core.BatchSize = DEFAULT_BATCH,
+    batch_size: Annotated[
+        str,
+        typer.Option(
+            "--batch-size",
+            help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning). "
+            "Several, comma-separated (full,1,32): one model each on the same split and seed, compared.",
+        ),
+    ] = DEFAULT_BATCH,
     epochs: core.Epochs = 50,
     val_split: core.ValSplit = 0.1,
     val_from: core.ValFrom = "stratified",
@@ -100,6 +107,10 @@ def train_mlp(
     nnkit train-mlp --data samples/breast_cancer_wdbc.csv --positive malignant ·
     nnkit train-mlp --data mnist/ --hidden 256,128 --dropout 0.2 --save mnist.npz --plot curves.png
     """
+    from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+
+    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+        return train_each_batch_size(ctx, train_mlp)
     if activation is not None and activation not in HIDDEN_ACTIVATIONS:
         raise NnkitInputError(f"unknown activation {activation!r}", hint=f"choose one of: {', '.join(HIDDEN_ACTIVATIONS)}")
     if dropout is not None and not 0.0 <= dropout < 1.0:

@@ -232,6 +232,30 @@ def read_stdin(env: Environment, key: str | None = None) -> np.ndarray:
     return read_input_file("-", env, key)
 
 
+#: What an option that takes an array (``loss --pred``, ``dense --weights``) accepts, for its help.
+OPERAND_HELP = 'numbers ("0.1,0.9;0.8,0.2": ";" between rows), a file (.csv .npy …), or - for stdin'
+_OPERAND_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".npy", ".npz")
+
+
+def load_operand(text: str, option: str, env: Environment, key: str | None = None) -> np.ndarray:
+    """The array of an option such as ``--pred``: numbers written inline, a file, or ``-`` for stdin.
+
+    A word that names an existing file, ends in a data file's extension or contains ``/`` is read as
+    a file; anything else is parsed as numbers (``"0.1,0.9;0.8,0.2"``). Errors name the option.
+    """
+    word = text.strip()
+    if not word:
+        raise NnkitInputError(f"{option} is empty", hint=f"give {OPERAND_HELP}")
+    if word == "-":
+        return read_input_file("-", env, key)
+    if not (Path(word).exists() or word.lower().endswith(_OPERAND_FILE_SUFFIXES) or "/" in word):
+        try:
+            return parse_numbers([word])
+        except NnkitInputError as error:
+            raise NnkitInputError(f"{option}: {error.message}", error.hint) from None
+    return read_input_file(word, env, key)
+
+
 def parse_shape(spec: str, option: str = "--shape") -> tuple[int, ...]:
     """Parse ``"5x3"``, ``"5,3"`` or ``"2,-1"`` into a tuple of ints.
 

@@ -13,8 +13,10 @@ from tests.conftest import ROOT
 
 def test_the_eight_commands_of_the_spec_and_predict():
     assert list(COMMANDS) == [
+        "dense",
         "activate",
         "loss",
+        "optimize",
         "onehot",
         "reshape",
         "convolve",

@@ -1,0 +1,252 @@
+"""Several ``--batch-size`` values at once: the course's 2-9 (batch, online and mini-batch learning) side by side.
+
+``nnkit train-mlp --batch-size full,1,32`` trains one model per value and reports them in one table.
+Each model is trained by the command's own single-run path, called with the very same options but
+its batch size (and ``-f json``, no ``--plot``), so every model has the same data split, the same
+initial weights (the same ``--seed``) and the same epochs; only the batching differs. A training
+command hooks in with two lines at the top of its body::
+
+    if several_batch_sizes(batch_size):
+        return train_each_batch_size(ctx, train_mlp)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import statistics
+import time
+
+import typer
+
+from nnkit.engine.training import batch_bounds
+from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+
+#: The course's names of the three ways of feeding data (2-9).
+MODES = {"full": "batch learning", 1: "online learning"}
+MINI_BATCH = "mini-batch learning"
+#: Options that belong to one model and cannot be shared by several.
+_SINGLE_MODEL_OPTIONS = ("save", "resume")
+
+
+def several_batch_sizes(text: str) -> bool:
+    """Whether ``--batch-size`` lists more than one value (``full,1,32``).
+
+    Examples
+    --------
+    >>> several_batch_sizes("full,1,32"), several_batch_sizes("32")
+    (True, False)
+    """
+    return "," in str(text)
+
+
+def parse_batch_sizes(text: str) -> list[int | str]:
+    """``"full,1,32"`` → ``["full", 1, 32]``: each a number of at least 1 or ``full``, none twice.
+
+    Examples
+    --------
+    >>> parse_batch_sizes(" full, 1,32")
+    ['full', 1, 32]
+    """
+    sizes: list[int | str] = []
+    for item in str(text).split(","):
+        word = item.strip().lower()
+        if word == "full":
+            size: int | str = "full"
+        else:
+            try:
+                size = int(word)
+            except ValueError:
+                raise NnkitInputError(f"--batch-size takes numbers or 'full', like full,1,32; got {item.strip()!r}") from None
+            if size < 1:
+                raise NnkitInputError(f"--batch-size values must be at least 1, got {size}")
+        if size in sizes:
+            raise NnkitInputError(f"--batch-size {size} is given twice", hint="each value trains one model")
+        sizes.append(size)
+    return sizes
+
+
+def mode_name(size: int | str, n_train: int) -> str:
+    """The course's name of a batch size for ``n_train`` training samples.
+
+    Examples
+    --------
+    >>> mode_name("full", 100), mode_name(1, 100), mode_name(32, 100), mode_name(100, 100)
+    ('batch learning', 'online learning', 'mini-batch learning', 'batch learning')
+    """
+    if size == "full" or size == n_train:
+        return MODES["full"]
+    return MODES.get(size, MINI_BATCH)
+
+
+def check_against_data(sizes: list[int | str], n_train: int) -> None:
+    """Refuse a size larger than the training part, and a size equal to it beside ``full``."""
+    for size in sizes:
+        if size != "full" and size > n_train:
+            raise NnkitInputError(
+                f"--batch-size {size} is larger than the {n_train} training samples",
+                hint=f"use at most {n_train}, or 'full' for batch learning",
+            )
+    if "full" in sizes and n_train in sizes:
+        raise NnkitInputError(f"--batch-size {n_train} is all {n_train} training samples: the same as 'full'")
+
+
+def _training_samples(params: dict) -> int:
+    """How many samples the training part of this run's data has (the split every model shares)."""
+    from nnkit.io.datasets import load_dataset, prepare
+
+    dataset = load_dataset(params["data"], params.get("label_column"))
+    prepared = prepare(
+        dataset, val_split=params["val_split"], test_split=params["test_split"], seed=params["seed"]
+    )
+    return int(prepared.x["train"].shape[0])
+
+
+def train_each_batch_size(ctx: typer.Context, command) -> None:
+    """Train one model per ``--batch-size`` value with ``command`` (the Typer callback) and report them.
+
+    Parameters
+    ----------
+    ctx : typer.Context
+        The command's context; ``ctx.params`` holds every option as given.
+    command : callable
+        The command's callback, called once per value with the same options.
+    """
+    from nnkit.cli.common import environment
+
+    params = dict(ctx.params)
+    env = environment(params.get("quiet", False))
+    for name in _SINGLE_MODEL_OPTIONS:
+        if params.get(name) is not None:
+            raise NnkitInputError(
+                f"--{name} takes one model; several --batch-size values train several",
+                hint="give one --batch-size with --save/--resume",
+            )
+    sizes = parse_batch_sizes(params["batch_size"])
+    fmt = params.get("fmt")
+    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    plot = params.get("plot")
+    if plot is not None:
+        from nnkit.io.model import check_output_path
+
+        check_output_path(plot, ".png", "pictures")
+    n_train = _training_samples(params)
+    check_against_data(sizes, n_train)
+
+    started = time.perf_counter()
+    runs = []
+    interrupted = False
+    for size in sizes:
+        env.note(f"nnkit: batch size {size} ({mode_name(size, n_train)})")
+        one = {**params, "batch_size": str(size), "fmt": "json", "plot": None}
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                command(ctx=ctx, **one)
+        except typer.Exit as stop:  # Ctrl-C in training: keep the models so far and this one's epochs
+            if stop.exit_code != ExitStatus.INTERRUPTED:
+                raise
+            interrupted = True
+        except KeyboardInterrupt:  # Ctrl-C before this model's training started: keep the ones before
+            interrupted = True
+        text = captured.getvalue()
+        if text.strip():
+            report = json.loads(text)
+            runs.append(_summary(size, report))
+        if interrupted:
+            break
+    result = {
+        "task": "batch-modes",
+        "batch_sizes": sizes,
+        "training_samples": n_train,
+        "epochs": params["epochs"],
+        "seed": params["seed"],
+        "runs": runs,
+        "interrupted": interrupted,
+        "seconds": time.perf_counter() - started,
+    }
+    if plot is not None and runs:
+        from nnkit.io.plot_batch_modes import write_batch_modes_plot
+
+        write_batch_modes_plot(plot, runs, title=f"{command.__name__.replace('_', '-')} on {runs[0]['data']}: "
+                               f"batch, online and mini-batch learning ({n_train} training samples)", env=env)
+        env.note(f"nnkit: wrote {plot}")
+    if chosen == "json":
+        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
+    elif chosen in ("csv", "tsv"):
+        write_stdout_bytes(env, _history_text(runs, chosen).encode())
+    else:
+        _show(env.console(), result, params.get("precision", 6))
+    if interrupted:
+        env.note("nnkit: interrupted: the results above are for the models and epochs completed")
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def _summary(size: int | str, report: dict) -> dict:
+    """One model's row of the comparison, with its whole single-run report kept beside it."""
+    history = report["history"]
+    n_train = report["train"]["samples"]
+    return {
+        "batch_size": size,
+        "mode": mode_name(size, n_train),
+        "updates_per_epoch": len(batch_bounds(n_train, None if size == "full" else size)),
+        "seconds_per_epoch": statistics.fmean(row["seconds"] for row in history) if history else None,
+        "epochs_run": report["epochs_run"],
+        "history": history,
+        "train": report["train"],
+        "validation": report["validation"],
+        "test": report["test"],
+        "data": report.get("data"),
+        "report": report,
+    }
+
+
+def _history_text(runs: list[dict], fmt: str) -> str:
+    sep = "," if fmt == "csv" else "\t"
+    keys = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    lines = [sep.join(["batch_size", *keys])]
+    for run in runs:
+        for row in run["history"]:
+            lines.append(sep.join([str(run["batch_size"])] + ["" if row[k] is None else repr(row[k]) for k in keys]))
+    return "\n".join(lines) + "\n"
+
+
+def _show(console, result: dict, precision: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    # ten columns in 100 characters: at most 4 significant digits, accuracies in per cent
+    def num(value):
+        return "—" if value is None else format_number(value, min(precision, 4))
+
+    def percent(value):
+        return "—" if value is None else f"{100 * value:.1f} %"
+
+    console.print(
+        Text(
+            f"{len(result['runs'])} models, the same split ({result['training_samples']} training samples), "
+            f"seed {result['seed']} and {result['epochs']} epoch(s); only the batch size differs",
+            style="bold",
+        )
+    )
+    table = Table(header_style="bold")
+    for column in ("batch size", "updates\n/ epoch", "s /\nepoch", "train\nloss", "train\nacc",
+                   "val\nloss", "val\nacc", "test\nloss", "test\nacc"):
+        table.add_column(column, justify="left" if column == "batch size" else "right", no_wrap=True)
+    for run in result["runs"]:
+        parts = [run[key] or {} for key in ("train", "validation", "test")]
+        table.add_row(
+            f"{run['batch_size']} ({run['mode'].removesuffix(' learning')})",
+            str(run["updates_per_epoch"]),
+            num(run["seconds_per_epoch"]),
+            *[f(part.get(metric)) for part in parts for metric, f in (("loss", num), ("accuracy", percent))],
+        )
+    console.print(table)
+    console.print(
+        Text(
+            "batch learning: one update per epoch from every sample (stable, slow to learn); online "
+            "learning: one update per sample (fast to react, noisy); mini-batches: in between."
+        )
+    )

@@ -1,0 +1,193 @@
+"""``nnkit optimize``: the course's optimizers (2-8) racing down a function of two variables."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import numpy as np
+import typer
+
+from nnkit.cli.common import Precision, Quiet, environment
+from nnkit.engine.optimizers import OPTIMIZERS
+from nnkit.engine.surfaces import SURFACES, descend, get_surface, parse_point
+from nnkit.errors import NnkitInputError
+from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+
+DEFAULT_TOL = 0.01
+_SETTINGS_HELP = "; ".join(
+    f"{s.name}: " + ", ".join(f"{name} {lr:g}×{steps}" for name, (lr, steps) in s.settings.items())
+    for s in SURFACES.values()
+)
+
+
+def parse_optimizers(values: list[str]) -> list[str]:
+    """``["sgd,adam", "rmsprop"]`` → ``["sgd", "adam", "rmsprop"]``: names of the optimizer registry, none twice.
+
+    Examples
+    --------
+    >>> parse_optimizers(["sgd,adam", "rmsprop"])
+    ['sgd', 'adam', 'rmsprop']
+    """
+    names = [name.strip().lower() for value in values for name in value.split(",") if name.strip()]
+    for name in names:
+        if name not in OPTIMIZERS:
+            raise NnkitInputError(f"unknown optimizer {name!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise NnkitInputError(f"--optimizer {', '.join(repeated)} is given twice")
+    return names
+
+
+def optimize(
+    function: Annotated[
+        str,
+        typer.Option("--function", help=f"The function to minimise: {', '.join(SURFACES)}."),
+    ] = "bowl",
+    optimizer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--optimizer",
+            help=f"Optimizers to race, repeated or comma-separated: {', '.join(OPTIMIZERS)} "
+            "(default: the course's five, sgd, momentum, adagrad, rmsprop, adam).",
+            show_default=False,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", help=f"One learning rate for all (default per function and optimizer, "
+                     f"lr×steps: {_SETTINGS_HELP}).", show_default=False),
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", help="Steps for every optimizer (default: per function, as above).",
+                     show_default=False),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="The starting point X,Y (default: bowl -7,2; rosenbrock -1.5,2).",
+                     metavar="X,Y", show_default=False),
+    ] = None,
+    tol: Annotated[
+        float,
+        typer.Option("--tol", help="Count the steps until f − f_min ≤ TOL."),
+    ] = DEFAULT_TOL,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="Draw the contours with every path, and f − f_min per step.",
+                     metavar="PATH.png", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Literal["table", "json", "csv", "tsv"] | None,
+        typer.Option(
+            "-f",
+            "--format",
+            help="table (default on a terminal); json: every path's points (default in a pipe); "
+            "csv/tsv: one line per point (optimizer, step, x, y, f).",
+            show_default=False,
+        ),
+    ] = None,
+    precision: Precision = 6,
+    quiet: Quiet = False,
+) -> None:
+    """Race the course's optimizers (SGD, momentum, AdaGrad, RMSprop, Adam) down a function of x and y.
+
+    The engine's own optimizer classes (torch.optim's update rules and defaults) each walk from the
+    same start; the table gives each one's final point, value and the steps it needed to get within
+    --tol of the minimum. nnkit optimize --plot race.png ·
+    nnkit optimize --function rosenbrock --plot banana.png ·
+    nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
+    """
+    env = environment(quiet)
+    surface = get_surface(function)
+    names = parse_optimizers(optimizer) if optimizer else list(surface.settings)
+    if lr is not None and not (np.isfinite(lr) and lr > 0):
+        raise NnkitInputError(f"--lr must be a positive number, got {lr}")
+    if steps is not None and not 0 <= steps <= 1_000_000:
+        raise NnkitInputError(f"--steps must be between 0 and 1000000, got {steps}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise NnkitInputError(f"--tol must be a positive number, got {tol}")
+    if plot is not None and not plot.lower().endswith(".png"):
+        raise NnkitInputError(f"--plot writes a PNG; {plot} does not end in .png")
+    point = surface.start if start is None else parse_point(start)
+    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    paths = [descend(surface, name, point, lr=lr, steps=steps) for name in names]
+    if plot is not None:
+        from nnkit.io.plot_optimize import write_optimize_plot
+
+        write_optimize_plot(plot, surface, paths, point, tol, env)
+        env.note(f"nnkit: wrote {plot}")
+    for path in paths:
+        if path.diverged:
+            env.note(f"nnkit: {path.optimizer} diverged after {path.steps} step(s) with lr {path.lr:g}: lower --lr")
+    report = {
+        "function": surface.name,
+        "formula": surface.formula,
+        "minimum": list(surface.minimum),
+        "f_min": surface.f_min,
+        "start": list(point),
+        "tol": tol,
+        "paths": [
+            {
+                "optimizer": path.optimizer,
+                "lr": path.lr,
+                "steps": path.steps,
+                "diverged": path.diverged,
+                "final": path.points[-1].tolist(),
+                "value": float(path.values[-1]),
+                "distance": float(np.hypot(*(path.points[-1] - surface.minimum))),
+                "steps_to_tol": path.steps_to(surface.f_min, tol),
+                "points": path.points.tolist(),
+                "values": path.values.tolist(),
+            }
+            for path in paths
+        ],
+    }
+    if chosen == "json":
+        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
+    elif chosen in ("csv", "tsv"):
+        sep = "," if chosen == "csv" else "\t"
+        lines = [sep.join(["optimizer", "step", "x", "y", "f"])]
+        for path in paths:
+            for k, ((x, y), value) in enumerate(zip(path.points.tolist(), path.values.tolist(), strict=True)):
+                lines.append(sep.join([path.optimizer, str(k), repr(x), repr(y), repr(value)]))
+        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
+    else:
+        _show(env.console(), report, precision)
+
+
+def _show(console, report: dict, precision: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from nnkit.engine.optimizers import OPTIMIZERS
+
+    num = lambda v: format_number(v, precision)  # noqa: E731
+    x0, y0 = report["start"]
+    mx, my = report["minimum"]
+    console.print(
+        Text(
+            f"f(x, y) = {report['formula']} from ({num(x0)}, {num(y0)}); minimum f({num(mx)}, {num(my)}) = "
+            f"{num(report['f_min'])}",
+            style="bold",
+        )
+    )
+    table = Table(header_style="bold")
+    for column in ("optimizer", "lr", "steps", "final x", "final y", "f", "distance to min", "steps to tol"):
+        table.add_column(column, justify="left" if column == "optimizer" else "right")
+    for path in report["paths"]:
+        reached = path["steps_to_tol"]
+        table.add_row(
+            path["optimizer"],
+            num(path["lr"]),
+            str(path["steps"]) + (" (diverged)" if path["diverged"] else ""),
+            num(path["final"][0]),
+            num(path["final"][1]),
+            num(path["value"]),
+            num(path["distance"]),
+            "not reached" if reached is None else str(reached),
+        )
+    console.print(table)
+    console.print(Text(f"steps to tol: the first step after which f − f_min ≤ {report['tol']:g} (--tol)"))
+    for path in report["paths"]:
+        console.print(Text(f"  {path['optimizer']:<9} {OPTIMIZERS[path['optimizer']].description}"))

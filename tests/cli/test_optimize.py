@@ -1,0 +1,100 @@
+"""nnkit optimize end to end: JSON paths against torch.optim's rules, the table, CSV, the plot, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nnkit.engine.surfaces import SURFACES
+from tests.engine.test_surfaces import torch_reference
+
+
+def test_json_has_every_path_equal_to_torch_optim(cli):
+    run = cli("optimize", "--function", "rosenbrock", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(run.stdout)
+    s = SURFACES["rosenbrock"]
+    assert report["start"] == [-1.5, 2.0] and report["minimum"] == [1.0, 1.0]
+    assert [p["optimizer"] for p in report["paths"]] == ["sgd", "momentum", "adagrad", "rmsprop", "adam"]
+    for path in report["paths"]:
+        lr, steps = s.settings[path["optimizer"]]
+        reference = torch_reference(path["optimizer"], s.gradient, (-1.5, 2.0), lr, steps)
+        np.testing.assert_allclose(path["points"], reference, rtol=1e-12, atol=1e-12)
+        assert path["final"] == path["points"][-1]
+        values = np.array(path["values"])
+        reached = path["steps_to_tol"]
+        if reached is None:
+            assert values.min() > 0.01
+        else:
+            assert values[reached] <= 0.01 and values[:reached].min() > 0.01
+
+
+def test_options_override_the_defaults(cli):
+    run = cli("optimize", "--optimizer", "sgd,adam", "--optimizer", "momentum", "--lr", "0.05", "--steps", "7",
+              "--start", "3,-1", "-f", "json")
+    report = json.loads(run.stdout)
+    assert [p["optimizer"] for p in report["paths"]] == ["sgd", "adam", "momentum"]
+    for path in report["paths"]:
+        assert path["lr"] == 0.05 and path["steps"] == 7 and len(path["points"]) == 8
+        np.testing.assert_allclose(
+            path["points"], torch_reference(path["optimizer"], SURFACES["bowl"].gradient, (3.0, -1.0), 0.05, 7),
+            rtol=1e-12, atol=1e-15,
+        )
+
+
+def test_csv_is_one_line_per_point(cli):
+    run = cli("optimize", "--optimizer", "sgd", "--steps", "2", "--lr", "0.5", "-f", "csv")
+    assert run.stdout.splitlines() == [
+        "optimizer,step,x,y,f",
+        "sgd,0,-7.0,2.0,6.45",
+        f"sgd,1,-6.65,0.0,{6.65**2 / 20!r}",  # x - 0.5·x/10, y - 0.5·2y
+        f"sgd,2,{-6.65 + 0.5 * 0.665!r},0.0,{(-6.65 + 0.5 * 0.665) ** 2 / 20!r}",
+    ]
+
+
+def test_table(cli):
+    run = cli("optimize", "-f", "table")
+    assert run.exit_code == 0
+    assert "x²/20 + y² from (-7, 2)" in run.stdout
+    for name in SURFACES["bowl"].settings:
+        assert name in run.stdout
+    assert "not reached" in run.stdout and "steps to tol" in run.stdout
+
+
+def test_divergence_is_a_note_not_a_warning(cli):
+    run = cli("optimize", "--function", "rosenbrock", "--optimizer", "sgd", "--lr", "100", "-f", "json")
+    assert run.exit_code == 0
+    assert "sgd diverged after" in run.stderr and "lower --lr" in run.stderr
+    assert json.loads(run.stdout)["paths"][0]["diverged"] is True
+
+
+def test_plot(cli, tmp_path):
+    path = tmp_path / "race.png"
+    run = cli("optimize", "--plot", str(path), "-q", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pipe_default_is_json(shell):
+    run = shell("nnkit optimize --optimizer adam --steps 3 | python -c 'import json,sys; print(len(json.load(sys.stdin)[\"paths\"][0][\"points\"]))'")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode().strip() == "4"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--function", "himmel"], "unknown function 'himmel'"),
+        (["--optimizer", "nadam"], "unknown optimizer 'nadam'"),
+        (["--optimizer", "sgd,sgd"], "--optimizer sgd is given twice"),
+        (["--lr", "0"], "--lr must be a positive number"),
+        (["--lr", "nan"], "--lr must be a positive number"),
+        (["--steps", "-1"], "--steps must be between 0 and 1000000"),
+        (["--start", "1"], "--start takes a point X,Y"),
+        (["--start", "nan,1"], "--start must be two finite numbers"),
+        (["--tol", "0"], "--tol must be a positive number"),
+        (["--plot", "race.jpg"], "--plot writes a PNG"),
+    ],
+)
+def test_bad_input_is_exit_2(cli, args, message):
+    cli("optimize", *args).assert_input_error(message)
