@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -20,7 +21,7 @@ from nnkit.cli.common import environment
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.io.output import format_number, refuse_input_overwrite, resolve_format, write_stdout_bytes
 
 LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
@@ -336,6 +337,9 @@ def run_training(
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     if save is not None:
         check_output_path(save, ".npz", "models")
+        # --save over the --data .npz would replace the data set by the model, after training.
+        env.inputs.append(Path(data))
+        refuse_input_overwrite(Path(save), env)
     if plot is not None:
         check_output_path(plot, ".png", "pictures")
     meta = None

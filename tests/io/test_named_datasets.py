@@ -333,3 +333,4 @@ def test_train_takes_named_data_sets_too(publisher, tmp_path):
     rows = json.loads(run_cli("predict", str(model), "--data", "pneumoniamnist", "-f", "json", env=env).stdout)
     assert len(rows) == 20 and {r["prediction"] for r in rows} <= {"normal", "pneumonia"}
     assert server.requests == ["pneumoniamnist.npz"]
+
