@@ -32,3 +32,15 @@ class NnkitInputError(ValueError):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+def reason(error: BaseException) -> str:
+    r"""The first line of an exception's message, or its type when it has none (``EOFError()``).
+
+    Examples
+    --------
+    >>> reason(EOFError()), reason(ValueError("bad header\nmore"))
+    ('EOFError', 'bad header')
+    """
+    lines = str(error).splitlines()
+    return lines[0] if lines and lines[0].strip() else type(error).__name__

@@ -39,10 +39,33 @@ def protect_negative_numbers(args: list[str]) -> list[str]:
 
 
 def _say_error(message: str, hint: str | None = None) -> None:
-    print(f"nnkit: error: {message}", file=sys.stderr)
-    if hint:
-        print(f"  hint: {hint}", file=sys.stderr)
-    sys.stderr.flush()
+    try:
+        print(f"nnkit: error: {message}", file=sys.stderr)
+        if hint:
+            print(f"  hint: {hint}", file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone: the exit status still tells
+
+
+def describe_os_error(error: OSError) -> str:
+    """A failing system call in the user's words: the path (shortened) and the cause.
+
+    Examples
+    --------
+    >>> describe_os_error(OSError(36, "File name too long", "1," * 200))
+    "cannot use '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,…' (400 characters) as a path: File name too long"
+    >>> describe_os_error(OSError(28, "No space left on device"))
+    'No space left on device'
+    """
+    cause = error.strerror or type(error).__name__
+    name = error.filename
+    if name is None:
+        return cause
+    name = os.fsdecode(name)
+    if len(name) > 60:
+        return f"cannot use {name[:60] + '…'!r} ({len(name)} characters) as a path: {cause}"
+    return f"{name}: {cause}"
 
 
 def _silence_stdout() -> None:
@@ -105,7 +128,12 @@ class NnkitGroup(TyperGroup):
     def invoke(self, ctx):
         """Run the subcommand, turning every exception into a message and an exit status."""
         try:
-            return super().invoke(ctx)
+            import numpy as np  # every command uses it; `nnkit --help` never gets here
+
+            # Floating point beyond the largest float is inf, 0/0 is nan: the documented results
+            # (commands that cannot take them refuse them as input errors), never a RuntimeWarning.
+            with np.errstate(all="ignore"):
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except NnkitInputError as error:
@@ -117,6 +145,10 @@ class NnkitGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
+        except OSError as error:  # the system refused: a full disk, a name too long, a closed stream
+            _silence_stdout()  # what could not be written must not fail again at the interpreter's exit
+            _say_error(describe_os_error(error))
+            raise typer.Exit(ExitStatus.INPUT_ERROR) from None
         except Exception as error:
             if os.environ.get("NNKIT_DEBUG") == "1":
                 traceback.print_exc()
@@ -148,6 +180,10 @@ class NnkitGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             status = ExitStatus.BROKEN_PIPE
+        except OSError as error:  # the last flush of stdout failed (a full disk behind > file)
+            _silence_stdout()
+            _say_error(f"cannot write the result to standard output: {describe_os_error(error)}")
+            status = ExitStatus.INPUT_ERROR
         if standalone_mode:
             sys.exit(int(status))
         return int(status)

@@ -99,7 +99,8 @@ def _training_samples(params: dict) -> int:
 
     dataset = load_dataset(params["data"], params.get("label_column"))
     prepared = prepare(
-        dataset, val_split=params["val_split"], test_split=params["test_split"], seed=params["seed"]
+        dataset, val_split=params["val_split"], test_split=params["test_split"], seed=params["seed"],
+        val_from=params.get("val_from") or "stratified",
     )
     return int(prepared.x["train"].shape[0])
 

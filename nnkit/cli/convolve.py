@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -21,7 +20,7 @@ from nnkit.io.images import (
     output_targets,
     write_feature_map,
 )
-from nnkit.io.output import array_table, emit, format_number, resolve_format, write_stdout_bytes
+from nnkit.io.output import OutputPlan, array_table, emit, format_number, resolve_format, write_stdout_bytes
 
 # --- options shared with ``nnkit pool`` ---------------------------------------------------------------
 Images = Annotated[
@@ -203,12 +202,14 @@ def sources_of(images, output, save_array, fmt=None) -> list[str]:
         if fmt not in (None, "table"):
             raise NnkitInputError("several inputs write to files only; use -o DIR/ (and --save-array DIR/)")
         check_distinct_names(sources)
-    inputs = {Path(source).resolve() for source in sources if source != "-"}
+    # Every target checked before the first write: one that cannot be written, or would replace
+    # an input, fails the run with nothing written (all or nothing).
+    plan = OutputPlan(inputs=sources)
     for source in sources:
-        for target in output_targets(source, output, save_array):
-            if Path(target).resolve() in inputs:
-                raise NnkitInputError(f"refusing to overwrite the input file {target}",
-                                      hint="write the results somewhere else")
+        for option, base in (("-o", output), ("--save-array", save_array)):
+            if base is not None:
+                target = output_targets(source, **{"output" if option == "-o" else "save_array": base})[0]
+                plan.add(target, option, create_folder=is_folder_target(base))
     return sources
 
 

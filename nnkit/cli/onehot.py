@@ -12,6 +12,7 @@ from nnkit.engine.encoding import decode as decode_rows
 from nnkit.engine.encoding import encode_labels, one_hot
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import load_array, load_tokens
+from nnkit.io.limits import require_array
 from nnkit.io.output import blocks, emit, format_number
 
 
@@ -89,6 +90,9 @@ def onehot(
                 f"--classes {classes} does not match the {len(class_names)} class names {', '.join(class_names)}"
             )
         classes = len(class_names)
+    width = classes if classes is not None else int(np.max(indices, initial=-1)) + 1
+    rows = f"{len(indices)} one-hot row" + ("s" if len(indices) != 1 else "")
+    require_array((len(indices), width), 8 * 2, f"{rows} of {width} classes")
     encoded = one_hot(indices, classes)
     if class_names is not None and name_list is None and not env.stdout_isatty:
         env.note("nnkit: classes: " + ", ".join(f"{i}={name}" for i, name in enumerate(class_names)))

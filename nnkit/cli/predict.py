@@ -20,7 +20,7 @@ from nnkit.engine.metrics import class_probabilities
 from nnkit.engine.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
 from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
-from nnkit.io.images import IMAGE_SUFFIXES, read_image
+from nnkit.io.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.io.output import (
     format_number,
     refuse_input_overwrite,
@@ -34,29 +34,29 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
     """Feature rows of a text table; a training-style header selects and orders the columns."""
-    from nnkit.io.datasets import parse_feature_rows, read_table_rows
+    from nnkit.io.datasets import feature_matrix
+    from nnkit.io.tables import is_json, read_json_array, read_table
 
-    header, rows = read_table_rows(text, suffix)
-    if not rows:
+    if is_json(text):
+        x = read_json_array(text, source)
+        return x, [source]
+    table = read_table(text, source, suffix)
+    if not table.lines:
         raise NnkitInputError(f"{source} has a header but no data rows")
-    width = len(rows[0][1]) if rows else 0
     names = preprocessing.get("feature_names") or []
+    header = table.header
     if header is not None and names and all(name in header for name in names):
         columns = [header.index(name) for name in names]  # drops the label column if present
     else:
-        columns = list(range(width))
-    try:
-        x = parse_feature_rows(rows, header, columns)
-    except NnkitInputError as error:
-        if not error.message.startswith("non-numeric"):
-            raise
-        # The training hint (--label-column) means nothing here: predict takes features only.
-        raise NnkitInputError(
-            error.message,
-            hint="give the feature columns only, or a header row naming the training columns "
-            "so that the label column is skipped",
-        ) from None
-    labels = [f"{source}:{line}" for line, _ in rows]
+        columns = list(range(table.width))
+    # The training hint (--label-column) means nothing here: predict takes features only.
+    x = feature_matrix(
+        table,
+        columns,
+        hint="give the feature columns only, or a header row naming the training columns "
+        "so that the label column is skipped",
+    )
+    labels = [f"{source}:{line}" for line, _ in table.lines]
     return x, labels
 
 
@@ -107,16 +107,19 @@ class _Inputs:
         self.labels.extend(labels)
 
     def add_image(self, path: Path) -> None:
+        self.add_picture(read_image(path), str(path))
+
+    def add_picture(self, image: np.ndarray, path: str) -> None:
+        """One picture read as grayscale 0..1 (a file or stdin), prepared when it is a learner's digit."""
         from nnkit.io.digit_prep import is_dark_on_light, prepare_digit
 
         shape = self.image_shape
         if shape is None:
             raise NnkitInputError(f"{path} is an image, but the model was trained on a table of features")
-        image = read_image(path)
         mnist_like = shape == MNIST_SHAPE
         if mnist_like and (image.shape != shape or is_dark_on_light(image)):
-            digit = prepare_digit(image, str(path))
-            self.notes.append(digit.describe(str(path)))
+            digit = prepare_digit(image, path)
+            self.notes.append(digit.describe(path))
             self.originals[len(self.labels)] = (image, digit.short())
             image = digit.image
         elif len(shape) == 3:
@@ -132,7 +135,7 @@ class _Inputs:
                 hint="resize the image to the training images' size first",
             )
         self.blocks.append((image.reshape(1, -1), True))
-        self.labels.append(str(path))
+        self.labels.append(path)
 
     def matrix(self, n_features: int) -> np.ndarray:
         parts = []
@@ -173,7 +176,7 @@ def predict(
             "the training column names picks the features), .npy arrays (rows, or an (N, H, W) "
             "stack of raw images such as uint8 MNIST) or images (PNG, JPEG …) of the training "
             "images' size; for a 28×28 (MNIST-like) model a picture of any size, or dark on light, "
-            "is prepared as MNIST's digits were. - or nothing reads stdin.",
+            "is prepared as MNIST's digits were. - or nothing reads stdin (rows, .npy bytes or a picture).",
             show_default=False,
             metavar="[INPUT]...",
         ),
@@ -243,8 +246,11 @@ def predict(
             numbers = []
         if token == "-":
             data, source, _ = read_source("-", env)
+            picture = read_picture_bytes(data, source)
             if data.startswith(NPY_MAGIC):
                 collected.add_rows(parse_bytes(data, source), [source])
+            elif picture is not None:  # cat digit.jpg | nnkit predict mnist.npz
+                collected.add_picture(picture, source)
             else:
                 text = data.decode("utf-8-sig", errors="replace")
                 collected.add_rows(*_table_rows(text, ".csv", source, preprocessing))
@@ -273,6 +279,11 @@ def predict(
     x = collected.matrix(int(np.prod(input_shape)))
     x = x.reshape(len(x), *input_shape)  # rows → (N, H, W, C) for conv models (C order, as trained)
     proba = class_probabilities(network.forward(x)).astype(np.float64)
+    if not np.all(np.isfinite(proba)):
+        bad = collected.labels[int(np.argmax(~np.all(np.isfinite(proba), axis=1)))]
+        raise NnkitInputError(
+            f"the model's outputs for {bad} are not finite numbers: its weights or the inputs are too large"
+        )
     predicted = [classes[k] for k in np.argmax(proba, axis=1)]
     for note in collected.notes:
         env.note(note)

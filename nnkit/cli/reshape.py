@@ -12,7 +12,7 @@ from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Rando
 from nnkit.engine.reshaping import DIGITS, flatten
 from nnkit.engine.reshaping import reshape as reshape_array
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import load_array, parse_shape, read_input_file
+from nnkit.io.arrays import load_array, parse_shape, path_exists, read_input_file
 from nnkit.io.output import blocks, emit, render_array
 
 
@@ -26,7 +26,7 @@ def _looks_like_path(values: list[str]) -> bool:
     if len(values) != 1:
         return False
     word = values[0].strip()
-    return Path(word).exists() or _is_image(word) or word.lower().endswith((".npy", ".npz", ".csv", ".tsv", ".txt"))
+    return path_exists(word) or _is_image(word) or word.lower().endswith((".npy", ".npz", ".csv", ".tsv", ".txt"))
 
 
 def reshape(

@@ -14,6 +14,8 @@ from nnkit.io.output import resolve_format, write_stdout_bytes
 
 #: The input the course's chapter gives its two models: MNIST's 28×28 grey images.
 COURSE_INPUT_SHAPE = (28, 28, 1)
+#: … and its ten digits (a course model trained on other data has one output per class of that data).
+COURSE_CLASSES = 10
 #: Keras's class names, for the "Layer (type)" column.
 KERAS_CLASSES = {"conv2d": "Conv2D", "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
                  "flatten": "Flatten", "dropout": "Dropout", "dense": "Dense", "activation": "Activation"}
@@ -126,6 +128,8 @@ def summary(
             shape = COURSE_INPUT_SHAPE
         if shape is None:
             raise NnkitInputError("--layers needs an input shape", hint="give --input-shape 28,28,1 or --data PATH")
+        if specs[-1]["units"] is None:
+            specs[-1]["units"] = COURSE_CLASSES
         if specs[-1].get("activation") is None:
             specs[-1]["activation"] = "sigmoid" if specs[-1]["units"] == 1 else "softmax"
         table = layer_summary(specs, shape)

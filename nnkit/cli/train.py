@@ -22,7 +22,7 @@ LayersOption = Annotated[
     typer.Option(
         "--layers",
         help="The layer stack, comma-separated, e.g. \"conv 32 3 relu, maxpool 2, flatten, dense 10 softmax\". "
-        + grammar_help(),
+        + grammar_help().replace("[", "\\["),  # Rich would take [stride=N] for a style tag
         metavar="STACK",
         show_default=False,
     ),
@@ -32,8 +32,9 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         help=f"One of the course's models with its chapter's settings (RMSprop as Keras: lr 1e-3, "
-        f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 %% for validation; Glorot uniform "
-        f"weights), each overridable: {_MODELS_HELP}.",
+        f"rho 0.9, eps 1e-7; batch 128; 10 epochs; the last 20 % for validation; Glorot uniform "
+        f"weights), each overridable; the last layer has one unit per class of the data (10 for MNIST): "
+        f"{_MODELS_HELP}.",
         metavar="NAME",
         show_default=False,
     ),
@@ -51,7 +52,9 @@ def resolve_stack(layers: str | None, model: str | None) -> tuple[list[dict], st
         settings = {"optimizer": chosen.optimizer, "lr": chosen.lr, "batch_size": str(chosen.batch_size),
                     "epochs": chosen.epochs, "val_split": chosen.val_split, "val_from": chosen.val_from,
                     "init": chosen.init}
-        return parse_layers(chosen.layers), model, settings
+        specs = parse_layers(chosen.layers)
+        specs[-1]["units"] = None  # one softmax unit per class of the data: 10 on MNIST, as in the chapter
+        return specs, model, settings
     if layers is None:
         return [], "", dict(DEFAULTS)
     specs = parse_layers(layers)
@@ -111,6 +114,12 @@ def train(
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
               for name, default in defaults.items()}
     extra = {"model": model} if model is not None else {"layers": describe} if specs else {}
+    if batch_size is not None:
+        from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+
+        if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+            ctx.params.update({k: v for k, v in chosen.items() if k != "batch_size"})  # --model's settings
+            return train_each_batch_size(ctx, train)
 
     def architecture(dataset, saved: dict | None) -> core.Architecture:
         if saved is not None and not specs:

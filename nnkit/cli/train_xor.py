@@ -29,7 +29,8 @@ from nnkit.engine.gates import (
 )
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, to_text, write_stdout_bytes
+from nnkit.io.limits import check_epochs, require_memory
+from nnkit.io.output import OutputPlan, format_number, resolve_format, to_text, write_stdout_bytes
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
     f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
@@ -87,18 +88,23 @@ def train_xor(
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     if chosen == "npy":
         raise NnkitInputError("train-xor prints a report: use -f table, json, csv or tsv")
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    check_epochs(epochs)
+    if not no_hidden:
+        # Weights, gradients and optimiser state of the 2-H-1 network (float64, ~8 copies of its
+        # 4H+1 parameters) and the four rows' activations: refused before allocating.
+        require_memory((4 * hidden + 1) * 8 * 8 + 4 * hidden * 8 * 6, f"--hidden {hidden}")
     if optimizer not in OPTIMIZERS:
         raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
-    if save is not None and not wired:
-        from nnkit.io.model import check_output_path
-
-        check_output_path(save, ".npz", "models")
+    if wired and save is not None:
+        raise NnkitInputError("--save applies to a trained network, not to --wired")
+    # Both targets checked before training, so the model is never written with the plot failing.
+    plan = OutputPlan(env)
+    if save is not None:
+        plan.add(save, "--save", ".npz")
+    if plot is not None:
+        plan.add(plot, "--plot", ".png")
 
     if wired:
-        if save is not None:
-            raise NnkitInputError("--save applies to a trained network, not to --wired")
         report = _wired_report()
         if plot is not None:
             _plot_wired(plot, env)

@@ -8,11 +8,11 @@ train it with a progress bar, evaluate every part, save, plot and print the repo
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -21,7 +21,7 @@ from nnkit.cli.common import environment
 from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, refuse_input_overwrite, resolve_format, write_stdout_bytes
+from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
 
 LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
@@ -65,7 +65,8 @@ BatchSize = Annotated[
     str | None,
     typer.Option(
         "--batch-size",
-        help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning).",
+        help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning). "
+        "Several, comma-separated (full,1,32): one model each on the same split and seed, compared.",
         show_default=False,
     ),
 ]
@@ -223,9 +224,10 @@ class Settings:
             raise NnkitInputError(
                 f"unknown optimizer {self.optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}"
             )
+        from nnkit.io.limits import check_epochs
+
         batch = parse_batch_size(self.batch_size)
-        if self.epochs < 1:
-            raise NnkitInputError(f"--epochs must be at least 1, got {self.epochs}")
+        check_epochs(self.epochs)
         if self.l2 < 0:
             raise NnkitInputError(f"--l2 must not be negative, got {self.l2}")
         if self.lr is not None and not self.lr > 0:
@@ -264,6 +266,8 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
     --------
     >>> output_specs([{"type": "dense", "units": None}], ["no", "yes"])
     [{'type': 'dense', 'units': 1, 'activation': 'sigmoid'}]
+    >>> output_specs([{"type": "dense", "units": None, "activation": "softmax"}], ["no", "yes"])
+    [{'type': 'dense', 'units': 2, 'activation': 'softmax'}]
     >>> output_specs([{"type": "dense", "units": 3}], [0, 1, 2])
     [{'type': 'dense', 'units': 3, 'activation': 'softmax'}]
     """
@@ -271,6 +275,9 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
     last = specs[-1]
     k = len(classes)
     if last.get("units") is None:
+        if last.get("activation") == "softmax":  # a course model: one softmax unit per class
+            last["units"] = k
+            return specs
         last["units"] = 1 if k == 2 else k
         last["activation"] = "sigmoid" if k == 2 else "softmax"
         return specs
@@ -292,6 +299,23 @@ def output_specs(specs: list[dict], classes: list) -> list[dict]:
             hint=f"end with 'dense {k} softmax'" + (" or 'dense 1 sigmoid'" if k == 2 else ""),
         )
     return specs
+
+
+def require_network_memory(specs: list[dict], input_shape: tuple, batch: int | None, n_train: int) -> None:
+    """Refuse a dense stack too big for memory, before any of it is allocated.
+
+    Counts its float32 weights, gradients, optimiser state and batch activations; conv stacks are
+    not estimated here.
+    """
+    from nnkit.io.limits import require_memory
+
+    if len(input_shape) != 1 or any(s["type"] not in ("dense", "dropout") for s in specs):
+        return
+    sizes = [input_shape[0], *(s["units"] for s in specs if s["type"] == "dense")]
+    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    rows = min(batch or n_train, n_train)
+    need = parameters * 4 * 5 + rows * sum(sizes) * 4 * 4
+    require_memory(need, f"a {'-'.join(map(str, sizes))} network")
 
 
 def _named(report: dict, classes: list) -> dict:
@@ -328,20 +352,24 @@ def run_training(
     from nnkit.engine.metrics import class_probabilities, classification_report
     from nnkit.io.architecture_spec import keeps_image_shape, needs_images
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
-    from nnkit.io.model import check_output_path, load_model, save_model
+    from nnkit.io.interrupts import InterruptGuard
+    from nnkit.io.model import load_model, save_model
     from nnkit.io.named_datasets import lookup
+    from nnkit.io.output import OutputPlan
     from nnkit.io.progress import EpochProgress
 
+    # Ctrl-C from the first line on: exit 130 wherever it lands, and never between an epoch's
+    # history row and its weights, nor while the model and the report are written.
+    guard = ctx.with_resource(InterruptGuard())
     started = time.perf_counter()
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    # Every target checked before any work; --data and --resume are inputs, never overwritten.
+    plan = OutputPlan(env, inputs=[resume, None if data == "digits" else data])
     if save is not None:
-        check_output_path(save, ".npz", "models")
-        # --save over the --data .npz would replace the data set by the model, after training.
-        env.inputs.append(Path(data))
-        refuse_input_overwrite(Path(save), env)
+        plan.add(save, "--save", ".npz")
     if plot is not None:
-        check_output_path(plot, ".png", "pictures")
+        plan.add(plot, "--plot", ".png")
     meta = None
     if resume is not None:
         network, meta = load_model(resume)
@@ -396,9 +424,9 @@ def run_training(
     else:
         prepared = prepare(dataset, keep_image_shape=keeps_image_shape(wanted.specs) and dataset.kind == "images",
                            **common)
-        network = build_network(
-            output_specs(wanted.specs, prepared.classes), prepared.input_shape, seed=settings.seed, init=settings.init
-        )
+        specs = output_specs(wanted.specs, prepared.classes)
+        require_network_memory(specs, prepared.input_shape, batch, prepared.x["train"].shape[0])
+        network = build_network(specs, prepared.input_shape, seed=settings.seed, init=settings.init)
         epochs_before = 0
     del dataset
     classes = prepared.classes
@@ -420,7 +448,9 @@ def run_training(
             t_val=y.get("validation"),
             early_stopping=settings.early_stopping,
             on_epoch=progress.update,
+            critical=guard.critical,
         )
+    guard.hold()  # from the trained network to the written model and report: all of it, together
     for row in history:
         row["epoch"] += epochs_before
 
@@ -506,6 +536,7 @@ def run_training(
         write_stdout_bytes(env, _history_text(report["history"], chosen).encode())
     else:
         _show_report(env.console(), report, precision, _title(network, wanted))
+    guard.release()
     if history.interrupted:
         env.note("nnkit: interrupted: the results above are for the epochs completed")
         raise typer.Exit(ExitStatus.INTERRUPTED)

@@ -117,10 +117,19 @@ class Conv2D:
             raise NnkitInputError(f"unknown padding {padding!r}", hint="choose valid or same")
         self.stride = _positive_int(stride, "stride")
         self.padding = padding
-        self.W = np.ascontiguousarray(W)
-        self.b = np.ascontiguousarray(b)
-        self.dW = np.zeros_like(self.W)
-        self.db = np.zeros_like(self.b)
+        # W and b are views of one (kh·kw·c_in + 1, c_out) matrix whose last row is the bias, and the
+        # patch matrix has a last column of ones: the bias is added inside the forward product and
+        # its gradient comes out of the weight-gradient product (no pass of its own over the output).
+        kh, kw, c_in, c_out = W.shape
+        k = kh * kw * c_in
+        self._Wb = np.empty((k + 1, c_out), dtype=W.dtype)
+        self._Wb[:k] = W.reshape(k, c_out)
+        self._Wb[k] = b
+        self.W = self._Wb[:k].reshape(W.shape)
+        self.b = self._Wb[k]
+        self._dWb = np.zeros_like(self._Wb)
+        self.dW = self._dWb[:k].reshape(W.shape)
+        self.db = self._dWb[k]
         self.input_gradient = True
         self._cols = None
         self._x_shape = None
@@ -169,7 +178,14 @@ class Conv2D:
         return out[0], out[1], c_out
 
     def _columns(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, int, int]:
-        """The im2col matrix (N·H_out·W_out, kh·kw·c_in), columns in (u, v, c) order like W."""
+        """The im2col matrix (N·H_out·W_out, kh·kw·c_in + 1) and the output size.
+
+        Each row is one patch in (u, v, c) order like W, then a 1 (for the bias).
+
+        With few input channels (the first layer of an image network) the matrix is stored
+        transposed, one contiguous row per (u, v, c) copied from a shifted view of the image: a
+        copy with one-float inner runs would be 8× slower. The product reads either layout.
+        """
         n, h, w, c = x.shape
         kh, kw = self.kernel
         s = self.stride
@@ -184,29 +200,45 @@ class Conv2D:
         if ho < 1 or wo < 1:
             raise NnkitInputError(
                 f"conv2d with a {kh}×{kw} kernel does not fit a {h}×{w} input")
+        k, m = kh * kw * c, n * ho * wo
+        if c < 8:
+            shape = (k + 1, m)
+            buf = _keep(self._buffers, ("colsT", *shape), x.dtype) if training else \
+                np.empty(shape, x.dtype)
+            patches = buf[:k].reshape(kh, kw, c, n, ho, wo)
+            for u in range(kh):
+                for v in range(kw):
+                    view = xp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s]
+                    np.copyto(patches[u, v], view.transpose(3, 0, 1, 2))
+            buf[k] = 1
+            return buf.T, ho, wo
+        shape = (m, k + 1)
+        buf = _keep(self._buffers, ("cols", *shape), x.dtype) if training else \
+            np.empty(shape, x.dtype)
         # (n, ho', wo', c, kh, kw) → windows at the stride → (n, ho, wo, kh, kw, c)
         windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
         windows = windows[:, : (ho - 1) * s + 1 : s, : (wo - 1) * s + 1 : s]
         windows = windows.transpose(0, 1, 2, 4, 5, 3)
-        shape = (n, ho, wo, kh, kw, c)
-        cols = _keep(self._buffers, ("cols", *shape), x.dtype) if training else np.empty(shape, x.dtype)
-        np.copyto(cols, windows)
-        return cols.reshape(n * ho * wo, kh * kw * c), ho, wo
+        item = buf.itemsize
+        patches = np.lib.stride_tricks.as_strided(
+            buf, (n, ho, wo, kh, kw, c),
+            (ho * wo * (k + 1) * item, wo * (k + 1) * item, (k + 1) * item, kw * c * item,
+             c * item, item))
+        np.copyto(patches, windows)
+        buf[:, k] = 1
+        return buf, ho, wo
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Convolve ``x`` of shape (N, H, W, c_in); returns (N, H_out, W_out, c_out)."""
         n = x.shape[0]
         cols, ho, wo = self._columns(x, training)
-        w_mat = self.W.reshape(-1, self.filters)
         if training:
             self._cols = cols
             self._x_shape = x.shape
             out = _keep(self._buffers, ("out", n, ho, wo, self.filters), self.W.dtype)
-            np.matmul(cols, w_mat, out=out.reshape(-1, self.filters))
-        else:
-            out = (cols @ w_mat).reshape(n, ho, wo, self.filters)
-        out += self.b
-        return out
+            np.matmul(cols, self._Wb, out=out.reshape(-1, self.filters))
+            return out
+        return (cols @ self._Wb).reshape(n, ho, wo, self.filters)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         """Fill ``dW``, ``db``; return ∂L/∂x of the input's shape (None if not needed)."""
@@ -214,25 +246,25 @@ class Conv2D:
             raise RuntimeError("Conv2D.backward called before forward(training=True)")
         kh, kw, c, c_out = self.W.shape
         d2 = dout.reshape(-1, c_out)
-        np.matmul(self._cols.T, d2, out=self.dW.reshape(-1, c_out))
-        np.sum(d2, axis=0, out=self.db)
+        np.matmul(self._cols.T, d2, out=self._dWb)  # dW and, from the ones, db
         if not self.input_gradient:
             return None
         n, h, w, _ = self._x_shape
         _, ho, wo, _ = dout.shape
         s = self.stride
-        dcols = _keep(self._buffers, ("dcols", n * ho * wo, kh * kw * c), dout.dtype)
-        np.matmul(d2, self.W.reshape(-1, c_out).T, out=dcols)
-        dcols = dcols.reshape(n, ho, wo, kh, kw, c)
         top, bottom, left, right = self._padding(h, w)
         padded = (n, h + top + bottom, w + left + right, c)
         dxp = _keep(self._buffers, ("dxp", *padded), dout.dtype)
-        # col2im: each kernel offset (u, v) adds its slice of the patch gradients at the stride.
-        # Non-overlapping offsets (stride ≥ kernel) or the first offset can be assigned.
+        part = _keep(self._buffers, ("part", n, ho, wo, c), dout.dtype)
+        # col2im, one kernel offset (u, v) at a time: the patch gradients of that offset are one
+        # product dout @ W[u, v]ᵀ, contiguous, added to the input positions it touched (a strided
+        # slice). Nine products of (N·H_out·W_out, c_out) @ (c_out, c_in) cost the same FLOPs as one
+        # product into a (N·H_out·W_out, kh·kw·c_in) matrix, and the adds read contiguous memory.
         dxp.fill(0)
         for u in range(kh):
             for v in range(kw):
-                dxp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s] += dcols[:, :, :, u, v]
+                np.matmul(d2, self.W[u, v].T, out=part.reshape(-1, c))
+                dxp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s] += part
         if padded == self._x_shape:
             return dxp
         return dxp[:, top : top + h, left : left + w]
@@ -314,44 +346,67 @@ class MaxPool2D:
             for v in range(self.size):
                 yield x[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s]
 
+    def _tiles(self, x: np.ndarray, ho: int, wo: int) -> np.ndarray:
+        """Non-overlapping windows as a (N, ho, k, wo, k, C) view of x (the partial edge left out)."""
+        n, _, _, c = x.shape
+        k = self.size
+        s0, s1, s2, s3 = x.strides
+        return np.lib.stride_tricks.as_strided(
+            x, (n, ho, k, wo, k, c), (s0, k * s1, s1, k * s2, s2, s3), writeable=x.flags.writeable)
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Pool ``x`` of shape (N, H, W, C); returns (N, H_out, W_out, C)."""
         n, h, w, c = x.shape
         ho, wo, _ = self.output_shape((h, w, c))
         k = self.size
-        if self.stride == k:
-            # Non-overlapping windows: crop the partial edge and reduce a (ho, k, wo, k) view.
-            view = x[:, : ho * k, : wo * k].reshape(n, ho, k, wo, k, c)
-            out = _keep(self._buffers, ("out", n, ho, wo, c), x.dtype) if training else None
-            out = np.max(view, axis=(2, 4), out=out) if self.op == "max" else np.mean(view, axis=(2, 4), out=out)
+        out = _keep(self._buffers, ("out", n, ho, wo, c), x.dtype) if training else \
+            np.empty((n, ho, wo, c), x.dtype)
+        # One elementwise pass per window offset over strided views (4 for 2×2): faster than a
+        # reduction over the axes of a (ho, k, wo, k) view.
+        views = list(self._offsets(x, ho, wo))
+        combine = np.maximum if self.op == "max" else np.add
+        if len(views) == 1:
+            np.copyto(out, views[0])
         else:
-            out = _keep(self._buffers, ("out", n, ho, wo, c), x.dtype) if training else \
-                np.empty((n, ho, wo, c), x.dtype)
-            views = self._offsets(x, ho, wo)
-            np.copyto(out, next(views))
-            for view in views:
-                if self.op == "max":
-                    np.maximum(out, view, out=out)
-                else:
-                    out += view
-            if self.op == "mean":
-                out *= 1.0 / (k * k)
+            combine(views[0], views[1], out=out)
+        for view in views[2:]:
+            combine(out, view, out=out)
+        if self.op == "mean":
+            out *= 1.0 / (k * k)
         if training:
             self._x_shape = x.shape
             if self.op == "max":
-                self._mask = self._first_max_masks(x, out, ho, wo)
+                self._mask = self._first_max_mask(x, out, ho, wo)
         return out
 
-    def _first_max_masks(self, x, out, ho, wo) -> np.ndarray:
-        """(size², N, ho, wo, C) booleans: where each window's first maximum sits."""
-        masks = _keep(self._buffers, ("mask", self.size**2, *out.shape), np.bool_)
+    def _first_max_mask(self, x, out, ho, wo) -> np.ndarray:
+        """Where each window's first maximum (row-major) sits.
+
+        Non-overlapping windows: one (N, ho, k, wo, k, C) boolean array in x's layout, made by one
+        comparison with the broadcast maxima; ties (several equal maxima) are then cut to the
+        first. Overlapping or gapped windows: (size², N, ho, wo, C), one mask per offset.
+        """
+        k = self.size
         taken = _keep(self._buffers, ("taken", *out.shape), np.bool_)
-        taken.fill(False)
-        for i, view in enumerate(self._offsets(x, ho, wo)):
-            np.equal(view, out, out=masks[i])
-            masks[i] &= ~taken
-            taken |= masks[i]
-        return masks
+        if self.stride == k:
+            mask = _keep(self._buffers, ("mask6", out.shape[0], ho, k, wo, k, out.shape[3]), np.bool_)
+            np.equal(self._tiles(x, ho, wo), out[:, :, None, :, None, :], out=mask)
+            masks = [mask[:, :, u, :, v, :] for u in range(k) for v in range(k)]
+        else:
+            mask = _keep(self._buffers, ("mask", k * k, *out.shape), np.bool_)
+            for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
+                np.equal(view, out, out=m)
+            masks = list(mask)
+        if np.count_nonzero(mask) == out.size:
+            return mask  # one maximum per window (no ties): nothing to cut
+        free = _keep(self._buffers, ("free", *out.shape), np.bool_)
+        np.copyto(taken, masks[0])
+        for i, m in enumerate(masks[1:], start=1):
+            np.logical_not(taken, out=free)
+            np.logical_and(m, free, out=m)
+            if i < len(masks) - 1:
+                np.logical_or(taken, m, out=taken)
+        return mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         """∂L/∂x: each window's gradient to its first maximum (or shared, for the mean)."""
@@ -359,16 +414,19 @@ class MaxPool2D:
             raise RuntimeError("MaxPool2D.backward called before forward(training=True)")
         if not self.input_gradient:
             return None
-        _n, ho, wo, _c = dout.shape
+        _, ho, wo, _ = dout.shape
         dx = _keep(self._buffers, ("dx", *self._x_shape), dout.dtype)
         k, s = self.size, self.stride
         if not (s == k and self._x_shape[1] == ho * k and self._x_shape[2] == wo * k):
             dx.fill(0)  # else the windows tile the image: every element is written below
+        if self.op == "max" and s == k:
+            np.multiply(self._mask, dout[:, :, None, :, None, :], out=self._tiles(dx, ho, wo))
+            return dx
         if self.op == "mean":
             share = dout * (1.0 / (k * k))
         for i, view in enumerate(self._offsets(dx, ho, wo)):
             if self.op == "max":
-                if s >= k:
+                if s > k:
                     np.multiply(dout, self._mask[i], out=view)
                 else:
                     view += dout * self._mask[i]

@@ -10,6 +10,7 @@ seed gives the same run.
 import math
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
@@ -71,6 +72,7 @@ def fit(
     t_val: np.ndarray | None = None,
     early_stopping: int | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    critical: Callable[[], AbstractContextManager] = nullcontext,
 ) -> History:
     """Train ``network`` in place and return one history row per epoch.
 
@@ -97,6 +99,9 @@ def fit(
         improved for this many epochs, and restore the weights of the best epoch.
     on_epoch : callable, optional
         Called with each history row as soon as the epoch ends (progress bars).
+    critical : callable, optional
+        ``critical()`` is a context manager around each epoch's commit (history row, kept weights,
+        best epoch); the CLI passes one that holds Ctrl-C back until the commit is whole.
 
     Returns
     -------
@@ -189,21 +194,27 @@ def fit(
             if x_val is not None:
                 with np.errstate(over="ignore", invalid="ignore"):
                     row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
-            history.append(row)
-            for kept, param in zip(completed, network.parameters(), strict=True):
-                np.copyto(kept, param)
+            # The history, the kept weights and the best epoch move on together or not at all:
+            # a Ctrl-C here is held back until the block ends (the saved model matches the report).
+            with critical():
+                history.append(row)
+                for kept, param in zip(completed, network.parameters(), strict=True):
+                    np.copyto(kept, param)
+                stop = False
+                if early_stopping is not None:
+                    watched = row["loss"] if row["val_loss"] is None else row["val_loss"]
+                    if watched < best_loss:
+                        best_loss, best_weights, waited = watched, network.get_weights(), 0
+                        history.best_epoch = epoch
+                    else:
+                        waited += 1
+                        if waited >= early_stopping:
+                            history.stopped_early = epoch < epochs
+                            stop = True
             if on_epoch is not None:
                 on_epoch(row)
-            if early_stopping is not None:
-                watched = row["loss"] if row["val_loss"] is None else row["val_loss"]
-                if watched < best_loss:
-                    best_loss, best_weights, waited = watched, network.get_weights(), 0
-                    history.best_epoch = epoch
-                else:
-                    waited += 1
-                    if waited >= early_stopping:
-                        history.stopped_early = epoch < epochs
-                        break
+            if stop:
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         network.set_weights(completed)

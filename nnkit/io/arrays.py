@@ -25,19 +25,14 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
+from nnkit.io.limits import require_array, require_memory
+from nnkit.io.npyfile import NPY_MAGIC, ZIP_MAGIC, NpzArchive, load_npy
+from nnkit.io.tables import integer_literals, parse_stream_text, read_numbers, read_words, to_number
 
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK\x03\x04"
-_NON_INTEGER = re.compile(r"[.eEnNiI]")  # a decimal point, an exponent, nan or inf
+__all__ = ["NPY_MAGIC", "ZIP_MAGIC"]
+_NUMBER_HINT = "numbers are written like 1, -2.5, 1e-3, inf or nan (not 0x10 or 1_000)"
 _ROW_SPLIT = re.compile(r"[;\n]")
 _ITEM_SPLIT = re.compile(r"[,\s]+")
-
-
-def _to_float(token: str) -> float | None:
-    try:
-        return float(token)
-    except ValueError:
-        return None
 
 
 def parse_numbers(tokens: Sequence[str]) -> np.ndarray:
@@ -72,10 +67,11 @@ def parse_numbers(tokens: Sequence[str]) -> np.ndarray:
         if not items:
             raise NnkitInputError(f"row {number} of the matrix is empty")
         values = []
-        for item in items:
-            value = _to_float(item)
+        for column, item in enumerate(items, start=1):
+            value = to_number(item)
             if value is None:
-                raise NnkitInputError(f"not a number: {item!r}")
+                where = f" (row {number}, value {column})" if len(rows) > 1 or len(items) > 1 else ""
+                raise NnkitInputError(f"not a number: {item!r}{where}", hint=_NUMBER_HINT)
             values.append(value)
         parsed.append(values)
     widths = {len(row) for row in parsed}
@@ -89,33 +85,13 @@ def parse_numbers(tokens: Sequence[str]) -> np.ndarray:
 
 
 def _keep_integers(array: np.ndarray, text: str) -> np.ndarray:
-    if _NON_INTEGER.search(text) is None and np.all(np.abs(array) < 2**53):
+    if integer_literals([text]) and np.all(np.abs(array) < 2**53):
         return array.astype(np.int64)
     return array
 
 
-def _delimiter(line: str, suffix: str) -> str | None:
-    if suffix == ".tsv" or "\t" in line:
-        return "\t"
-    if suffix == ".csv" or "," in line:
-        return ","
-    return None  # whitespace
-
-
 def parse_text_table(text: str, source: str = "input", suffix: str = "") -> np.ndarray:
-    """Parse a comma-, tab- or whitespace-separated table of numbers.
-
-    A first line that holds a non-numeric field is taken as a header of names and skipped. Blank lines
-    and lines starting with ``#`` are ignored.
-
-    Parameters
-    ----------
-    text : str
-        The table.
-    source : str
-        What to call it in error messages (a file name or ``stdin``).
-    suffix : str
-        The file's extension, if any (``.tsv`` forces tabs, ``.csv`` commas).
+    """Parse a text table of numbers (or the JSON ``-f json`` prints), by :mod:`nnkit.io.tables`' rules.
 
     Returns
     -------
@@ -127,73 +103,54 @@ def parse_text_table(text: str, source: str = "input", suffix: str = "") -> np.n
     array([[1, 2],
            [3, 4]])
     """
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not lines:
-        raise NnkitInputError(f"{source} is empty", hint="give at least one number")
-    delimiter = _delimiter(lines[0], suffix)
-    first = [field.strip() for field in lines[0].split(delimiter)]
-    if any(_to_float(field) is None for field in first if field):
-        lines = lines[1:]  # a header of names
-        if not lines:
-            raise NnkitInputError(f"{source} has a header but no rows of numbers")
-    body = "\n".join(lines)
-    try:
-        array = np.loadtxt(io.StringIO(body), delimiter=delimiter, dtype=np.float64, ndmin=2)
-    except ValueError as exc:
-        raise NnkitInputError(f"{source}: {_loadtxt_message(exc)}") from None
-    if array.shape[0] == 1:
-        array = array[0]
-    return _keep_integers(array, body)
+    return read_numbers(text, source, suffix)
 
 
-def _loadtxt_message(exc: ValueError) -> str:
-    # numpy says "could not convert string 'x' to float64 at row 2, column 3."; rows count from 0
-    # among the lines it was given, which is not what a user counts, so keep only the first part.
-    message = str(exc).rstrip(".")
-    return message.split("\n")[0]
-
-
-def _load_npz(data, source: str, key: str | None) -> np.ndarray:
-    try:
-        with np.load(data, allow_pickle=False) as archive:
-            keys = list(archive.files)
-            if key is None:
-                if len(keys) != 1:
-                    raise NnkitInputError(
-                        f"{source} holds {len(keys)} arrays; choose one with --key",
-                        hint="keys: " + ", ".join(keys) if keys else None,
-                    )
-                key = keys[0]
-            if key not in keys:
-                raise NnkitInputError(f"{source} has no array named {key!r}", hint="keys: " + ", ".join(keys))
-            return archive[key]
-    except NnkitInputError:
-        raise
-    except Exception as exc:  # zipfile, pickle and format errors all mean "not a valid .npz"
-        raise NnkitInputError(f"cannot read {source} as .npz: {exc}") from None
-
-
-def _load_npy(data, source: str) -> np.ndarray:
-    try:
-        return np.load(data, allow_pickle=False)
-    except Exception as exc:  # truncated, corrupt, or an object array that would need pickle
-        raise NnkitInputError(f"cannot read {source} as .npy: {exc}") from None
+def _load_npz(data: bytes, source: str, key: str | None) -> np.ndarray:
+    with NpzArchive(io.BytesIO(data), source) as archive:
+        keys = archive.files
+        if key is None:
+            if len(keys) != 1:
+                raise NnkitInputError(
+                    f"{source} holds {len(keys)} arrays; choose one with --key",
+                    hint="keys: " + ", ".join(keys) if keys else None,
+                )
+            key = keys[0]
+        if key not in keys:
+            raise NnkitInputError(f"{source} has no array named {key!r}", hint="keys: " + ", ".join(keys))
+        return archive.read(key)
 
 
 def parse_bytes(data: bytes, source: str, key: str | None = None, suffix: str = "") -> np.ndarray:
-    """Read an array from raw bytes: ``.npy`` and ``.npz`` by their magic number, else text."""
+    """Read an array from raw bytes: ``.npy`` and ``.npz`` by their magic number, else text (or JSON)."""
     if data.startswith(NPY_MAGIC):
-        return _load_npy(io.BytesIO(data), source)
+        return load_npy(data, source)
     if data.startswith(ZIP_MAGIC):
-        return _load_npz(io.BytesIO(data), source, key)
+        return _load_npz(data, source, key)
+    return parse_text_table(parse_stream_text(data, source), source, suffix)
+
+
+def _read_file(path: Path) -> bytes:
+    """A file's bytes, refused before reading when they cannot fit in memory."""
+    size = path.stat().st_size
+    require_memory(size, f"reading {path}")
+    return path.read_bytes()
+
+
+def path_exists(word: str) -> bool:
+    """Whether ``word`` names an existing file or folder.
+
+    A word the system cannot take as a path (a row of 300 numbers: "File name too long") is not one.
+
+    Examples
+    --------
+    >>> path_exists("0.5," * 300), path_exists(".")
+    (False, True)
+    """
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NnkitInputError(
-            f"{source} is neither text nor a .npy/.npz file",
-            hint="images are read by convolve, pool and reshape",
-        ) from None
-    return parse_text_table(text, source, suffix)
+        return Path(word).exists()
+    except (OSError, ValueError):  # ENAMETOOLONG; ValueError: an embedded NUL
+        return False
 
 
 def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes, str, str]:
@@ -209,14 +166,19 @@ def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes,
             raise NnkitInputError("stdin is empty", hint="pipe numbers or a .npy file into nnkit")
         return data, "stdin", ""
     path = Path(input_path)
-    if path.is_dir():
-        raise NnkitInputError(f"{path} is a folder, not a file")
     try:
-        data = path.read_bytes()
+        if path.is_dir():
+            raise NnkitInputError(f"{path} is a folder, not a file")
+        data = _read_file(path)
+    except NnkitInputError:
+        raise
     except FileNotFoundError:
         raise NnkitInputError(f"no such file: {path}") from None
     except OSError as exc:
-        raise NnkitInputError(f"cannot read {path}: {exc.strerror}") from None
+        shown = str(path) if len(str(path)) <= 60 else f"{str(path)[:60]}… ({len(str(path))} characters)"
+        raise NnkitInputError(f"cannot read {shown}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL byte
+        raise NnkitInputError(f"cannot read {str(path)[:60]!r}: a file name cannot hold a NUL character") from None
     env.inputs.append(path)
     return data, str(path), path.suffix.lower()
 
@@ -248,7 +210,7 @@ def load_operand(text: str, option: str, env: Environment, key: str | None = Non
         raise NnkitInputError(f"{option} is empty", hint=f"give {OPERAND_HELP}")
     if word == "-":
         return read_input_file("-", env, key)
-    if not (Path(word).exists() or word.lower().endswith(_OPERAND_FILE_SUFFIXES) or "/" in word):
+    if not (path_exists(word) or word.lower().endswith(_OPERAND_FILE_SUFFIXES) or "/" in word):
         try:
             return parse_numbers([word])
         except NnkitInputError as error:
@@ -293,6 +255,8 @@ def random_array(spec: str, seed: int | None) -> np.ndarray:
         raise NnkitInputError(f"--random sizes must be positive, got {spec.strip()}")
     if seed is not None and not 0 <= seed < 2**32:
         raise NnkitInputError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
+    # The array, the command's result and their temporaries: refused before NumPy tries.
+    require_array(shape, 8, f"--random {spec.strip()}", copies=4)
     return np.random.RandomState(seed).randn(*shape)
 
 
@@ -350,9 +314,9 @@ def load_tokens(
 ) -> list[str] | np.ndarray:
     """Labels as the user wrote them: words from the command line, a text file or stdin.
 
-    Words may be names (``healthy patient``) or numbers; ``.npy``/``.npz`` input gives its array. In a
-    text file, labels are separated by commas, tabs, spaces or new lines, and a first word that is not a
-    number above a column of numbers is taken as a header and skipped.
+    Words may be names (``healthy patient``) or numbers; ``.npy``/``.npz`` input gives its array. A
+    text file is a table read by :func:`nnkit.io.tables.read_words` (labels row by row, a header
+    above numbers skipped, comments ignored, ragged rows refused) or the JSON ``-f json`` prints.
     """
     if values and input_path is not None:
         raise NnkitInputError("give the labels one way, not with numbers and --input")
@@ -363,13 +327,4 @@ def load_tokens(
     data, source, _ = read_source(input_path, env)
     if data.startswith((NPY_MAGIC, ZIP_MAGIC)):
         return parse_bytes(data, source, key)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NnkitInputError(f"{source} is neither text nor a .npy/.npz file") from None
-    tokens = [token for token in _ITEM_SPLIT.split(text) if token]
-    if not tokens:
-        raise NnkitInputError(f"{source} is empty", hint="give at least one label")
-    if len(tokens) > 1 and _to_float(tokens[0]) is None and all(_to_float(t) is not None for t in tokens[1:]):
-        tokens = tokens[1:]  # a header above a column of numbers
-    return tokens
+    return read_words(parse_stream_text(data, source), source)

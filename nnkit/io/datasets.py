@@ -6,11 +6,12 @@ splits a data set lacks, and applies the preprocessing (images scaled to 0..1, t
 standardised with training statistics) whose description travels in the saved model.
 """
 
-import csv
 import gzip
 import io
+import math
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,10 @@ import numpy as np
 
 from nnkit.engine.preprocessing import apply_preprocessing, fit_standardize
 from nnkit.engine.splits import stratified_split
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, reason
+from nnkit.io.limits import require_memory
+from nnkit.io.npyfile import NpzArchive
+from nnkit.io.tables import TextTable, read_table
 
 PART_NAMES = ("train", "validation", "test")
 
@@ -38,7 +42,8 @@ _IDX_NAMES = {
     ("test", "images"): ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
 }
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
+#: Cells that mean "no value" in tables from the wild (a NaN is refused as not finite).
+MISSING = frozenset({"", "na", "n/a", "null", "none", "?", "-"})
 
 
 @dataclass
@@ -185,62 +190,15 @@ def load_digits() -> Dataset:
     )
 
 
-def _sniff_delimiter(first_line: str, suffix: str) -> str | None:
-    if suffix == ".tsv" or "\t" in first_line:
-        return "\t"
-    if "," in first_line:
-        return ","
-    if ";" in first_line:
-        return ";"
-    return None  # whitespace
-
-
-def _is_number(text: str) -> bool:
+def read_text_table(path: Path) -> TextTable:
+    """Read a ``--data`` text table by the rules of :mod:`nnkit.io.tables`."""
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_table_rows(text: str, suffix: str = ".csv") -> tuple[list | None, list]:
-    """Split a delimited text table into an optional header and data rows of strings.
-
-    A header is detected when the first row has a non-number in a column whose second row
-    holds a number (so a table of string labels still has a header only if it really does).
-
-    Returns
-    -------
-    header : list of str, or None
-    rows : list of list of str, each with ``(line number, fields)``
-    """
-    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines:
-        raise NnkitInputError("the table is empty")
-    delimiter = _sniff_delimiter(lines[0][1], suffix)
-    if delimiter is None:
-        rows = [(i, line.split()) for i, line in lines]
-    else:
-        reader = csv.reader([line for _, line in lines], delimiter=delimiter)
-        rows = [
-            (i, [f.strip() for f in fields]) for (i, _), fields in zip(lines, reader, strict=False)
-        ]
-    header = None
-    if len(rows) >= 2:
-        first, second = rows[0][1], rows[1][1]
-        if any(
-            not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False)
-        ) or (all(not _is_number(a) for a in first) and any(_is_number(b) for b in second)):
-            header = first
-            rows = rows[1:]
-    elif all(not _is_number(a) for a in rows[0][1]):
-        header, rows = rows[0][1], []  # only a row of names: a header without data
-        return header, rows
-    width = len(header) if header is not None else len(rows[0][1])
-    for line_no, fields in rows:
-        if len(fields) != width:
-            raise NnkitInputError(f"row {line_no} has {len(fields)} fields, expected {width}")
-    return header, rows
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise NnkitInputError(f"{path} is not a text table (UTF-8)") from None
+    except OSError as exc:
+        raise NnkitInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return read_table(text, str(path), path.suffix.lower())
 
 
 def _resolve_label_column(label_column: str | None, header: list | None, width: int) -> int:
@@ -281,59 +239,36 @@ def _parse_labels(values: list) -> np.ndarray:
     return np.array(values, dtype=str)
 
 
-def parse_feature_rows(rows, header, feature_columns) -> np.ndarray:
-    """Convert the feature fields of table rows to a float64 array, naming any bad cell."""
-    x = np.empty((len(rows), len(feature_columns)), dtype=np.float64)
-    for r, (line_no, fields) in enumerate(rows):
-        for c, j in enumerate(feature_columns):
-            cell = fields[j]
-            column = repr(header[j]) if header is not None else str(j)
-            if cell.lower() in _MISSING:
-                raise NnkitInputError(
-                    f"missing value in column {column}, row {line_no}",
-                    hint="remove or fill in rows with missing values first",
-                )
-            try:
-                value = float(cell)
-            except ValueError:
-                raise NnkitInputError(
-                    f"non-numeric feature {cell!r} in column {column}, row {line_no}",
-                    hint="features must be numbers; encode categories as numbers or choose "
-                    "the text column with --label-column",
-                ) from None
-            if not np.isfinite(value):
-                raise NnkitInputError(
-                    f"non-finite value {cell!r} in column {column}, row {line_no}"
-                )
-            x[r, c] = value
+#: The hint for a text cell among the features of a training table.
+FEATURE_HINT = "features must be numbers; encode categories as numbers or choose the text column with --label-column"
+
+
+def feature_matrix(table: TextTable, columns: list[int], hint: str = FEATURE_HINT) -> np.ndarray:
+    """The float64 features in ``columns``, naming the first missing, non-numeric or non-finite cell."""
+    x = table.numbers(columns, hint=hint, missing=MISSING)
+    error = table.first_non_finite(x, columns)
+    if error is not None:
+        raise error
     return x
 
 
 def load_table(path, label_column: str | None = None) -> Dataset:
     """Read a CSV/TSV/whitespace table of numeric features and one label column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise NnkitInputError(f"{path} is not a text table (UTF-8)") from None
-    except OSError as exc:
-        raise NnkitInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not text.strip():
-        raise NnkitInputError(f"{path} is empty")
-    header, rows = read_table_rows(text, path.suffix.lower())
-    if not rows:
+    table = read_text_table(path)
+    if not table.lines:
         raise NnkitInputError(f"{path} has a header but no data rows")
-    width = len(rows[0][1])
+    width = table.width
     if width < 2:
         raise NnkitInputError(f"{path} needs at least one feature column and a label column")
-    label_index = _resolve_label_column(label_column, header, width)
+    label_index = _resolve_label_column(label_column, table.header, width)
     feature_columns = [j for j in range(width) if j != label_index]
-    x = parse_feature_rows(rows, header, feature_columns)
-    raw_labels = [fields[label_index] for _, fields in rows]
-    for (line_no, _), value in zip(rows, raw_labels, strict=False):
-        if value.lower() in _MISSING:
-            raise NnkitInputError(f"missing label in row {line_no}")
-    names = header if header is not None else [f"x{j}" for j in range(width)]
+    x = feature_matrix(table, feature_columns)
+    raw_labels = table.strings(label_index)
+    for (line_no, _), value in zip(table.lines, raw_labels, strict=True):
+        if value.lower() in MISSING:
+            raise table.cell_error(line_no, label_index, f"a missing label ({value!r})")
+    names = table.header if table.header is not None else [f"x{j}" for j in range(width)]
     return Dataset(
         parts={"train": (x, _parse_labels(raw_labels))},
         kind="table",
@@ -403,7 +338,7 @@ def load_npz(path) -> Dataset:
     path = Path(path)
     try:
         # Open the file ourselves: np.load leaks its handle when the zip is corrupt.
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
+        with open(path, "rb") as handle, NpzArchive(handle, str(path)) as archive:
             keys = set(archive.files)
             if set(KERAS_KEYS) <= keys:
                 layout = {"train": ("x_train", "y_train"), "test": ("x_test", "y_test")}
@@ -420,13 +355,13 @@ def load_npz(path) -> Dataset:
                     f"{', '.join(sorted(keys)) or 'no arrays'}"
                 )
             parts = {
-                part: (archive[xk], _labels_1d(archive[yk], yk, path))
+                part: (archive.read(xk), _labels_1d(archive.read(yk), yk, path))
                 for part, (xk, yk) in layout.items()
             }
     except NnkitInputError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise NnkitInputError(f"cannot read {path} as an .npz archive: {exc}") from None
+        raise NnkitInputError(f"cannot read {path} as an .npz archive: {reason(exc)}") from None
     for part, (x, _) in parts.items():
         if x.ndim < 2:
             raise NnkitInputError(
@@ -457,31 +392,42 @@ def read_idx(path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                data = f.read()
-        else:
-            data = path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise NnkitInputError(f"cannot read {path}: {exc}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            return _read_idx_stream(f, path, None if path.suffix == ".gz" else path.stat().st_size)
+    except NnkitInputError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise NnkitInputError(f"cannot read {path}: {reason(exc)}") from None
+
+
+def _read_idx_stream(f, path: Path, file_size: int | None) -> np.ndarray:
+    """Read an IDX header, then exactly the bytes it promises.
+
+    A gzip bomb or a lying header is refused before its data is decompressed or allocated.
+    """
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
         raise NnkitInputError(f"{path} is not an IDX file (bad magic number)")
-    if data[2] != 0x08:
-        raise NnkitInputError(
-            f"{path}: only unsigned-byte IDX data is supported (type 0x{data[2]:02x})"
-        )
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+    if magic[2] != 0x08:
+        raise NnkitInputError(f"{path}: only unsigned-byte IDX data is supported (type 0x{magic[2]:02x})")
+    ndim = magic[3]
+    raw_dims = f.read(4 * ndim)
+    if ndim == 0 or len(raw_dims) < 4 * ndim:
         raise NnkitInputError(f"{path} has a truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    expected = int(np.prod(dims, dtype=np.int64))
-    if len(data) - header != expected:
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    expected = math.prod(dims)
+    shown = "×".join(map(str, dims))
+    if file_size is not None and file_size - 4 - 4 * ndim != expected:
         raise NnkitInputError(
-            f"{path}: the header promises {'×'.join(map(str, dims))} = {expected} bytes, "
-            f"the file holds {len(data) - header}"
+            f"{path}: the header promises {shown} = {expected} bytes, the file holds {file_size - 4 - 4 * ndim}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    require_memory(expected, f"{path} ({shown} bytes)")
+    data = f.read(expected)
+    if len(data) != expected or f.read(1):
+        held = f"{len(data)}" if len(data) != expected else f"more than {expected}"
+        raise NnkitInputError(f"{path}: the header promises {shown} = {expected} bytes, the file holds {held}")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def write_idx(path, array) -> None:

@@ -7,11 +7,14 @@ terminals.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from nnkit.errors import NnkitInputError
 
 
 def _isatty(stream) -> bool:
@@ -19,6 +22,46 @@ def _isatty(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class ClosedStream:
+    """Stands in for a standard stream the shell closed (``>&-``, ``<&-``): Python leaves ``None``.
+
+    Reading or writing raises ``OSError(EBADF)``, which nnkit reports as an input error, except on
+    a closed stderr (``discard=True``), where notes and errors go nowhere: there is no one to tell.
+    """
+
+    def __init__(self, name: str, discard: bool = False):
+        self.name = name
+        self.discard = discard
+        self.buffer = self
+        self.closed = False
+
+    def _refuse(self, *_):
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def write(self, data):
+        if self.discard:
+            return len(data)
+        return self._refuse()
+
+    read = readline = fileno = _refuse
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def mend_closed_streams() -> None:
+    """Replace the ``None`` Python leaves for a closed stdin, stdout or stderr (start of ``main``)."""
+    if sys.stdin is None:
+        sys.stdin = ClosedStream("standard input")
+    if sys.stdout is None:
+        sys.stdout = ClosedStream("standard output")
+    if sys.stderr is None:
+        sys.stderr = ClosedStream("standard error", discard=True)
 
 
 @dataclass
@@ -73,8 +116,18 @@ class Environment:
 
     def read_stdin_bytes(self) -> bytes:
         """All of standard input as bytes (text and ``.npy`` bytes alike)."""
-        buffer = getattr(self.stdin, "buffer", None)
-        if buffer is not None:
-            return buffer.read()
-        data = self.stdin.read()
+        from nnkit.io.limits import available_memory, format_bytes
+
+        # Read at most what fits (a stream has no size to check first): an endless or huge pipe is
+        # refused, not a MemoryError. Half the memory leaves room for the array made from it.
+        limit = available_memory() // 2
+        try:
+            buffer = getattr(self.stdin, "buffer", None)
+            data = buffer.read(limit + 1) if buffer is not None else self.stdin.read(limit + 1)
+        except OSError as exc:
+            raise NnkitInputError(f"cannot read standard input: {exc.strerror or exc}") from None
+        except MemoryError:
+            data = None
+        if data is None or len(data) > limit:
+            raise NnkitInputError(f"standard input holds more than {format_bytes(limit)}, more than fits in memory")
         return data.encode() if isinstance(data, str) else data

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.io.limits import require_array
+from nnkit.io.npyfile import load_npy_file
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 MEDICAL_SUFFIXES = (".nii", ".nii.gz", ".dcm")
@@ -34,6 +36,7 @@ INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".npy")
 _MEDICAL_HINT = "pip install 'nnkit-cli[medical]'"
 # PNG, JPEG, TIFF (both byte orders), BMP.
 _PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
+_BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)
 
 
 def read_image(path, slice_spec: str | None = None) -> np.ndarray:
@@ -63,11 +66,7 @@ def read_image(path, slice_spec: str | None = None) -> np.ndarray:
     if name.endswith(".dcm"):
         return take_slice(_read_dicom(path), slice_spec, str(path), default_axis=0)
     if name.endswith(".npy"):
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise NnkitInputError(f"cannot read {path} as .npy: {exc}") from None
-        return take_slice(array, slice_spec, str(path))
+        return take_slice(load_npy_file(path), slice_spec, str(path))
     if slice_spec is not None:
         raise NnkitInputError(f"--slice applies to volumes (.nii, .dcm, 3-D .npy), not to {path}")
     return _read_picture(path)
@@ -93,6 +92,19 @@ def load_image(source: str, env, slice_spec: str | None = None) -> np.ndarray:
         env.inputs.append(Path(source))
         return image
     return take_slice(read_input_file(source, env), slice_spec, source)
+
+
+def read_picture_bytes(data: bytes, name: str = "stdin") -> np.ndarray | None:
+    """An encoded picture (PNG, JPEG, TIFF, BMP) given as bytes, read as :func:`read_image` reads one.
+
+    Returns None when the bytes are not a picture (text numbers, ``.npy`` bytes).
+    """
+    if not data.startswith(_PICTURE_MAGIC):
+        return None
+    # "BM" also starts a CSV header such as "BMI,age": a BMP has its info header's size at byte 14.
+    if data.startswith(b"BM") and (len(data) < 18 or int.from_bytes(data[14:18], "little") not in _BMP_HEADERS):
+        return None
+    return _read_picture(io.BytesIO(data), name)
 
 
 def take_slice(array, slice_spec: str | None, source: str = "input",
@@ -290,8 +302,14 @@ def _read_picture(path, name: str | None = None) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     name = str(path) if name is None else name
+    # nnkit decides by the memory an image needs (below), not by Pillow's fixed 89-megapixel
+    # DecompressionBombWarning, which would leak onto stderr for a large but valid picture.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as im:
+            width, height = im.size
+            # The pixels as float64, plus the 8-bit and scaled copies made on the way.
+            require_array((height, width), 8 * 3, f"{name} ({width}×{height} pixels)")
             im.load()
             if im.mode.startswith("I;16") or (im.mode == "I" and im.format == "PNG"):
                 # 16-bit grayscale (Pillow opens 16-bit PNGs as I;16, older versions as I); never

@@ -13,6 +13,26 @@ import resource
 
 from nnkit.errors import NnkitInputError
 
+#: The most epochs a training command runs: a million full passes of the XOR table take about a
+#: minute; a typo such as ``--epochs 99999999999999999999`` would otherwise run for ever.
+MAX_EPOCHS = 1_000_000
+
+
+def check_epochs(epochs: int) -> None:
+    """Refuse ``--epochs`` below 1 or above :data:`MAX_EPOCHS`.
+
+    Examples
+    --------
+    >>> check_epochs(99999999999999999999)
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: --epochs 99999999999999999999 is more than nnkit runs (at most 1000000)
+    """
+    if epochs < 1:
+        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    if epochs > MAX_EPOCHS:
+        raise NnkitInputError(f"--epochs {epochs} is more than nnkit runs (at most {MAX_EPOCHS})")
+
 
 def _meminfo_available() -> int | None:
     try:
@@ -95,3 +115,19 @@ def require_memory(nbytes: float, what: str, hint: str | None = None) -> None:
             f"{what} needs {format_bytes(nbytes)}; {format_bytes(available)} of memory is available",
             hint=hint,
         )
+
+
+def require_array(shape, itemsize: int, what: str, copies: float = 1.0) -> None:
+    """Refuse an array of ``shape`` (``copies`` of it, with its temporaries) that cannot fit.
+
+    Examples
+    --------
+    >>> require_array((99999999999999999999, 1), 8, "--random 99999999999999999999x1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: --random 99999999999999999999x1 needs 693.9 EB; ... of memory is available
+    """
+    size = 1.0
+    for n in shape:
+        size *= float(n)
+    require_memory(size * itemsize * copies, what)

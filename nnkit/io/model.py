@@ -53,7 +53,7 @@ from nnkit.engine.network import OUTPUTS, Network, network_from_weights
 from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import NnkitInputError
 from nnkit.io.npyfile import ArchiveError, NpzArchive
-from nnkit.io.output import atomic_write
+from nnkit.io.output import atomic_write, check_target
 from nnkit.io.schema import (
     AnyOf,
     Choice,
@@ -479,10 +479,7 @@ def check_output_path(path: str | Path, suffix: str, what: str) -> None:
     path = Path(path)
     if path.suffix.lower() != suffix:
         raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
-    if not path.parent.is_dir():
-        raise NnkitInputError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if path.is_dir():
-        raise NnkitInputError(f"cannot write {path}: it is a folder")
+    check_target(path)
 
 
 def save_model(path: str | Path, network: Network, meta: dict | None = None, env=None) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, reason
 from nnkit.io.limits import format_bytes, require_memory
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -68,7 +70,7 @@ def read_npy_header(stream, source: str) -> NpyHeader:
     except NnkitInputError:
         raise
     except (ValueError, EOFError, SyntaxError, TypeError, OverflowError) as exc:
-        raise NnkitInputError(f"{source} is not a valid .npy file: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+        raise NnkitInputError(f"{source} is not a valid .npy file: {reason(exc)}") from None
     if dtype.hasobject:
         raise NnkitInputError(f"{source} holds Python objects, which nnkit does not read (they would need pickle)")
     if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in ARRAY_KINDS:
@@ -95,7 +97,22 @@ def load_npy(data: bytes, source: str) -> np.ndarray:
     try:
         return np.load(stream, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
-        raise NnkitInputError(f"cannot read {source} as .npy: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+        raise NnkitInputError(f"cannot read {source} as .npy: {reason(exc)}") from None
+
+
+def load_npy_file(path) -> np.ndarray:
+    """The array of an ``.npy`` file, its header checked against the file's length and memory first."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            header = read_npy_header(handle, source)
+            check_length(header, os.fstat(handle.fileno()).st_size - header.data_offset, source)
+            handle.seek(0)
+            return np.lib.format.read_array(handle, allow_pickle=False)
+    except NnkitInputError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise NnkitInputError(f"cannot read {source} as .npy: {reason(exc)}") from None
 
 
 class ArchiveError(NnkitInputError):
@@ -117,8 +134,9 @@ class NpzArchive:
         self.source = source
         try:
             self.zip = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise ArchiveError(source, f"not an .npz archive ({exc})") from None
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError,
+                struct.error) as exc:  # NotImplementedError: "zip file version 6.4" of a damaged header
+            raise ArchiveError(source, f"not an .npz archive ({reason(exc)})") from None
         try:
             self.headers = self._check_members()
         except BaseException:
@@ -148,7 +166,7 @@ class NpzArchive:
             except NnkitInputError as error:
                 raise ArchiveError(self.source, error.message) from None
             except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
-                raise ArchiveError(self.source, f"{where} cannot be read: {exc}") from None
+                raise ArchiveError(self.source, f"{where} cannot be read: {reason(exc)}") from None
             if info.file_size - header.data_offset != header.nbytes:
                 raise ArchiveError(
                     self.source,
@@ -171,7 +189,7 @@ class NpzArchive:
             with self.zip.open(f"{name}.npy") as member:
                 return np.lib.format.read_array(member, allow_pickle=False)
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
-            raise ArchiveError(self.source, f"the array {name!r} cannot be read: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+            raise ArchiveError(self.source, f"the array {name!r} cannot be read: {reason(exc)}") from None
 
     def close(self) -> None:
         self.zip.close()

@@ -26,6 +26,7 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.io.env import Environment
+from nnkit.io.limits import require_array
 
 FORMATS = ("table", "csv", "tsv", "json", "npy")
 #: Extension of ``-o PATH`` → format written.
@@ -137,23 +138,120 @@ def refuse_input_overwrite(path: Path, env: Environment) -> None:
             continue
 
 
-@contextmanager
-def atomic_write(path: str | Path, env: Environment | None = None) -> Iterator[io.BufferedWriter]:
-    """Open ``path`` for binary writing so that it appears whole or not at all.
+def check_target(path: str | Path, env: Environment | None = None, create_folder: bool = False) -> Path:
+    """Refuse an output path before anything is written: everything :func:`atomic_write` would refuse.
 
-    The data goes to a temporary file in the same folder, which is renamed over ``path`` only when the
-    ``with`` block ends without an exception: an interrupted run never leaves a half-written file.
+    Refused: one of the run's inputs, a missing folder, a folder, a path the system cannot use (a
+    name too long), a folder nnkit may not create files in, and an existing file the user may not
+    write. A file with no write permission for anyone (``chmod 444``) is refused even for root,
+    whom the system would let replace it: its owner marked it "do not change", as ``rm`` reads it.
+    With ``create_folder``, a missing folder is fine if nnkit can create it.
     """
     path = Path(path)
     if env is not None:
         refuse_input_overwrite(path, env)
     folder = path.parent
-    if not folder.is_dir():
-        raise NnkitInputError(f"cannot write {path}: the folder {folder} does not exist")
-    if path.is_dir():
-        raise NnkitInputError(f"cannot write {path}: it is a folder")
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+        folder_ok = folder.is_dir()
+        is_folder = path.is_dir()
+        exists = path.exists() or path.is_symlink()
+        if not folder_ok and create_folder:
+            ancestor = next(p for p in folder.parents if p.exists())
+            if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+                raise NnkitInputError(f"cannot create the folder {folder}: {ancestor} is not a writable folder")
+            return path
+    except OSError as exc:
+        raise NnkitInputError(f"cannot write {_short(path)}: {exc.strerror}") from None
+    if not folder_ok:
+        raise NnkitInputError(f"cannot write {path}: the folder {folder} does not exist")
+    if is_folder:
+        raise NnkitInputError(f"cannot write {path}: it is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise NnkitInputError(f"cannot write {path}: the folder {folder} is not writable")
+    if exists:
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            raise NnkitInputError(f"cannot write {path}: {exc.strerror}") from None
+        if not os.access(path, os.W_OK) or not mode & 0o222:
+            raise NnkitInputError(
+                f"refusing to replace {path}: it is read-only (mode {mode & 0o777:o})",
+                hint="make it writable (chmod u+w) or write somewhere else",
+            )
+    return path
+
+
+class OutputPlan:
+    """Every file a command will write, checked together before the first is written (all or nothing).
+
+    A command with several outputs (``-o`` and ``--save-array``, ``--save`` and ``--plot``, one file
+    per input) adds each target as soon as it knows it, then writes; a target that cannot be
+    written, that two outputs share, or that is one of the inputs (read already, or still to be
+    read: ``--data``, ``--resume``) is refused before anything is written.
+
+    Examples
+    --------
+    >>> plan = OutputPlan(inputs=["k.npz"])
+    >>> plan.add("k.npz", "--save")
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: --save k.npz is one of the inputs; refusing to overwrite it
+    """
+
+    def __init__(self, env: Environment | None = None, inputs=()):
+        self.env = env
+        self.inputs = [Path(p) for p in inputs if p is not None and str(p) != "-"]
+        self.targets: dict[Path, str] = {}
+
+    def add(self, path: str | Path, option: str, suffix: str | None = None, create_folder: bool = False) -> Path:
+        """Check one target (``option`` names it in messages; ``suffix`` is the extension it needs)."""
+        path = Path(path)
+        if suffix is not None and path.suffix.lower() != suffix:
+            raise NnkitInputError(f"{option} writes {suffix} files; {path} does not end in {suffix}")
+        for source in [*self.inputs, *(self.env.inputs if self.env is not None else [])]:
+            if _same_file(source, path):
+                raise NnkitInputError(f"{option} {path} is one of the inputs; refusing to overwrite it")
+        key = _identity(path)
+        if key in self.targets:
+            raise NnkitInputError(f"{self.targets[key]} and {option} would both write {path}")
+        check_target(path, self.env, create_folder=create_folder)
+        self.targets[key] = option
+        return path
+
+
+def _identity(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        return False
+    return _identity(a) == _identity(b)
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 60 else f"{text[:60]}… ({len(text)} characters)"
+
+
+@contextmanager
+def atomic_write(path: str | Path, env: Environment | None = None) -> Iterator[io.BufferedWriter]:
+    """Open ``path`` for binary writing so that it appears whole or not at all.
+
+    The data goes to a temporary file in the same folder, which is renamed over ``path`` only when the
+    ``with`` block ends without an exception: an interrupted run never leaves a half-written file, and
+    a failed one (a full disk) leaves the old file as it was and no temporary file behind. A system
+    error on the way is an input error that names the path and the cause.
+    """
+    path = check_target(path, env)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".part")
     except OSError as exc:
         raise NnkitInputError(f"cannot write {path}: {exc.strerror}") from None
     try:
@@ -163,6 +261,9 @@ def atomic_write(path: str | Path, env: Environment | None = None) -> Iterator[i
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise NnkitInputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -358,6 +459,9 @@ def emit(
     if precision < 1:
         raise NnkitInputError(f"--precision must be at least 1, got {precision}")
     chosen = resolve_format(fmt, env)
+    if chosen in ("csv", "tsv", "json") or (output is not None and output_format(output) in _SEPARATORS):
+        # Text is made in memory: about 64 bytes per number while it is being joined.
+        require_array(np.shape(result), 64, f"printing a {'×'.join(map(str, np.shape(result)))} result as text")
     if output is not None:
         write_array_file(result, output, env)
         env.note(f"nnkit: wrote {output}")
@@ -378,10 +482,15 @@ def emit(
 def write_stdout_bytes(env: Environment, data: bytes) -> None:
     """Write bytes to stdout (through its binary buffer when it has one) and flush."""
     buffer = getattr(env.stdout, "buffer", None)
-    if buffer is not None:
-        env.stdout.flush()
-        buffer.write(data)
-        buffer.flush()
-    else:
-        env.stdout.write(data.decode())
-        env.stdout.flush()
+    try:
+        if buffer is not None:
+            env.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            env.stdout.write(data.decode())
+            env.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise NnkitInputError(f"cannot write the result to standard output: {exc.strerror or exc}") from None

@@ -110,11 +110,29 @@ def _scale(arrays: list[np.ndarray], signed: bool):
     return "viridis", Normalize(0.0, top)
 
 
-def mosaic(tiles: list[np.ndarray], columns: int = COLUMNS) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def columns_for(count: int, tile_shape: tuple[int, int]) -> int:
+    """Tiles per row: 16 square tiles, fewer wide ones (a filter's input channels side by side)."""
+    h, w = tile_shape
+    return max(1, min(COLUMNS, count, round(2 * COLUMNS * h / w) if w > h else COLUMNS))
+
+
+def _gaps(tile_shape: tuple[int, int]) -> tuple[int, int]:
+    """Blank rows between tile rows (room for the labels) and blank columns between tiles."""
+    h, w = tile_shape
+    return max(1, math.ceil(0.3 * h)), max(1, math.ceil(0.12 * w))
+
+
+def mosaic(tiles: list[np.ndarray], columns: int | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Tiles of one shape laid out in rows, NaN (drawn blank) between them, in one array.
 
     One image per band instead of one plot per tile keeps a figure of hundreds of maps quick to
     draw. The gap between rows leaves room for each tile's label.
+
+    Parameters
+    ----------
+    tiles : list of 2-D arrays of one shape
+    columns : int, optional
+        Tiles per row (default :func:`columns_for`).
 
     Returns
     -------
@@ -129,9 +147,9 @@ def mosaic(tiles: list[np.ndarray], columns: int = COLUMNS) -> tuple[np.ndarray,
     ((2, 5), [(0, 0), (0, 3)])
     """
     h, w = tiles[0].shape
-    columns = min(columns, len(tiles))
+    columns = min(columns or columns_for(len(tiles), (h, w)), len(tiles))
     rows = math.ceil(len(tiles) / columns)
-    row_gap, col_gap = max(1, math.ceil(0.3 * h)), max(1, math.ceil(0.12 * w))
+    row_gap, col_gap = _gaps((h, w))
     picture = np.full((rows * (h + row_gap) - row_gap, columns * (w + col_gap) - col_gap), np.nan)
     origins = []
     for k, tile in enumerate(tiles):
@@ -141,8 +159,12 @@ def mosaic(tiles: list[np.ndarray], columns: int = COLUMNS) -> tuple[np.ndarray,
     return picture, origins
 
 
-def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, signed: bool, unit: str):
-    """A grid of small images on one shared colour scale, with a colour bar and a title."""
+def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, signed: bool, unit: str, parts: int = 1):
+    """A grid of small images on one shared colour scale, with a colour bar and a title.
+
+    ``parts`` > 1: each tile is that many equal images side by side with one blank column between
+    (a filter's input channels), each framed.
+    """
     import matplotlib as mpl
     from matplotlib.patches import Rectangle
 
@@ -155,7 +177,10 @@ def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, si
     for (top, left), label in zip(origins, labels, strict=True):
         axis.text(left + (w - 1) / 2, top - 0.6, label, ha="center", va="bottom", fontsize=7)
         # A thin frame: a filter's near-zero (white) edge would otherwise melt into the gap.
-        axis.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, lw=0.5, ec="0.35"))
+        part = (w - (parts - 1)) // parts
+        for p in range(parts):
+            corner = (left + p * (part + 1) - 0.5, top - 0.5)
+            axis.add_patch(Rectangle(corner, part, h, fill=False, lw=0.5, ec="0.35"))
     # The colour bar sits right beside the tiles (however few), in room added to the data limits.
     height, width = picture.shape
     bar = max(0.6, 0.015 * width)
@@ -167,7 +192,11 @@ def _tiles(subfigure, tiles: list[np.ndarray], labels: list[str], title: str, si
     axis.set_anchor("W")  # a few tiles start at the left, under the band's title
     span_x, span_y = x_max + 0.5, height - 0.5 - y_top
     bar_axis = axis.inset_axes([(width + bar) / span_x, 0.0, bar / span_x, height / span_y])
-    subfigure.colorbar(image, cax=bar_axis, label=unit)
+    from matplotlib.ticker import MaxNLocator
+
+    colour_bar = subfigure.colorbar(image, cax=bar_axis, label=unit)
+    colour_bar.locator = MaxNLocator(nbins=4)  # a one-row band has room for few labels
+    colour_bar.update_ticks()
     subfigure.suptitle(title, fontsize=10, x=0.01, ha="left")
 
 
@@ -187,12 +216,13 @@ def draw_filters(subfigure, stage: ConvStage) -> None:
     W = np.asarray(stage.layer.W, dtype=np.float64)
     kh, kw, c_in, c_out = W.shape
     tiles = [_filter_tile(W[:, :, :, k]) for k in range(c_out)]
-    channels = "" if c_in == 1 else f"; each tile: its {c_in} input channels side by side"
+    channels = "" if c_in == 1 else f"; each tile: its weights on the {c_in} input channels, left to right"
     title = (
         f"what the first layer learned: the {c_out} filters of {stage.name} ({kh}×{kw} weights each{channels}); "
         "red = positive weight, blue = negative, one colour scale for all"
     )
-    _tiles(subfigure, tiles, [f"#{k}" for k in range(c_out)], title, signed=True, unit="weight")
+    labels = [f"#{k}" for k in range(c_out)]
+    _tiles(subfigure, tiles, labels, title, signed=True, unit="weight", parts=c_in)
 
 
 def _chosen_channels(maps: np.ndarray) -> np.ndarray:
@@ -217,8 +247,14 @@ def draw_feature_maps(subfigure, stage: ConvStage) -> None:
     _tiles(subfigure, tiles, [f"#{k}" for k in chosen], title, signed=bool(maps.min() < 0), unit="activation")
 
 
-def _band_height(count: int) -> float:
-    return 0.55 + 0.95 * math.ceil(min(count, COLUMNS * 8) / COLUMNS)
+def _band_height(count: int, tile_shape: tuple[int, int]) -> float:
+    """Inches for a band of ``count`` tiles: its title, then the mosaic 14 inches wide (tiles at most 1.2 tall)."""
+    h, w = tile_shape
+    columns = columns_for(count, tile_shape)
+    rows = math.ceil(count / columns)
+    row_gap, col_gap = _gaps(tile_shape)
+    aspect = (rows * (h + row_gap)) / (columns * (w + col_gap))
+    return 0.6 + min(14.0 * aspect, 1.2 * rows * (h + row_gap) / h)
 
 
 def draw_conv_bands(subfigures, stages: list[ConvStage], example: tuple[np.ndarray, str] | None = None) -> None:
@@ -239,8 +275,9 @@ def draw_conv_bands(subfigures, stages: list[ConvStage], example: tuple[np.ndarr
 
 def conv_band_heights(stages: list[ConvStage]) -> list[float]:
     """Heights (inches) of the filter band and of each feature-map band."""
-    filters = stages[0].layer.W.shape[3]
-    return [_band_height(filters)] + [_band_height(len(_chosen_channels(s.maps))) for s in stages]
+    kh, kw, c_in, filters = stages[0].layer.W.shape
+    heights = [_band_height(filters, (kh, c_in * kw + c_in - 1))]
+    return heights + [_band_height(len(_chosen_channels(s.maps)), s.maps.shape[:2]) for s in stages]
 
 
 def _show_input(axis, image: np.ndarray, title: str) -> None:

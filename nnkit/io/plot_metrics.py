@@ -56,6 +56,9 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
                 )
             axis.legend()
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:  # one point: matplotlib would span ±5 % of an epoch in fractions
+            axis.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
+            axis.set_xticks(epochs)
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.set_title(f"{label} per epoch")

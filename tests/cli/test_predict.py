@@ -9,6 +9,7 @@ import pytest
 from tests.io.test_datasets import learnable_images
 
 CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
+MY_DIGIT = Path(__file__).parents[2] / "samples" / "my_digit.png"
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_a_header_without_rows_is_refused(cli, cancer_model):
 def test_headerless_rows_with_the_label_get_a_predict_hint(cli, cancer_model):
     row = CANCER.read_text().splitlines()[1]  # 30 features and the diagnosis, no header
     run = cli("predict", str(cancer_model), input=row + "\n")
-    run.assert_input_error("non-numeric feature")
+    run.assert_input_error("line 1, column 31: not a number: 'malignant'")
     assert "--label-column" not in run.stderr and "feature columns only" in run.stderr
 
 
@@ -365,4 +366,32 @@ def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path)
     expected = net.forward((stack / np.float32(255)).astype(np.float32))
     np.testing.assert_allclose(
         [[float(v) for v in line.split(",")[1:]] for line in run.stdout.splitlines()], expected, atol=1e-6
+    )
+
+
+def test_a_picture_on_stdin_is_predicted_like_the_file(cli, conv_model, tmp_path):
+    model = conv_model[0]
+    digit = drawn_digit(tmp_path / "d.png", "4")
+    from_file = cli("predict", str(model), str(digit), "-f", "json")
+    from_stdin = cli("predict", str(model), "-f", "json", input=digit.read_bytes())
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    assert "stdin is 200×200; prepared as MNIST's digits were" in from_stdin.stderr
+    assert json.loads(from_stdin.stdout)[0]["probabilities"] == json.loads(from_file.stdout)[0]["probabilities"]
+
+
+def test_a_csv_header_starting_like_a_bitmap_is_still_a_table(cli, tmp_path):
+    model = tmp_path / "bmi.npz"
+    table = tmp_path / "bmi.csv"
+    rng = np.random.default_rng(0)
+    rows = [(round(float(b), 2), int(b > 25)) for b in rng.normal(25, 4, 60)]
+    table.write_text("BMI,obese\n" + "".join(f"{b},{o}\n" for b, o in rows))
+    assert cli("train-mlp", "--data", str(table), "--epochs", "2", "--hidden", "4", "--save", str(model)).exit_code == 0
+    run = cli("predict", str(model), "-f", "csv", input="BMI\n31.5\n18.0\n")
+    assert run.exit_code == 0, run.stderr
+    assert len(run.stdout.splitlines()) == 2
+
+
+def test_a_picture_for_a_table_model_is_refused(cli, cancer_model):
+    cli("predict", str(cancer_model), str(MY_DIGIT)).assert_input_error(
+        "is an image, but the model was trained on a table of features"
     )

@@ -82,6 +82,36 @@ def test_the_course_mlp_has_the_chapters_parameters_and_defaults(cli, mnist_fold
     assert result["options"]["epochs"] == 2 and result["options"]["batch_size"] == 128  # --epochs overrides only itself
 
 
+def bars(n, size=16, seed=0):
+    """Noisy images of a horizontal, a vertical or a diagonal 5-pixel bar (class 0, 1, 2) anywhere."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 3).astype(np.uint8)
+    rng.shuffle(y)
+    x = rng.integers(0, 60, (n, size, size), dtype=np.uint8)
+    for i, k in enumerate(y):
+        r, c = rng.integers(0, size - 5, 2)
+        rows, cols = {0: (np.full(5, r + 2), np.arange(c, c + 5)), 1: (np.arange(r, r + 5), np.full(5, c + 2)),
+                      2: (np.arange(r, r + 5), np.arange(c, c + 5))}[int(k)]
+        x[i, rows, cols] = 255
+    return x, y
+
+
+def test_a_cnn_beats_an_mlp_where_the_shape_moves(cli, tmp_path):
+    # 100 training images are too few for a dense layer to learn a bar at every position; the
+    # convolution's shared 3×3 filters see it wherever it is (the course's point about CNNs).
+    x, y = bars(400)
+    data = tmp_path / "bars.npz"
+    np.savez(data, x_train=x[:100], y_train=y[:100], x_test=x[100:], y_test=y[100:])
+    common = ["--data", str(data), "--epochs", "30", "--lr", "0.01"]
+    cnn = report(cli("train", "--layers", "conv 8 3 relu, maxpool 2, flatten, dense 3", *common))
+    mlp = report(cli("train-mlp", "--hidden", "64", *common))
+    assert cnn["network"]["parameters"] == 80 + 7 * 7 * 8 * 3 + 3 < mlp["network"]["parameters"] == 16_643
+    assert cnn["test"]["accuracy"] >= 0.65 and mlp["test"]["accuracy"] <= 0.55, (cnn["test"], mlp["test"])
+    # A course model fits the data's classes: three softmax units here, ten on MNIST.
+    course = report(cli("train", "--model", "course-mlp", "--data", str(data), "--epochs", "1"))
+    assert course["network"]["parameters"] == 16 * 16 * 128 + 128 + 128 * 3 + 3
+
+
 def test_same_seed_same_run_with_dropout(cli):
     stack = "conv 4 3 relu, dropout 0.3, flatten, dense 10"
     a, b = (report(cli("train", "--layers", stack, "--epochs", "2", "--seed", "4")) for _ in range(2))
@@ -184,3 +214,19 @@ def test_a_damaged_layer_list_on_resume_is_exit_2(cli, tmp_path):
     cli("train", "--resume", str(damaged), "--save", str(out)).assert_input_error("meta.layers[0].type must be one of")
     assert not out.exists()
     assert Path(model).exists()
+
+
+def test_help_documents_the_grammar_and_the_course_models(cli):
+    text = " ".join(cli("train", "--help", env={"COLUMNS": "200"}).stdout.replace("│", " ").split())
+    for fragment in ("conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]", "maxpool SIZE [stride=N]",
+                     "dropout RATE", "dense UNITS [ACTIVATION]", "course-cnn", "104 202", "rmsprop-keras"):
+        assert fragment in text, fragment
+
+
+def test_several_batch_sizes_compare_conv_models_too(cli, mnist_folder):
+    result = report(cli("train", "--model", "course-mlp", "--data", str(mnist_folder), "--batch-size", "full,64",
+                        "--epochs", "1"))
+    assert result["task"] == "batch-modes" and result["batch_sizes"] == ["full", 64]
+    assert result["training_samples"] == 192  # the course model's Keras split: the last 20 % of 240 held out
+    assert [run["updates_per_epoch"] for run in result["runs"]] == [1, 3]
+    cli("train", "--layers", SMALL_CNN, "--batch-size", "32,32").assert_input_error("--batch-size 32 is given twice")

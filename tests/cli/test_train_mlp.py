@@ -247,7 +247,7 @@ def write(tmp_path, name, text):
         (
             lambda p: write(p, "t.csv", "a,b,y\n1,2,0\n1,oops,1\n"),
             [],
-            "non-numeric feature 'oops' in column 'b', row 3",
+            "line 3, column 2 ('b'): not a number: 'oops'",
         ),
         (
             lambda p: write(p, "t.csv", "a,b,y\n1,2,0\n3,4,1\n"),

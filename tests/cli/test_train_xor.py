@@ -122,7 +122,7 @@ def test_plot_writes_a_png(cli, tmp_path):
         (("--gate", "implies"), "--gate"),
         (("-f", "npy"), "report"),
         (("--save", "/nonexistent-folder/m.npz", "--epochs", "5"), "does not exist"),
-        (("--plot", "out.jpg", "--epochs", "5"), "PNG"),
+        (("--plot", "out.jpg", "--epochs", "5"), "--plot writes .png files"),
         (("--lr", "-1"), "--lr"),
         (("--wired", "--save", "m.npz"), "--save"),
         (("--save", "m.txt"), "does not end in .npz"),

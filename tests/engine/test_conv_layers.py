@@ -287,3 +287,22 @@ def test_logits_in_chunks_equal_one_pass():
 def test_bad_layers_and_shapes_are_input_errors(make, message):
     with pytest.raises(NnkitInputError, match=message):
         make()
+
+
+def test_relu_then_max_pool_runs_swapped_with_the_same_values_and_gradients():
+    rng = np.random.default_rng(11)
+
+    def make():
+        r = np.random.default_rng(12)
+        return Network([Conv2D(r.standard_normal((3, 3, 2, 4))), Activation("relu"), MaxPool2D(2),
+                        Flatten(), Dense(r.standard_normal((144, 3)))], input_shape=(15, 14, 2))
+
+    swapped, declared = make(), make()
+    assert [type(layer).__name__ for layer in swapped._run] == [
+        "Conv2D", "MaxPool2D", "Activation", "Flatten", "Dense"]
+    declared._run = list(declared.layers)  # compute in the order the layers were given
+    x, t = rng.standard_normal((5, 15, 14, 2)), rng.integers(0, 3, 5)
+    np.testing.assert_allclose(swapped.logits(x), declared.logits(x), atol=1e-12)
+    assert swapped.loss_and_gradients(x, t) == pytest.approx(declared.loss_and_gradients(x, t))
+    for a, b in zip(swapped.gradients(), declared.gradients(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)

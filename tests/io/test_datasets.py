@@ -92,13 +92,13 @@ def test_headerless_whitespace_table_with_integer_labels(tmp_path):
 @pytest.mark.parametrize(
     ("text", "option", "message"),
     [
-        ("a,b,y\n1,2,0\n1,oops,1\n", None, r"non-numeric feature 'oops' in column 'b', row 3"),
-        ("a,b,y\n1,2,0\n1,,1\n", None, r"missing value in column 'b', row 3"),
-        ("a,b,y\n1,2,0\n1,NA,1\n", None, r"missing value in column 'b', row 3"),
+        ("a,b,y\n1,2,0\n1,oops,1\n", None, r"line 3, column 2 \('b'\): not a number: 'oops'"),
+        ("a,b,y\n1,2,0\n1,,1\n", None, r"line 3, column 2 \('b'\): a missing value"),
+        ("a,b,y\n1,2,0\n1,NA,1\n", None, r"line 3, column 2 \('b'\): a missing value"),
         ("a,b,y\n1,2,0\n3,4,1\n", "label", r"--label-column 'label' does not exist"),
         ("a,b,y\n1,2,0\n3,4,1\n", "7", r"--label-column 7 does not exist"),
         ("", None, r"is empty"),
-        ("a,b,y\n1,2\n", None, r"row 2 has 2 fields, expected 3"),
+        ("a,b,y\n1,2\n", None, r"line 2 has 2 fields; line 1 has 3"),
         ("a,b,y\n", None, r"has a header but no data rows"),
     ],
 )
@@ -237,7 +237,7 @@ def test_npz_with_mixed_sizes(tmp_path):
 def test_corrupt_npz(tmp_path):
     f = tmp_path / "broken.npz"
     f.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(NnkitInputError, match="cannot read"):
+    with pytest.raises(NnkitInputError, match="broken.npz: not an .npz archive"):
         load_dataset(str(f))
 
 

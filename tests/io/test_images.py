@@ -120,7 +120,7 @@ def test_colour_dicom_becomes_one_grayscale_image(tmp_path):
      ("broken.png", None, "cannot read image"),
      ("empty.nii.gz", b"not gzip", "cannot read NIfTI"),
      ("scan.dcm", b"\0" * 200, "cannot read DICOM"),
-     ("bad.npy", b"\x93NUMPY garbage", "cannot read")],
+     ("bad.npy", b"\x93NUMPY garbage", "bad.npy: .npy format version")],
 )
 def test_corrupt_files_are_input_errors(tmp_path, name, content, message):
     if content is None:  # a PNG cut short

@@ -167,3 +167,40 @@ def test_an_mlp_run_has_no_extras_and_keeps_todays_figure(monkeypatch):
     import matplotlib.pyplot as plt
 
     plt.close(drawn[0])
+
+
+def test_a_one_epoch_run_has_one_whole_epoch_tick():
+    import matplotlib.pyplot as plt
+
+    from nnkit.io.plot_metrics import training_figure
+
+    figure = training_figure([{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 0.9, "val_accuracy": 0.6}])
+    figure.canvas.draw()
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["1"]
+    plt.close(figure)
+
+
+def test_colour_filters_show_each_input_channel_side_by_side():
+    import matplotlib.pyplot as plt
+
+    net = build_network(
+        [
+            {"type": "conv2d", "filters": 5, "kernel": 3},
+            {"type": "flatten"},
+            {"type": "dense", "units": 2, "activation": "softmax"},
+        ],
+        (6, 6, 3),
+        seed=1,
+        dtype=np.float64,
+    )
+    image = np.random.default_rng(2).random((6, 6, 3))
+    figure = features_figure(net.layers, image, np.array([0.4, 0.6]), ["a", "b"], "rgb")
+    _, tiles = _tiles(figure.subfigs[1], (3, 3 * 3 + 2))
+    W = net.layers[0].W
+    for k, tile in tiles.items():
+        for c in range(3):
+            np.testing.assert_array_equal(tile[:, 4 * c : 4 * c + 3], W[:, :, c, k])
+        assert np.isnan(tile[:, [3, 7]]).all()  # one blank column between channels
+    frames = [p for p in figure.subfigs[1].axes[0].patches]
+    assert len(frames) == 5 * 3  # each channel of each filter framed
+    plt.close(figure)
