@@ -245,3 +245,26 @@ def test_help_names_the_extra_and_the_tensors():
     text = " ".join(run_cli("export", "--help").stdout.split())
     assert "pip install 'nnkit-cli[export]'" in text  # not eaten as Rich markup
     assert "'probabilities' (batch, classes)" in text and "opset 21" in text
+
+
+def test_the_readmes_onnx_runtime_example_runs_as_written(tmp_path, monkeypatch):
+    """The README's Python lines, verbatim, on an exported conv model and a Keras-layout mnist.npz."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("\n## export\n", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert section.count("GELU as") == 1  # the list of activations is written once
+    x, y = learnable_images(220, size=(28, 28), classes=10, seed=9)
+    np.savez(tmp_path / "mnist.npz", x_train=x[:120], y_train=y[:120], x_test=x[120:], y_test=y[120:])
+    stack = "conv 4 3 relu padding=same, maxpool 2, flatten, dense 10 softmax"
+    run = run_cli("train", "--layers", stack, "--data", str(tmp_path / "mnist.npz"), "--epochs", "1",
+                  "--save", str(tmp_path / "cnn.npz"), "-q", "-f", "json")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert run_cli("export", str(tmp_path / "cnn.npz"), str(tmp_path / "cnn.onnx")).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own lines
+    predicted, expected = _predict_csv(tmp_path / "cnn.npz", "--data", str(tmp_path / "mnist.npz"))
+    assert namespace["probabilities"].shape == (100, 10)
+    np.testing.assert_allclose(namespace["probabilities"], expected, rtol=0, atol=1e-5)
+    classes = _classes(tmp_path / "cnn.npz")
+    assert [classes[k] for k in namespace["label"]] == predicted
