@@ -45,8 +45,10 @@ def export(
     data = graph.SerializeToString()
     with atomic_write(out, env) as handle:
         handle.write(data)
-    shape = ", ".join(str(d.dim_param or d.dim_value) for d in graph.graph.input[0].type.tensor_type.shape.dim)
+    def dims(value) -> str:  # the shapes as the graph declares them (one place: build_onnx)
+        return ", ".join(str(d.dim_param or d.dim_value) for d in value.type.tensor_type.shape.dim)
+
     env.note(
         f"wrote {out} ({len(data) / 1e3:.1f} kB, opset {OPSET}): input '{INPUT_NAME}' float32 "
-        f"({shape}) → 'probabilities' (batch, {len(meta.get('classes') or [0, 1])}), 'label' (batch,)"
+        f"({dims(graph.graph.input[0])}) → 'probabilities' ({dims(graph.graph.output[0])}), 'label' (batch,)"
     )

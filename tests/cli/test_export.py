@@ -268,3 +268,20 @@ def test_the_readmes_onnx_runtime_example_runs_as_written(tmp_path, monkeypatch)
     np.testing.assert_allclose(namespace["probabilities"], expected, rtol=0, atol=1e-5)
     classes = _classes(tmp_path / "cnn.npz")
     assert [classes[k] for k in namespace["label"]] == predicted
+
+
+def test_the_note_gives_the_graphs_own_shapes_even_without_class_names(tmp_path):
+    """A model whose meta has no class list (optional in the format): 10 outputs, not a guessed 2."""
+    model = _train(tmp_path, "digits", "--hidden", "8", "--epochs", "1")
+    with np.load(model) as archive:
+        arrays = dict(archive)
+    meta = json.loads(str(arrays["meta"]))
+    del meta["classes"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    bare = tmp_path / "bare.npz"
+    np.savez(bare, **arrays)
+    run = run_cli("export", str(bare), str(tmp_path / "bare.onnx"))
+    assert run.exit_code == 0, run.stderr
+    assert "input 'input' float32 (batch, 8, 8) → 'probabilities' (batch, 10), 'label' (batch,)" in run.stderr
+    session = ort.InferenceSession(str(tmp_path / "bare.onnx"), providers=["CPUExecutionProvider"])
+    assert session.get_outputs()[0].shape == ["batch", 10]
