@@ -116,6 +116,8 @@ COMMANDS = {
     "train": ("train", "train"),
     "summary": ("summary", "summary"),
     "predict": ("predict", "predict"),
+    "datasets": ("datasets", "datasets"),
+    "export": ("export", "export"),
 }
 
 

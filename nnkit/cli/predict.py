@@ -153,6 +153,25 @@ class _Inputs:
         return np.concatenate(parts)
 
 
+def _add_test_part(collected: _Inputs, source: str, env) -> None:
+    """The raw test images of a data set, as rows to classify (``--data``)."""
+    from nnkit.io.datasets import load_dataset
+
+    if collected.image_shape is None:  # checked before a download
+        raise NnkitInputError(
+            "--data classifies the test images of a data set, but the model was trained on a table of features",
+            hint="give the rows to classify as INPUT arguments",
+        )
+    dataset = load_dataset(source, env=env)
+    if "test" not in dataset.parts:
+        raise NnkitInputError(
+            f"{source} has no test part to classify",
+            hint="give the rows or images to classify as INPUT arguments",
+        )
+    x, _ = dataset.parts["test"]
+    collected.add_rows(x, [f"{dataset.name}:test[{i}]" for i in range(x.shape[0])])
+
+
 def predict(
     model: Annotated[
         str, typer.Argument(help="A model saved by nnkit train or train-mlp --save.", metavar="MODEL.npz")
@@ -170,6 +189,16 @@ def predict(
         ),
     ] = None,
     column: Column = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Also classify the test part of a data set: a named one (mnist, pneumoniamnist …, "
+            "downloaded once, see nnkit datasets), an .npz or an MNIST IDX folder; its images are "
+            "labelled NAME:test[i].",
+            show_default=False,
+        ),
+    ] = None,
     features: Annotated[
         str | None,
         typer.Option(
@@ -214,7 +243,9 @@ def predict(
         )
     preprocessing = collected.preprocessing
     tokens = list(inputs or [])
-    if not tokens:
+    if data is not None:
+        _add_test_part(collected, data, env)
+    elif not tokens:
         tokens = ["-"]
     numbers: list[str] = []
     for token in tokens:

@@ -78,7 +78,14 @@ def train_mlp(
     ] = None,
     optimizer: core.OptimizerName = "adam",
     lr: core.LearningRate = None,
-    batch_size: core.BatchSize = DEFAULT_BATCH,
+    batch_size: Annotated[
+        str,
+        typer.Option(
+            "--batch-size",
+            help="Samples per step: N (mini-batch learning), 1 (online learning) or 'full' (batch learning). "
+            "Several, comma-separated (full,1,32): one model each on the same split and seed, compared.",
+        ),
+    ] = DEFAULT_BATCH,
     epochs: core.Epochs = 50,
     val_split: core.ValSplit = 0.1,
     val_from: core.ValFrom = "stratified",

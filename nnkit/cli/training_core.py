@@ -39,8 +39,9 @@ Data = Annotated[
     str,
     typer.Option(
         "--data",
-        help="'digits' (bundled 8×8 handwritten digits), a CSV table, an .npz (Keras MNIST or "
-        "MedMNIST layout) or a folder of MNIST IDX files.",
+        help="'digits' (bundled 8×8 handwritten digits), a named data set downloaded once "
+        "(mnist, fashion-mnist, pneumoniamnist …: see nnkit datasets), a CSV table, an .npz "
+        "(Keras MNIST or MedMNIST layout) or a folder of MNIST IDX files.",
     ),
 ]
 LabelColumn = Annotated[
@@ -335,6 +336,7 @@ def run_training(
     from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
     from nnkit.io.interrupts import InterruptGuard
     from nnkit.io.model import load_model, save_model
+    from nnkit.io.named_datasets import lookup
     from nnkit.io.output import OutputPlan
     from nnkit.io.progress import EpochProgress
 
@@ -358,13 +360,13 @@ def run_training(
         if ctx.get_parameter_source("data").name == "DEFAULT" and trained_on not in (None, "digits"):
             raise NnkitInputError(
                 f"{resume} was trained on {trained_on}, not on the bundled digits",
-                hint=f"give its data again: --data PATH/{trained_on}",
+                hint=f"give its data again: --data {'' if lookup(trained_on) else 'PATH/'}{trained_on}",
             )
         for name, value in resumed_options(meta.get("options") or {}, given).items():
             setattr(settings, name, value)
     batch = settings.check()
 
-    dataset = load_dataset(data, label_column)
+    dataset = load_dataset(data, label_column, env)
     wanted = architecture(dataset, meta)
     if dataset.kind != "images" and needs_images(wanted.specs):
         raise NnkitInputError(

@@ -67,6 +67,8 @@ class Dataset:
         Column names of a table's features (generated when there is no header).
     label_name : str, optional
         Name of a table's label column.
+    class_names : list, optional
+        The classes in the publisher's order (named data sets); default: the sorted labels.
     """
 
     parts: dict
@@ -76,6 +78,7 @@ class Dataset:
     image_shape: tuple | None = None
     feature_names: list | None = None
     label_name: str | None = None
+    class_names: list | None = None
 
 
 @dataclass
@@ -119,16 +122,19 @@ def channels_last(image_shape) -> tuple[int, int, int]:
 # Readers
 
 
-def load_dataset(source: str, label_column: str | None = None) -> Dataset:
+def load_dataset(source: str, label_column: str | None = None, env=None) -> Dataset:
     """Read a data set named by ``--data``.
 
     Parameters
     ----------
     source : str
-        ``"digits"`` (bundled), a ``.csv``/``.tsv``/``.txt`` table, an ``.npz`` in Keras MNIST or
-        MedMNIST layout, or a folder of MNIST IDX files.
+        ``"digits"`` (bundled), a named data set (``mnist``, ``fashion-mnist``, ``pneumoniamnist``
+        …, downloaded once: :mod:`nnkit.io.named_datasets`), a ``.csv``/``.tsv``/``.txt`` table,
+        an ``.npz`` in Keras MNIST or MedMNIST layout, or a folder of MNIST IDX files.
     label_column : str, optional
         For tables: the label column's name or index (default: the last column).
+    env : Environment, optional
+        Where a download's progress bar goes (a terminal's stderr only).
 
     Returns
     -------
@@ -138,11 +144,19 @@ def load_dataset(source: str, label_column: str | None = None) -> Dataset:
         if label_column is not None:
             raise NnkitInputError("--label-column applies to CSV tables, not to the digits set")
         return load_digits()
+    from nnkit.io.named_datasets import load_named, lookup
+
     path = Path(source)
+    named = lookup(source)
+    if named is not None and not path.exists():
+        if label_column is not None:
+            raise NnkitInputError(f"--label-column applies to CSV tables, not to {named.name}")
+        return load_named(named, env)
     if not path.exists():
         raise NnkitInputError(
             f"no such data set: {source}",
-            hint="use 'digits', a CSV table, an .npz file or a folder of MNIST IDX files",
+            hint="use 'digits', a name listed by 'nnkit datasets', a CSV table, an .npz file or "
+            "a folder of MNIST IDX files",
         )
     if path.is_dir():
         return load_idx_folder(path)
@@ -521,7 +535,7 @@ def prepare(
     parts = dict(dataset.parts)
     all_labels = np.concatenate([y for _, y in parts.values()])
     if classes is None:
-        classes = _class_names(all_labels)
+        classes = dataset.class_names or _class_names(all_labels)
         if len(classes) < 2:
             raise NnkitInputError(
                 f"the labels hold one class only ({classes[0] if classes else 'none'}); "

@@ -296,6 +296,14 @@ def cases(d: str) -> list[Case]:
         C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
         C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
+        # export and datasets (issue 12): model files from elsewhere, bad targets, unknown names.
+        *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
+          for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],
+        C("export not onnx", "export", f("model.npz"), "out.csv"),
+        C("export missing folder", "export", f("model.npz"), "nope/out.onnx"),
+        C("export onto its model", "export", f("model.npz"), f("model.npz")),
+        C("datasets unknown", "datasets", "--download", "nosuchset"),
+        C("datasets closed stdout", "datasets", "-f", "csv", stdin=">&-", fragment="standard output is closed"),
     ]
     return out
 
