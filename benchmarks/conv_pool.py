@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-from nnkit.engine.conv import convolve
-from nnkit.engine.filters import make_filter
-from nnkit.engine.pool import pool
+from nnkit.course.filters import make_filter
+from nnkit.course.image_convolution import convolve
+from nnkit.course.image_pooling import pool
 
 
 def best(candidates: dict, repeats: int) -> dict:
@@ -84,7 +84,7 @@ def pool_rows(quick: bool):
 
 _MEMORY_CHILD = """
 import numpy as np
-from nnkit.engine.conv import convolve
+from nnkit.course.image_convolution import convolve
 
 def status(field):  # kB; VmHWM is this process's own peak (ru_maxrss is inherited from the parent)
     for line in open("/proc/self/status"):

@@ -56,7 +56,7 @@ def images() -> tuple[np.ndarray, np.ndarray, str]:
     """(48000, 28, 28, 1) float32 in [0, 1] and labels: MNIST t10k tiled when present, else random."""
     path = MNIST / "t10k-images-idx3-ubyte.gz"
     if path.exists():
-        from nnkit.io.datasets import read_idx
+        from nnkit.data.labelled import read_idx
 
         raw = read_idx(path)
         labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz")
@@ -71,9 +71,9 @@ def images() -> tuple[np.ndarray, np.ndarray, str]:
 
 def gemm_shapes() -> list[tuple[str, int, int, int]]:
     """(what, M, K, N) of every matrix product of one training step, from the network's shapes."""
-    from nnkit.engine.architecture import build_layers
-    from nnkit.engine.conv_layers import Conv2D
-    from nnkit.engine.layers import Dense
+    from nnkit.nn.conv_layers import Conv2D
+    from nnkit.nn.layers import Dense
+    from nnkit.nn.stack import build_layers
 
     shapes = []
     shape = (28, 28, 1)
@@ -130,14 +130,14 @@ def worker_gemm(epochs: int) -> dict:
 
 
 def _keras_rmsprop(params):
-    from nnkit.engine.optimizers import make_optimizer
+    from nnkit.nn.optimizers import make_optimizer
 
     return make_optimizer("rmsprop-keras", params, lr=RMSPROP["lr"])
 
 
 def worker_nnkit(epochs: int) -> dict:
-    from nnkit.engine.architecture import build_network
-    from nnkit.engine.training import fit
+    from nnkit.nn.stack import build_network
+    from nnkit.nn.training import fit
 
     x, y, _ = images()
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")
@@ -153,8 +153,8 @@ def worker_nnkit(epochs: int) -> dict:
 
 def worker_layers(epochs: int) -> dict:
     """nnkit's forward and backward time per layer (in the order they run), over one epoch."""
-    from nnkit.engine.architecture import build_network
-    from nnkit.engine.layers import Activation
+    from nnkit.nn.layers import Activation
+    from nnkit.nn.stack import build_network
 
     x, y, _ = images()
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")

@@ -40,7 +40,7 @@ def load_images() -> tuple[np.ndarray, np.ndarray, str]:
     """60000×28×28 uint8 images and labels: MNIST t10k tiled six times, or synthetic."""
     images_path = MNIST / "t10k-images-idx3-ubyte.gz"
     if images_path.exists():
-        from nnkit.io.datasets import read_idx
+        from nnkit.data.labelled import read_idx
 
         images = read_idx(images_path)
         labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz")
@@ -54,7 +54,7 @@ def load_images() -> tuple[np.ndarray, np.ndarray, str]:
 
 def float_data() -> tuple[np.ndarray, np.ndarray, str]:
     images, labels, source = load_images()
-    from nnkit.engine.preprocessing import scale_images
+    from nnkit.data.preprocessing import scale_images
 
     return scale_images(images, 255.0), labels.astype(np.int64), source
 
@@ -119,9 +119,9 @@ def worker_gemm(epochs: int) -> dict:
 
 
 def worker_nnkit(epochs: int) -> dict:
-    from nnkit.engine.network import build_mlp
-    from nnkit.engine.optimizers import make_optimizer
-    from nnkit.engine.training import fit
+    from nnkit.nn.network import build_mlp
+    from nnkit.nn.optimizers import make_optimizer
+    from nnkit.nn.training import fit
 
     x, y, _ = float_data()
     net = build_mlp(D, [H1, H2], K, rng=0)
@@ -232,7 +232,7 @@ def run_worker(name: str, epochs: int) -> dict | None:
 
 def peak_memory() -> dict:
     """Peak RSS of ``nnkit train-mlp`` (one epoch) on a 60000×784 uint8 IDX folder."""
-    from nnkit.io.datasets import write_idx
+    from nnkit.data.labelled import write_idx
 
     images, labels, _ = load_images()
     float_bytes = images.size * 4

@@ -17,7 +17,7 @@ def _main() -> None:
     import typer
 
     from nnkit.cli.app import app
-    from nnkit.io.env import mend_closed_streams
+    from nnkit.term.env import mend_closed_streams
 
     mend_closed_streams()
     typer.main.get_command(app).main()

@@ -21,11 +21,11 @@ from nnkit.cli.common import (
     environment,
 )
 from nnkit.cli.completion import complete_names
-from nnkit.engine.activations import ACTIVATIONS, evaluate, get_activation
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import load_array
-from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import array_table, emit
+from nnkit.files.arrays import load_array
+from nnkit.files.orientation import column_as_vector
+from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
+from nnkit.term.output import array_table, emit
 
 _CHOICES = ", ".join(ACTIVATIONS)
 _PLOT_POINTS = 501
@@ -149,7 +149,7 @@ def activate(
 def _show(console, act, x, result, name: str, derivative: bool, precision: int) -> None:
     from rich.text import Text
 
-    from nnkit.io.output import format_number
+    from nnkit.term.output import format_number
 
     formula = act.derivative if derivative else act.formula
     console.print(Text(f"{name} = {formula}", style="bold"))
@@ -182,7 +182,7 @@ def _long_table(x, result, name: str, precision: int, title: str):
     """One row per element: its index, x and f(x), the middle elided past _MAX_ROWS elements."""
     from rich.table import Table
 
-    from nnkit.io.output import format_number
+    from nnkit.term.output import format_number
 
     table = Table(title=title, header_style="bold")
     headers = ["row", "column"] if x.ndim == 2 else ["index"]
@@ -239,7 +239,7 @@ def _softmax_curves(act, grid, x, derivative, env):
 
 
 def _plot(act, path, x_range, x, result, *, derivative, alpha, env) -> None:
-    from nnkit.io.plot_curves import parse_range, plot_curves
+    from nnkit.plots.curves import parse_range, plot_curves
 
     low, high = parse_range(x_range)
     grid = np.linspace(low, high, _PLOT_POINTS)

@@ -20,9 +20,9 @@ import time
 
 import typer
 
-from nnkit.engine.training import batch_bounds
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.nn.training import batch_bounds
+from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 
 #: The course's names of the three ways of feeding data (2-9).
 MODES = {"full": "batch learning", 1: "online learning"}
@@ -95,7 +95,7 @@ def check_against_data(sizes: list[int | str], n_train: int) -> None:
 
 def _training_samples(params: dict) -> int:
     """How many samples the training part of this run's data has (the split every model shares)."""
-    from nnkit.io.datasets import load_dataset, prepare
+    from nnkit.data.labelled import load_dataset, prepare
 
     dataset = load_dataset(params["data"], params.get("label_column"))
     prepared = prepare(
@@ -130,7 +130,7 @@ def train_each_batch_size(ctx: typer.Context, command) -> None:
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     plot = params.get("plot")
     if plot is not None:
-        from nnkit.io.model import check_output_path
+        from nnkit.files.model_file import check_output_path
 
         check_output_path(plot, ".png", "pictures")
     n_train = _training_samples(params)
@@ -169,7 +169,7 @@ def train_each_batch_size(ctx: typer.Context, command) -> None:
         "seconds": time.perf_counter() - started,
     }
     if plot is not None and runs:
-        from nnkit.io.plot_batch_modes import write_batch_modes_plot
+        from nnkit.plots.batch_modes import write_batch_modes_plot
 
         write_batch_modes_plot(plot, runs, title=f"{command.__name__.replace('_', '-')} on {runs[0]['data']}: "
                                f"batch, online and mini-batch learning ({n_train} training samples)", env=env)

@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from nnkit.io.env import Environment
-from nnkit.io.orientation import COLUMN_HELP, COLUMN_OPTION
+from nnkit.files.orientation import COLUMN_HELP, COLUMN_OPTION
+from nnkit.term.env import Environment
 
 # --- input ------------------------------------------------------------------------------------------
 Values = Annotated[
@@ -93,5 +93,5 @@ Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print the result onl
 
 
 def environment(quiet: bool = False) -> Environment:
-    """The streams of this run (see :class:`nnkit.io.env.Environment`)."""
+    """The streams of this run (see :class:`nnkit.term.env.Environment`)."""
     return Environment.from_sys(quiet=quiet)

@@ -9,11 +9,11 @@ import typer
 
 from nnkit.cli.common import Format, Precision, Quiet, environment
 from nnkit.cli.completion import complete_names
-from nnkit.engine.conv import check_fits, convolve, patch_walkthrough
-from nnkit.engine.filters import FILTERS, make_filter
+from nnkit.course.filters import FILTERS, make_filter
+from nnkit.course.image_convolution import check_fits, convolve, patch_walkthrough
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import parse_numbers, read_input_file
-from nnkit.io.images import (
+from nnkit.files.arrays import parse_numbers, read_input_file
+from nnkit.files.images import (
     check_distinct_names,
     expand_inputs,
     is_folder_target,
@@ -21,7 +21,7 @@ from nnkit.io.images import (
     output_targets,
     write_feature_map,
 )
-from nnkit.io.output import OutputPlan, array_table, emit, format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import OutputPlan, array_table, emit, format_number, resolve_format, write_stdout_bytes
 
 # --- options shared with ``nnkit pool`` ---------------------------------------------------------------
 Images = Annotated[
@@ -178,7 +178,7 @@ def convolve_command(
 
     def draw(source, image, feature, walk=None):
         if plot is not None:
-            from nnkit.io.plot_maps import plot_convolution
+            from nnkit.plots.image_ops import plot_convolution
 
             plot_convolution(plot, source, image, kernel, feature, kernel_name=filter_name or "your kernel",
                              how=how, mode=mode, stride=stride, orientation=env.orientations.get(source),
@@ -238,7 +238,7 @@ def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
         if len(sources) > 1:
             raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
                                   hint="run once per image, or write the maps with -o DIR/")
-        from nnkit.io.model import check_output_path
+        from nnkit.files.model_file import check_output_path
 
         check_output_path(plot, ".png", "pictures")  # its folder too: checked before anything is written
     if len(sources) > 1:

@@ -11,7 +11,7 @@ import typer
 
 from nnkit.cli.common import Quiet, environment
 from nnkit.errors import NnkitInputError
-from nnkit.io.output import resolve_format, write_stdout_bytes
+from nnkit.term.output import resolve_format, write_stdout_bytes
 
 ListFormat = Annotated[
     Literal["table", "csv", "tsv", "json"] | None,
@@ -22,7 +22,7 @@ COLUMNS = ("name", "title", "train", "validation", "test", "image_shape", "class
 
 
 def _rows() -> list[dict]:
-    from nnkit.io.named_datasets import NAMED_DATASETS, cached_bytes, data_dir, file_url, is_cached
+    from nnkit.data.named import NAMED_DATASETS, cached_bytes, data_dir, file_url, is_cached
 
     rows = []
     for d in NAMED_DATASETS.values():
@@ -67,7 +67,7 @@ def datasets(
       nnkit datasets --download pneumoniamnist
       nnkit train-mlp --data mnist
     """
-    from nnkit.io.named_datasets import NAMED_DATASETS, fetch, lookup
+    from nnkit.data.named import NAMED_DATASETS, fetch, lookup
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)

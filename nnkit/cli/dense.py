@@ -8,13 +8,13 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, Values, environment
-from nnkit.engine.activations import ACTIVATIONS, get_activation
-from nnkit.engine.forward_pass import dense_forward, random_layer, stacked_labels
+from nnkit.course.dense_walkthrough import dense_forward, random_layer, stacked_labels
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import OPERAND_HELP, load_array, load_operand
-from nnkit.io.limits import require_array
-from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import TABLE_MAX_ROWS, _elided, array_table, emit, format_number
+from nnkit.files.arrays import OPERAND_HELP, load_array, load_operand
+from nnkit.files.orientation import column_as_vector
+from nnkit.nn.activations import ACTIVATIONS, get_activation
+from nnkit.term.limits import require_array
+from nnkit.term.output import TABLE_MAX_ROWS, _elided, array_table, emit, format_number
 
 #: Inputs up to which the table spells out each unit's sum term by term.
 _MAX_TERMS = 6
@@ -149,7 +149,7 @@ def dense(
     if column_in:
         out = out.reshape(-1, 1)
     if plot is not None:
-        from nnkit.io.plot_dense import write_dense_plot
+        from nnkit.plots.dense_layer import write_dense_plot
 
         write_dense_plot(plot, result, env=env)
         env.note(f"nnkit: wrote {plot}")

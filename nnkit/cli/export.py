@@ -30,9 +30,9 @@ def export(
       nnkit export cnn.npz cnn.onnx
       nnkit export cancer.npz cancer.onnx
     """
-    from nnkit.io.model import load_model
-    from nnkit.io.onnx_export import INPUT_NAME, OPSET, build_onnx
-    from nnkit.io.output import atomic_write
+    from nnkit.files.model_file import load_model
+    from nnkit.files.onnx_export import INPUT_NAME, OPSET, build_onnx
+    from nnkit.term.output import atomic_write
 
     env = environment(quiet)
     out = Path(output)

@@ -9,13 +9,13 @@ import typer
 
 from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, environment
 from nnkit.cli.completion import complete_names
-from nnkit.engine.activations import sigmoid, softmax
-from nnkit.engine.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import OPERAND_HELP as _OPERAND_HELP
-from nnkit.io.arrays import load_operand
-from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import emit, format_number
+from nnkit.files.arrays import OPERAND_HELP as _OPERAND_HELP
+from nnkit.files.arrays import load_operand
+from nnkit.files.orientation import column_as_vector
+from nnkit.nn.activations import sigmoid, softmax
+from nnkit.nn.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
+from nnkit.term.output import emit, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
 #: Most element rows the terminal view lists before eliding the middle.
@@ -224,7 +224,7 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
 
 
 def _plot(loss, path, y, t, options, env) -> None:
-    from nnkit.io.plot_curves import plot_curves
+    from nnkit.plots.curves import plot_curves
 
     y2, t2 = loss.prepare(y, t, from_logits=options["from_logits"])
     delta = options["delta"]

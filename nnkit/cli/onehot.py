@@ -8,13 +8,13 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, environment
-from nnkit.engine.encoding import decode as decode_rows
-from nnkit.engine.encoding import encode_labels, one_hot
+from nnkit.course.onehot import decode as decode_rows
+from nnkit.course.onehot import encode_labels, one_hot
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import load_array, load_tokens
-from nnkit.io.limits import require_array
-from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import blocks, emit, format_number
+from nnkit.files.arrays import load_array, load_tokens
+from nnkit.files.orientation import column_as_vector
+from nnkit.term.limits import require_array
+from nnkit.term.output import blocks, emit, format_number
 
 
 def onehot(

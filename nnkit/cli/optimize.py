@@ -9,10 +9,10 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Precision, Quiet, environment
-from nnkit.engine.optimizers import OPTIMIZERS
-from nnkit.engine.surfaces import SURFACES, descend, get_surface, parse_point
+from nnkit.course.optimizer_race import SURFACES, descend, get_surface, parse_point
 from nnkit.errors import NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.nn.optimizers import OPTIMIZERS
+from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_TOL = 0.01
 _SETTINGS_HELP = "; ".join(
@@ -117,7 +117,7 @@ def optimize(
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     paths = [descend(surface, name, point, lr=lr, steps=steps) for name in names]
     if plot is not None:
-        from nnkit.io.plot_optimize import write_optimize_plot
+        from nnkit.plots.optimizer_race import write_optimize_plot
 
         write_optimize_plot(plot, surface, paths, point, tol, env)
         env.note(f"nnkit: wrote {plot}")
@@ -164,7 +164,7 @@ def _show(console, report: dict, precision: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from nnkit.engine.optimizers import OPTIMIZERS
+    from nnkit.nn.optimizers import OPTIMIZERS
 
     num = lambda v: format_number(v, precision)  # noqa: E731
     x0, y0 = report["start"]

@@ -20,9 +20,9 @@ from nnkit.cli.convolve import (
     sources_of,
     summary_table,
 )
-from nnkit.engine.pool import pool, pool_output_shape
+from nnkit.course.image_pooling import pool, pool_output_shape
 from nnkit.errors import NnkitInputError
-from nnkit.io.images import load_image
+from nnkit.files.images import load_image
 
 
 def pool_command(
@@ -77,7 +77,7 @@ def pool_command(
         array = load_image(source, env, slice_spec)
         pooled = pool(array, sizes, strides, op=op, edge=edge)
         if plot is not None:
-            from nnkit.io.plot_maps import plot_pooling
+            from nnkit.plots.image_ops import plot_pooling
 
             plot_pooling(plot, source, array, pooled, sizes, strides or sizes, op,
                          orientation=env.orientations.get(source), env=env)

@@ -1,9 +1,9 @@
 """``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train``/``train-mlp``.
 
 Pictures of another size than an MNIST-like model's 28×28 (a learner's own digit) are prepared as
-MNIST's digits were (:mod:`nnkit.io.digit_prep`), saying so on stderr; ``--features`` draws the
+MNIST's digits were (:mod:`nnkit.data.own_digit`), saying so on stderr; ``--features`` draws the
 input as the model sees it beside its probabilities, and for conv models the first layer's filters
-and the feature maps of every conv layer (:mod:`nnkit.io.plot_conv`).
+and the feature maps of every conv layer (:mod:`nnkit.plots.conv_maps`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Column, Format, Precision, Quiet, environment
-from nnkit.engine.metrics import class_probabilities
-from nnkit.engine.preprocessing import apply_preprocessing
+from nnkit.data.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
-from nnkit.io.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
-from nnkit.io.orientation import column_as_vector
-from nnkit.io.output import (
+from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
+from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
+from nnkit.files.orientation import column_as_vector
+from nnkit.nn.metrics import class_probabilities
+from nnkit.term.output import (
     format_number,
     refuse_input_overwrite,
     report_text,
@@ -36,8 +36,8 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 def _table_rows(text: str, suffix: str, source: str, preprocessing: dict):
     """Feature rows of a text table; a training-style header selects and orders the columns."""
-    from nnkit.io.datasets import feature_matrix
-    from nnkit.io.tables import is_json, read_json_array, read_table
+    from nnkit.data.labelled import feature_matrix
+    from nnkit.files.tables import is_json, read_json_array, read_table
 
     if is_json(text):
         x = read_json_array(text, source)
@@ -118,7 +118,7 @@ class _Inputs:
 
     def add_picture(self, image: np.ndarray, path: str) -> None:
         """One picture read as grayscale 0..1 (a file or stdin), prepared when it is a learner's digit."""
-        from nnkit.io.digit_prep import is_dark_on_light, prepare_digit
+        from nnkit.data.own_digit import is_dark_on_light, prepare_digit
 
         shape = self.image_shape
         if shape is None:
@@ -155,7 +155,7 @@ class _Inputs:
 
 def _add_test_part(collected: _Inputs, source: str, env) -> None:
     """The raw test images of a data set, as rows to classify (``--data``)."""
-    from nnkit.io.datasets import load_dataset
+    from nnkit.data.labelled import load_dataset
 
     if collected.image_shape is None:  # checked before a download
         raise NnkitInputError(
@@ -226,7 +226,7 @@ def predict(
       nnkit predict mnist.npz digit.png --features seen.png
       cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
-    from nnkit.io.model import check_output_path, load_model
+    from nnkit.files.model_file import check_output_path, load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)
@@ -325,7 +325,7 @@ def predict(
 
 def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_name: str, env) -> None:
     """``--features``: the first input as the model sees it, its probabilities, filters and maps."""
-    from nnkit.io.plot_conv import write_features_plot
+    from nnkit.plots.conv_maps import write_features_plot
 
     label = collected.labels[0]
     image = x[0] if x.ndim == 4 else x[0].reshape(collected.image_shape)

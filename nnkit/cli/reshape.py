@@ -9,15 +9,15 @@ import numpy as np
 import typer
 
 from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Random, Seed, environment
-from nnkit.engine.reshaping import DIGITS, flatten
-from nnkit.engine.reshaping import reshape as reshape_array
+from nnkit.course.reshaping import DIGITS, flatten
+from nnkit.course.reshaping import reshape as reshape_array
 from nnkit.errors import NnkitInputError
-from nnkit.io.arrays import load_array, parse_shape, path_exists, read_input_file
-from nnkit.io.output import blocks, emit, render_array
+from nnkit.files.arrays import load_array, parse_shape, path_exists, read_input_file
+from nnkit.term.output import blocks, emit, render_array
 
 
 def _is_image(path: str) -> bool:
-    from nnkit.io.images import IMAGE_SUFFIXES
+    from nnkit.files.images import IMAGE_SUFFIXES
 
     return path.lower().endswith(tuple(IMAGE_SUFFIXES))
 
@@ -99,7 +99,7 @@ def reshape(
             raise NnkitInputError("--digits uses the course's own patterns; give no other input")
         rows = flatten(DIGITS)
         if output is not None and output.lower().endswith(".png"):
-            from nnkit.io.figures import digits_figure, save_figure
+            from nnkit.plots.figures import digits_figure, save_figure
 
             save_figure(digits_figure(DIGITS, rows), output, env)
             env.note(f"nnkit: wrote {output}")
@@ -112,7 +112,7 @@ def reshape(
     if values and _looks_like_path(values):
         path = values[0].strip()
         if _is_image(path):
-            from nnkit.io.images import read_image
+            from nnkit.files.images import read_image
 
             array = read_image(path, slice_spec)
             env.inputs.append(Path(path))

@@ -10,7 +10,7 @@ import typer
 from nnkit.cli.common import Quiet, environment
 from nnkit.cli.train import LayersOption, ModelOption
 from nnkit.errors import NnkitInputError
-from nnkit.io.output import resolve_format, write_stdout_bytes
+from nnkit.term.output import resolve_format, write_stdout_bytes
 
 #: The input the course's chapter gives its two models: MNIST's 28×28 grey images.
 COURSE_INPUT_SHAPE = (28, 28, 1)
@@ -98,8 +98,8 @@ def summary(
       nnkit summary cnn.npz
       nnkit summary --layers "conv 8 3, flatten, dense 10" --input-shape 8,8
     """
-    from nnkit.engine.architecture import summary as layer_summary
-    from nnkit.io.architecture_spec import keeps_image_shape
+    from nnkit.cli.layers_grammar import keeps_image_shape
+    from nnkit.nn.stack import summary as layer_summary
 
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
@@ -111,7 +111,7 @@ def summary(
         )
     shape = None if input_shape is None else parse_input_shape(input_shape)
     if model_file is not None:
-        from nnkit.io.model import load_model
+        from nnkit.files.model_file import load_model
 
         if data is not None:
             raise NnkitInputError("--data applies to --layers; a model file knows its input shape")
@@ -136,7 +136,7 @@ def summary(
             specs[-1]["units"] = COURSE_CLASSES
         if specs[-1].get("activation") is None:
             specs[-1]["activation"] = "sigmoid" if specs[-1]["units"] == 1 else "softmax"
-        from nnkit.io.architecture_spec import require_stack_memory
+        from nnkit.cli.layers_grammar import require_stack_memory
 
         require_stack_memory(specs, shape)
         table = layer_summary(specs, shape)
@@ -165,7 +165,7 @@ def summary(
 
 
 def _data_shape(data: str, keep_image_shape: bool) -> tuple[int, ...]:
-    from nnkit.io.datasets import channels_last, load_dataset
+    from nnkit.data.labelled import channels_last, load_dataset
 
     dataset = load_dataset(data)
     if dataset.kind == "images" and keep_image_shape:

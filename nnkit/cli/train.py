@@ -8,9 +8,9 @@ import typer
 
 from nnkit.cli import training_core as core
 from nnkit.cli.common import Precision, Quiet
-from nnkit.engine.architecture import INITS
+from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError
-from nnkit.io.architecture_spec import COURSE_MODELS, grammar_help, parse_layers, stack_text
+from nnkit.nn.stack import INITS
 
 #: The defaults of a --layers stack (those of a --model are in COURSE_MODELS).
 DEFAULTS = {"optimizer": "adam", "lr": None, "batch_size": "32", "epochs": 10, "val_split": 0.1,

@@ -8,8 +8,8 @@ import typer
 
 from nnkit.cli import training_core as core
 from nnkit.cli.common import Precision, Quiet
-from nnkit.engine.layers import HIDDEN_ACTIVATIONS
 from nnkit.errors import NnkitInputError
+from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"

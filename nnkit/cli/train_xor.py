@@ -10,7 +10,7 @@ import typer
 
 from nnkit.cli.common import Format, Precision, Quiet, environment
 from nnkit.cli.completion import complete_names
-from nnkit.engine.gates import (
+from nnkit.course.logic_gates import (
     INPUTS,
     WIRED,
     XOR_ACTIVATION,
@@ -28,10 +28,10 @@ from nnkit.engine.gates import (
     wired_forward,
     xor_lr,
 )
-from nnkit.engine.optimizers import OPTIMIZERS
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.limits import check_epochs, require_memory
-from nnkit.io.output import OutputPlan, format_number, report_text, resolve_format, write_stdout_bytes
+from nnkit.nn.optimizers import OPTIMIZERS
+from nnkit.term.limits import check_epochs, require_memory
+from nnkit.term.output import OutputPlan, format_number, report_text, resolve_format, write_stdout_bytes
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
     f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
@@ -93,7 +93,7 @@ def train_xor(
       nnkit train-xor --wired                 # the course's NAND, OR → AND
       nnkit train-xor --plot xor.png -f json
     """
-    from nnkit.io.progress import EpochProgress
+    from nnkit.term.progress import EpochProgress
 
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
@@ -136,7 +136,7 @@ def train_xor(
         )
     report = _report(network, history, gate, activation, optimizer, lr, seed)
     if save is not None:
-        from nnkit.io.model import save_model
+        from nnkit.files.model_file import save_model
 
         meta = {
             "task": "classification",
@@ -330,7 +330,7 @@ def _show_wired(console, report: dict, precision: int) -> None:
 
 
 def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
-    from nnkit.io.plot_training import write_decision_plot
+    from nnkit.plots.decision_regions import write_decision_plot
 
     x, t = truth_table(gate)
     dense = network.dense_layers
@@ -345,7 +345,7 @@ def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
 
 
 def _plot_wired(path: str, env) -> None:
-    from nnkit.io.plot_training import write_decision_plot
+    from nnkit.plots.decision_regions import write_decision_plot
 
     x, t = truth_table("xor")
     lines = [(WIRED["hidden_W"][:, j], float(WIRED["hidden_b"][j]), name) for j, name in enumerate(("s1 = NAND", "s2 = OR"))]

@@ -17,10 +17,10 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.cli.common import environment
-from nnkit.engine.optimizers import OPTIMIZERS, make_optimizer
-from nnkit.engine.training import fit
 from nnkit.errors import ExitStatus, NnkitInputError
-from nnkit.io.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
+from nnkit.nn.training import fit
+from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 
 LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
@@ -223,7 +223,7 @@ class Settings:
             raise NnkitInputError(
                 f"unknown optimizer {self.optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}"
             )
-        from nnkit.io.limits import check_epochs
+        from nnkit.term.limits import check_epochs
 
         batch = parse_batch_size(self.batch_size)
         check_epochs(self.epochs)
@@ -330,15 +330,15 @@ def run_training(
     ``--resume`` a given architecture must equal the saved one.
     """
     # Imported here so that other commands do not pay for the data readers at start-up.
-    from nnkit.engine.architecture import build_network, summary
-    from nnkit.engine.metrics import class_probabilities, classification_report
-    from nnkit.io.architecture_spec import keeps_image_shape, needs_images, require_stack_memory
-    from nnkit.io.datasets import PART_NAMES, load_dataset, prepare
-    from nnkit.io.interrupts import InterruptGuard
-    from nnkit.io.model import load_model, save_model
-    from nnkit.io.named_datasets import lookup
-    from nnkit.io.output import OutputPlan
-    from nnkit.io.progress import EpochProgress
+    from nnkit.cli.layers_grammar import keeps_image_shape, needs_images, require_stack_memory
+    from nnkit.data.labelled import PART_NAMES, load_dataset, prepare
+    from nnkit.data.named import lookup
+    from nnkit.files.model_file import load_model, save_model
+    from nnkit.nn.metrics import class_probabilities, classification_report
+    from nnkit.nn.stack import build_network, summary
+    from nnkit.term.interrupts import InterruptGuard
+    from nnkit.term.output import OutputPlan
+    from nnkit.term.progress import EpochProgress
 
     # Ctrl-C from the first line on: exit 130 wherever it lands, and never between an epoch's
     # history row and its weights, nor while the model and the report are written.
@@ -500,8 +500,8 @@ def run_training(
         save_model(save, network, saved, env)
         env.note(f"nnkit: wrote {save}")
     if plot is not None:
-        from nnkit.io.plot_conv import conv_plot_extras
-        from nnkit.io.plot_metrics import write_training_plot
+        from nnkit.plots.conv_maps import conv_plot_extras
+        from nnkit.plots.training_run import write_training_plot
 
         test = report["test"]
         write_training_plot(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from nnkit.engine.activations import ACTIVATIONS
+from nnkit.nn.activations import ACTIVATIONS
 
 
 def floats(text: str) -> np.ndarray:

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from nnkit.engine import optimizers
+from nnkit.nn import optimizers
 
 FAST = ["--hidden", "8", "--epochs", "2"]
 
@@ -90,7 +90,7 @@ def test_one_model_options_are_refused(cli, tmp_path):
 
 
 def test_ctrl_c_keeps_the_models_trained_so_far(cli, monkeypatch):
-    from nnkit.engine import network
+    from nnkit.nn import network
 
     calls = {"n": 0}
     train_batch = network.Network.train_batch

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy import signal
 
-from nnkit.engine.filters import FILTERS
+from nnkit.course.filters import FILTERS
 from tests.conftest import SAMPLES
 
 BRAIN_PATH = str(SAMPLES / "brain.png")

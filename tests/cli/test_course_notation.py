@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from nnkit.io.orientation import COLUMN_READINGS
+from nnkit.files.orientation import COLUMN_READINGS
 
 YA = np.array([0.01, 0.03, 0.7, 0.1, 0.01, 0.01, 0.01, 0.02, 0.1, 0.01])
 ROW = ",".join(str(v) for v in YA)
@@ -278,10 +278,10 @@ def test_dense_takes_the_courses_column_as_one_input(cli):
 
 
 def test_softmax_plot_marks_a_column_as_it_marks_the_row(cli, tmp_path, monkeypatch):
-    import nnkit.io.plot_curves
+    import nnkit.plots.curves
 
     marked = []
-    monkeypatch.setattr(nnkit.io.plot_curves, "plot_curves", lambda *a, points=None, **k: marked.append(points))
+    monkeypatch.setattr(nnkit.plots.curves, "plot_curves", lambda *a, points=None, **k: marked.append(points))
     for values in ("1,2,3", "1;2;3"):
         assert cli("activate", "softmax", values, "--plot", str(tmp_path / "s.png"), "-q").exit_code == 0
     (row_x, row_y), (col_x, col_y) = marked

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from nnkit.engine.activations import sigmoid
+from nnkit.nn.activations import sigmoid
 
 W3 = "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9"  # one row per input, one column per unit
 

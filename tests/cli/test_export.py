@@ -17,11 +17,11 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from nnkit.engine.layers import HIDDEN_ACTIVATIONS
-from nnkit.io.datasets import load_digits
-from nnkit.io.onnx_export import ACTIVATION_NODES, OPSET
+from nnkit.data.labelled import load_digits
+from nnkit.files.onnx_export import ACTIVATION_NODES, OPSET
+from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 from tests.conftest import run_cli
-from tests.io.test_datasets import learnable_images
+from tests.data.test_labelled import learnable_images
 
 CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
 

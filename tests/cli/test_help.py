@@ -143,10 +143,10 @@ def test_completion_of_the_installed_command(instruction):
 
 
 def test_completion_offers_the_registries_names():
-    from nnkit.engine.activations import ACTIVATIONS
-    from nnkit.engine.filters import FILTERS
-    from nnkit.engine.losses import LOSS_ALIASES, LOSSES
-    from nnkit.engine.optimizers import OPTIMIZERS
+    from nnkit.course.filters import FILTERS
+    from nnkit.nn.activations import ACTIVATIONS
+    from nnkit.nn.losses import LOSS_ALIASES, LOSSES
+    from nnkit.nn.optimizers import OPTIMIZERS
 
     assert complete("nnkit ", 1) == list(COMMANDS)
     assert complete("nnkit activate ", 2) == list(ACTIVATIONS)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnkit.engine.network import build_mlp
-from nnkit.io.model import model_arrays
+from nnkit.files.model_file import model_arrays
+from nnkit.nn.network import build_mlp
 from tests.conftest import nnkit_executable
 
 

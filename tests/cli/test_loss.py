@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from nnkit.engine.losses import LOSS_ALIASES, LOSSES
+from nnkit.nn.losses import LOSS_ALIASES, LOSSES
 
 Y = "0.01,0.03,0.7,0.1,0.01,0.01,0.01,0.02,0.1,0.01"
 YA = np.array([float(v) for v in Y.split(",")])

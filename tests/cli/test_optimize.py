@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from nnkit.engine.surfaces import SURFACES
-from tests.engine.test_surfaces import torch_reference
+from nnkit.course.optimizer_race import SURFACES
+from tests.course.test_optimizer_race import torch_reference
 
 
 def test_json_has_every_path_equal_to_torch_optim(cli):
@@ -104,8 +104,8 @@ def test_bad_input_is_exit_2(cli, args, message):
 def test_the_plot_keeps_a_far_start_and_the_minimum_in_view():
     # the view widens at most a few times the surface's region for paths that wander off, but the
     # start and the minimum are marked: they must stay inside it (a start at y = -20 was cut off)
-    from nnkit.engine.surfaces import descend
-    from nnkit.io.plot_optimize import optimize_figure
+    from nnkit.course.optimizer_race import descend
+    from nnkit.plots.optimizer_race import optimize_figure
 
     s = SURFACES["bowl"]
     start = (30.0, -20.0)
@@ -122,8 +122,8 @@ def test_the_plot_keeps_a_far_start_and_the_minimum_in_view():
 
 
 def test_a_path_of_one_point_is_still_drawn_in_the_curve():
-    from nnkit.engine.surfaces import descend
-    from nnkit.io.plot_optimize import optimize_figure
+    from nnkit.course.optimizer_race import descend
+    from nnkit.plots.optimizer_race import optimize_figure
 
     s = SURFACES["bowl"]
     figure = optimize_figure(s, [descend(s, "sgd", s.start, steps=0)], s.start, 0.01)

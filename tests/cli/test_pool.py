@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.measure import block_reduce
 
-from nnkit.engine.pool import OPS
+from nnkit.course.image_pooling import OPS
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.io.test_datasets import learnable_images
+from tests.data.test_labelled import learnable_images
 
 CANCER = Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv"
 MY_DIGIT = Path(__file__).parents[2] / "samples" / "my_digit.png"
@@ -167,8 +167,8 @@ def test_installed_commands_in_a_pipeline(shell, tmp_path):
 
 
 def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
-    from nnkit.engine.network import network_from_weights
-    from nnkit.io.model import save_model
+    from nnkit.files.model_file import save_model
+    from nnkit.nn.network import network_from_weights
 
     # One sigmoid unit z = x1 + x2 - 1.5 (AND): probabilities are sigmoid(z), no scaling applied.
     net = network_from_weights([np.array([[1.0], [1.0]]), np.array([-1.5])], [], "sigmoid")
@@ -215,7 +215,7 @@ def conv_model(tmp_path_factory):
 
 def engine_probabilities(model, images):
     """The saved network's own forward pass on images scaled as in training (÷255, channels last)."""
-    from nnkit.io.model import load_model
+    from nnkit.files.model_file import load_model
 
     network, _ = load_model(model)
     x = (np.asarray(images, dtype=np.float32) / np.float32(255)).reshape(len(images), 28, 28, 1)
@@ -270,8 +270,8 @@ def drawn_digit(path, text="7", size=200):
 
 
 def test_your_own_digit_is_prepared_as_mnist_and_said_on_stderr(cli, conv_model, tmp_path):
-    from nnkit.io.digit_prep import prepare_digit
-    from nnkit.io.images import read_image
+    from nnkit.data.own_digit import prepare_digit
+    from nnkit.files.images import read_image
 
     model = conv_model[0]
     digit = drawn_digit(tmp_path / "seven.png")
@@ -363,8 +363,8 @@ def test_installed_predict_prepares_the_sample_photo_of_a_digit(shell, conv_mode
 def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path):
     from PIL import Image
 
-    from nnkit.engine.architecture import build_network
-    from nnkit.io.model import save_model
+    from nnkit.files.model_file import save_model
+    from nnkit.nn.stack import build_network
 
     specs = [{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 2}]
     net = build_network([*specs[:2], {**specs[2], "activation": "softmax"}], (6, 6, 3), seed=0)

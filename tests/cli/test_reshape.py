@@ -44,7 +44,7 @@ def test_flatten_a_stack(cli, tmp_path):
 
 
 def test_digits_machine_form_is_the_6x20_matrix(cli):
-    from nnkit.engine.reshaping import DIGITS
+    from nnkit.course.reshaping import DIGITS
 
     lines = cli("reshape", "--digits").stdout.splitlines()
     assert len(lines) == 6

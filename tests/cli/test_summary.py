@@ -61,7 +61,7 @@ def test_a_saved_model_matches_its_stack(cli, tmp_path):
     saved = json.loads(cli("summary", str(model)).stdout)
     asked = json.loads(cli("summary", "--layers", stack, "--input-shape", "8,8,1").stdout)
     assert saved == asked
-    old = json.loads(cli("summary", "tests/io/fixtures/model_main_digits.npz").stdout)  # before the layer list
+    old = json.loads(cli("summary", "tests/files/fixtures/model_main_digits.npz").stdout)  # before the layer list
     assert rows(old) == [("dense", "Dense", "relu", [16], 64 * 16 + 16), ("dense_1", "Dense", "relu", [8], 136),
                          ("dense_2", "Dense", "softmax", [10], 90)]
 

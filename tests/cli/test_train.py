@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnkit.io.datasets import write_idx
+from nnkit.data.labelled import write_idx
 from tests.cli.test_train_mlp import CANCER, ROW_KEYS, SPEC_KEYS, report, without_timing
 
 SMALL_CNN = "conv 8 3 relu padding=same, maxpool 2, flatten, dense 10 softmax"
@@ -51,9 +51,9 @@ def test_a_small_cnn_learns_the_bundled_digits_and_predict_reproduces_its_test_p
     assert meta["kind"] == "layers" and meta["input_shape"] == [8, 8, 1]
 
     # The same test images (raw 0..16 pixels, as an (N, 8, 8) stack) through the saved model.
-    from nnkit.engine.splits import stratified_split
-    from nnkit.io.datasets import load_digits
-    from nnkit.io.model import load_model
+    from nnkit.data.labelled import load_digits
+    from nnkit.data.splits import stratified_split
+    from nnkit.files.model_file import load_model
 
     x, y = load_digits().parts["train"]
     test_rows = stratified_split(y, [0.1, 0.2], seed=0)[2]
@@ -138,7 +138,7 @@ def test_resume_continues_a_conv_model_and_refuses_another_stack(cli, tmp_path):
 
 def test_plot_and_ctrl_c_write_their_files(cli, tmp_path, monkeypatch):
     import nnkit.cli.training_core as core
-    from nnkit.engine.training import fit as real_fit
+    from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
         def then_ctrl_c(row):

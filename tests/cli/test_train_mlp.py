@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnkit.engine.optimizers import OPTIMIZERS
-from nnkit.io.datasets import write_idx
-from tests.io.test_datasets import learnable_images
+from nnkit.data.labelled import write_idx
+from nnkit.nn.optimizers import OPTIMIZERS
+from tests.data.test_labelled import learnable_images
 
 CANCER = str(Path(__file__).parents[2] / "samples" / "breast_cancer_wdbc.csv")
 SMALL = ["--hidden", "16", "--epochs", "3"]
@@ -62,8 +62,8 @@ def test_breast_cancer_with_clinical_metrics_and_predict_reproduces_it(cli, tmp_
     assert model.exists()
 
     # The same test rows, raw, with their header and label column, through predict.
-    from nnkit.engine.splits import stratified_split
-    from nnkit.io.datasets import load_dataset
+    from nnkit.data.labelled import load_dataset
+    from nnkit.data.splits import stratified_split
 
     x, labels = load_dataset(CANCER).parts["train"]
     test_rows = stratified_split(labels, [0.1, 0.2], seed=0)[2]
@@ -197,7 +197,7 @@ def test_resume_keeps_the_saved_optimizer_and_split_unless_given(cli, tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
     import nnkit.cli.training_core as command
-    from nnkit.engine.training import fit as real_fit
+    from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
         def on_epoch_then_ctrl_c(row):
@@ -322,6 +322,6 @@ def test_dropout_is_a_layer_after_each_hidden_layer_and_resumes(cli, tmp_path):
 
 
 def test_models_from_before_the_layer_list_resume(cli, tmp_path):
-    old = Path(__file__).parents[1] / "io" / "fixtures" / "model_main_digits.npz"
+    old = Path(__file__).parents[1] / "files" / "fixtures" / "model_main_digits.npz"
     resumed = report(cli("train-mlp", "--resume", str(old), "--epochs", "1", "--save", str(tmp_path / "new.npz")))
     assert resumed["history"][0]["epoch"] == 4 and resumed["network"]["sizes"] == [64, 16, 8, 10]

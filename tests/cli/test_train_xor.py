@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from nnkit.engine.gates import INPUTS
-from nnkit.io.model import load_model
+from nnkit.course.logic_gates import INPUTS
+from nnkit.files.model_file import load_model
 
 SPEC_KEYS = {"gate", "accuracy", "final_loss", "epochs", "truth_table", "hidden_gates", "weights"}
 XOR = [0, 1, 1, 0]
@@ -144,7 +144,7 @@ def test_installed_command_prints_json(shell):
 
 
 def test_ctrl_c_stops_cleanly_writes_save_and_exits_130(cli, tmp_path, monkeypatch):
-    from nnkit.io.progress import EpochProgress
+    from nnkit.term.progress import EpochProgress
 
     def interrupt_at_epoch_5(self, row):
         if row["epoch"] == 5:
@@ -165,9 +165,9 @@ def test_progress_bar_only_on_a_terminal(isatty, quiet, drawn):
     import io
     import sys
 
-    from nnkit.engine.gates import train_gate
-    from nnkit.io.env import Environment
-    from nnkit.io.progress import EpochProgress
+    from nnkit.course.logic_gates import train_gate
+    from nnkit.term.env import Environment
+    from nnkit.term.progress import EpochProgress
 
     err = io.StringIO()
     env = Environment(stdin=sys.stdin, stdout=io.StringIO(), stderr=err, stdin_isatty=False,

@@ -1,0 +1,1 @@
+"""Every figure nnkit draws, made off-screen and saved atomically."""
