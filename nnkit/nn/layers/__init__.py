@@ -12,10 +12,13 @@ from nnkit.nn.layers.conv2d import Conv2D
 from nnkit.nn.layers.dense import Dense
 from nnkit.nn.layers.dropout import Dropout
 from nnkit.nn.layers.flatten import Flatten
+from nnkit.nn.layers.global_pooling import GlobalAveragePooling2D
 from nnkit.nn.layers.pooling import MaxPool2D
 
 #: Every layer type, in the order ``--help`` lists their words.
-LAYER_CLASSES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, Flatten, Dropout, Dense, Activation)
+LAYER_CLASSES: tuple[type[Layer], ...] = (
+    Conv2D, MaxPool2D, GlobalAveragePooling2D, Flatten, Dropout, Dense, Activation,
+)
 
 #: Model-file ``type`` (and spec ``type``) → class.
 LAYER_TYPES: dict[str, type[Layer]] = {cls.type_name: cls for cls in LAYER_CLASSES}
@@ -36,5 +39,5 @@ def layer_type(name: str) -> type[Layer] | None:
 
 __all__ = [
     "HIDDEN_ACTIVATIONS", "LAYER_CLASSES", "LAYER_TYPES", "LAYER_WORDS", "WORD_ALIASES", "Activation",
-    "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPool2D", "layer_type",
+    "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAveragePooling2D", "Layer", "MaxPool2D", "layer_type",
 ]
