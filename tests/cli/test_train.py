@@ -137,7 +137,7 @@ def test_resume_continues_a_conv_model_and_refuses_another_stack(cli, tmp_path):
 
 
 def test_plot_and_ctrl_c_write_their_files(cli, tmp_path, monkeypatch):
-    import nnkit.cli.training_core as core
+    import nnkit.cli.training_run as core
     from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
