@@ -71,8 +71,7 @@ def images() -> tuple[np.ndarray, np.ndarray, str]:
 
 def gemm_shapes() -> list[tuple[str, int, int, int]]:
     """(what, M, K, N) of every matrix product of one training step, from the network's shapes."""
-    from nnkit.nn.conv_layers import Conv2D
-    from nnkit.nn.layers import Dense
+    from nnkit.nn.layers import Conv2D, Dense
     from nnkit.nn.stack import build_layers
 
     shapes = []

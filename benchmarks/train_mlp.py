@@ -119,8 +119,8 @@ def worker_gemm(epochs: int) -> dict:
 
 
 def worker_nnkit(epochs: int) -> dict:
-    from nnkit.nn.network import build_mlp
     from nnkit.nn.optimizers import make_optimizer
+    from nnkit.nn.stack import build_mlp
     from nnkit.nn.training import fit
 
     x, y, _ = float_data()

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from nnkit.files.model_file import model_arrays
-from nnkit.nn.network import build_mlp
+from nnkit.nn.stack import build_mlp
 from tests.conftest import nnkit_executable
 
 
@@ -194,7 +194,8 @@ def cases(d: str) -> list[Case]:
         C("hidden xor", "train-xor", "--hidden", "100000000000", fragment="needs"),
         C("epochs xor", "train-xor", "--epochs", "99999999999999999999", fragment="at most"),
         C("epochs mlp", "train-mlp", "--epochs", "99999999999999999999", fragment="at most"),
-        C("hidden mlp", "train-mlp", "--hidden", "100000000000", "--epochs", "1", fragment="needs"),
+        C("hidden mlp", "train-mlp", "--hidden", "100000000000", "--epochs", "1", fragment="from 1 to 1000000"),
+        C("hidden mlp too big", "train-mlp", "--hidden", "1000000,1000000", "--epochs", "1", fragment="needs"),
         C("idx lying header", "train-mlp", "--data", f("idx_lie"), "--epochs", "1", fragment="the header promises"),
         C("idx gzip bomb", "train-mlp", "--data", f("idx_bomb"), "--epochs", "1", fragment="the header promises"),
         C("npz lying member", "train-mlp", "--data", f("lie.npz"), "--epochs", "1", fragment="header promises"),
@@ -265,7 +266,7 @@ def cases(d: str) -> list[Case]:
         C("train conv on a table", "train", "--layers", "conv 8 3, flatten, dense 2", "--data", f("good.csv"),
           "--epochs", "1", fragment="need images"),
         C("train huge dense", "train", "--layers", "flatten, dense 100000000000, dense 10", "--epochs", "1",
-          fragment="needs"),
+          fragment="from 1 to 1000000"),
         C("train epochs", "train", "--model", "course-cnn", "--epochs", "99999999999999999999", fragment="at most"),
         C("train idx lying header", "train", "--model", "course-cnn", "--data", f("idx_lie"), "--epochs", "1",
           fragment="the header promises"),

@@ -168,7 +168,7 @@ def test_installed_commands_in_a_pipeline(shell, tmp_path):
 
 def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
     from nnkit.files.model_file import save_model
-    from nnkit.nn.network import network_from_weights
+    from nnkit.nn.stack import network_from_weights
 
     # One sigmoid unit z = x1 + x2 - 1.5 (AND): probabilities are sigmoid(z), no scaling applied.
     net = network_from_weights([np.array([[1.0], [1.0]]), np.array([-1.5])], [], "sigmoid")
