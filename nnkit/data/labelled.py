@@ -144,7 +144,7 @@ def load_dataset(source: str, label_column: str | None = None, env=None) -> Data
         if label_column is not None:
             raise NnkitInputError("--label-column applies to CSV tables, not to the digits set")
         return load_digits()
-    from nnkit.data.named import load_named, lookup
+    from nnkit.data.named import lookup
 
     path = Path(source)
     named = lookup(source)
@@ -484,6 +484,29 @@ def load_idx_folder(folder) -> Dataset:
     return Dataset(
         parts=parts, kind="images", name=folder.name, divisor=255.0, image_shape=image_shape
     )
+
+
+def load_named(dataset, env=None) -> Dataset:
+    """Download (once) and read a named data set (a :class:`~nnkit.data.named.NamedDataset`).
+
+    Integer labels become the publisher's class names (when it names them), in its order.
+    """
+    from nnkit.data.named import fetch
+
+    paths = fetch(dataset, env)
+    data = load_idx_folder(paths[0].parent) if dataset.layout == "idx" else load_npz(paths[0])
+    data.name = dataset.name
+    if dataset.class_names is not None:
+        names = np.asarray(dataset.class_names)
+        for part, (x, y) in list(data.parts.items()):
+            if y.size and (y.min() < 0 or y.max() >= len(names)):
+                raise NnkitInputError(
+                    f"{dataset.name}: the {part} labels run {y.min()}..{y.max()}, "
+                    f"expected 0..{len(names) - 1}"
+                )
+            data.parts[part] = (x, names[y])
+        data.class_names = list(dataset.class_names)
+    return data
 
 
 # ---------------------------------------------------------------------------------------------
