@@ -17,7 +17,7 @@ import typer
 
 from nnkit.cli.common import Column, Format, Precision, Quiet, environment
 from nnkit.data.preprocessing import apply_preprocessing
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
@@ -131,14 +131,14 @@ class _Inputs:
             image = digit.image
         elif len(shape) == 3:
             raise NnkitInputError(
-                f"the model takes {'×'.join(map(str, shape))} images ({shape[2]} channels); "
+                f"the model takes {shape_text(shape)} images ({shape[2]} channels); "
                 f"{path} is read as grayscale",
                 hint=f"give the images as an (N, {', '.join(map(str, shape))}) .npy array",
             )
         elif image.shape != shape:
             raise NnkitInputError(
                 f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "
-                f"{'×'.join(map(str, shape))} images",
+                f"{shape_text(shape)} images",
                 hint="resize the image to the training images' size first",
             )
         self.blocks.append((image.reshape(1, -1), True))

@@ -19,7 +19,7 @@ import numpy as np
 
 from nnkit.data.preprocessing import apply_preprocessing, fit_standardize
 from nnkit.data.splits import stratified_split
-from nnkit.errors import NnkitInputError, reason
+from nnkit.errors import NnkitInputError, reason, shape_text
 from nnkit.files.npyfile import NpzArchive
 from nnkit.files.tables import TextTable, read_table
 from nnkit.term.limits import require_memory
@@ -113,7 +113,7 @@ def channels_last(image_shape) -> tuple[int, int, int]:
     if len(shape) == 3:
         return shape
     raise NnkitInputError(
-        f"images of shape {'×'.join(map(str, shape))} are neither 2-D (height, width) nor "
+        f"images of shape {shape_text(shape)} are neither 2-D (height, width) nor "
         "height × width × channels"
     )
 
@@ -282,7 +282,7 @@ def _check_images(parts: dict, source) -> tuple:
     shapes = {name: x.shape[1:] for name, (x, _) in parts.items()}
     distinct = set(shapes.values())
     if len(distinct) > 1:
-        shown = ", ".join(f"{name} {'×'.join(map(str, s))}" for name, s in shapes.items())
+        shown = ", ".join(f"{name} {shape_text(s)}" for name, s in shapes.items())
         raise NnkitInputError(f"images of mixed sizes in {source}: {shown}")
     for name, (x, y) in parts.items():
         if x.shape[0] != y.shape[0]:
@@ -417,7 +417,7 @@ def _read_idx_stream(f, path: Path, file_size: int | None) -> np.ndarray:
         raise NnkitInputError(f"{path} has a truncated IDX header")
     dims = struct.unpack(f">{ndim}I", raw_dims)
     expected = math.prod(dims)
-    shown = "×".join(map(str, dims))
+    shown = shape_text(dims)
     if file_size is not None and file_size - 4 - 4 * ndim != expected:
         raise NnkitInputError(
             f"{path}: the header promises {shown} = {expected} bytes, the file holds {file_size - 4 - 4 * ndim}"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one, shape_text
 from nnkit.term.env import Environment
 from nnkit.term.limits import require_array
 
@@ -486,12 +486,11 @@ def emit(
     render : callable, optional
         ``render(console)`` draws the command's own table view instead of the plain array table.
     """
-    if precision < 1:
-        raise NnkitInputError(f"--precision must be at least 1, got {precision}")
+    at_least_one(precision, "--precision")
     chosen = resolve_format(fmt, env)
     if chosen in ("csv", "tsv", "json") or (output is not None and output_format(output) in _SEPARATORS):
         # Text is made in memory: about 64 bytes per number while it is being joined.
-        require_array(np.shape(result), 64, f"printing a {'×'.join(map(str, np.shape(result)))} result as text")
+        require_array(np.shape(result), 64, f"printing a {shape_text(np.shape(result))} result as text")
     if output is not None:
         write_array_file(result, output, env)
         env.note(f"nnkit: wrote {output}")
