@@ -555,68 +555,19 @@ def prepare(
     -------
     PreparedData
     """
-    parts = dict(dataset.parts)
-    all_labels = np.concatenate([y for _, y in parts.values()])
     if classes is None:
-        classes = dataset.class_names or _class_names(all_labels)
+        classes = dataset.class_names or _class_names(np.concatenate([y for _, y in dataset.parts.values()]))
         if len(classes) < 2:
             raise NnkitInputError(
                 f"the labels hold one class only ({classes[0] if classes else 'none'}); "
                 "a classifier needs at least two"
             )
-    lookup = {c: k for k, c in enumerate(classes)}
-    lookup.update({str(c): k for k, c in enumerate(classes)})
-
-    def encode(y):
-        unknown = [v for v in np.unique(y).tolist() if v not in lookup and str(v) not in lookup]
-        if unknown:
-            raise NnkitInputError(
-                f"label {unknown[0]!r} is not one of the model's classes "
-                f"({', '.join(map(str, classes))})"
-            )
-        return np.array(
-            [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
-        )
-
     if val_from not in ("stratified", "last"):
         raise NnkitInputError(f"the validation part is taken 'stratified' or 'last', not {val_from!r}")
-    # Split before any float conversion so that only the small raw arrays are copied.
-    wanted = [("validation", val_split), ("test", test_split)]
-    missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
-    keras_validation = val_from == "last" and ("validation", val_split) in missing
-    if keras_validation:
-        missing.remove(("validation", val_split))
-    if missing:
-        x_train, y_train = parts["train"]
-        indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
-        parts["train"] = (x_train[indices[0]], y_train[indices[0]])
-        for (name, _), idx in zip(missing, indices[1:], strict=False):
-            if idx.size:
-                parts[name] = (x_train[idx], y_train[idx])
-        del x_train, y_train
-    if keras_validation:
-        # keras Model.fit: split_at = int(n · (1 − validation_split)); validation = x[split_at:].
-        x_train, y_train = parts["train"]
-        split_at = int(len(y_train) * (1.0 - val_split))
-        parts["train"] = (x_train[:split_at], y_train[:split_at])
-        if split_at < len(y_train):
-            parts["validation"] = (x_train[split_at:], y_train[split_at:])
-        del x_train, y_train
-    if parts["train"][0].shape[0] == 0:
-        raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
-
+    parts = _split_parts(dict(dataset.parts), val_split, test_split, seed, val_from)
     if preprocessing is None:
-        if dataset.kind == "images":
-            preprocessing = {
-                "kind": "scale",
-                "divisor": float(dataset.divisor),
-                "image_shape": list(dataset.image_shape),
-            }
-        else:
-            preprocessing = fit_standardize(parts["train"][0])
-            preprocessing["feature_names"] = list(dataset.feature_names or [])
-            preprocessing["label_name"] = dataset.label_name
-
+        preprocessing = _fit_preprocessing(dataset, parts["train"][0])
+    encode = _label_encoder(classes)
     xs, ys = {}, {}
     for name in PART_NAMES:
         if name not in parts:
@@ -646,3 +597,61 @@ def prepare(
         info={"data": dataset.name, "kind": dataset.kind},
         input_shape=input_shape,
     )
+
+
+def _label_encoder(classes: list):
+    """A function from raw labels to class indices into ``classes``; an unknown label is an error."""
+    lookup = {c: k for k, c in enumerate(classes)}
+    lookup.update({str(c): k for k, c in enumerate(classes)})
+
+    def encode(y):
+        unknown = [v for v in np.unique(y).tolist() if v not in lookup and str(v) not in lookup]
+        if unknown:
+            raise NnkitInputError(
+                f"label {unknown[0]!r} is not one of the model's classes "
+                f"({', '.join(map(str, classes))})"
+            )
+        return np.array(
+            [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
+        )
+
+    return encode
+
+
+def _split_parts(parts: dict, val_split: float, test_split: float, seed: int, val_from: str) -> dict:
+    """Take the validation and test parts the data lacks out of its training part (raw arrays)."""
+    # Split before any float conversion so that only the small raw arrays are copied.
+    wanted = [("validation", val_split), ("test", test_split)]
+    missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
+    keras_validation = val_from == "last" and ("validation", val_split) in missing
+    if keras_validation:
+        missing.remove(("validation", val_split))
+    if missing:
+        x_train, y_train = parts["train"]
+        indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
+        parts["train"] = (x_train[indices[0]], y_train[indices[0]])
+        for (name, _), idx in zip(missing, indices[1:], strict=False):
+            if idx.size:
+                parts[name] = (x_train[idx], y_train[idx])
+        del x_train, y_train
+    if keras_validation:
+        # keras Model.fit: split_at = int(n · (1 − validation_split)); validation = x[split_at:].
+        x_train, y_train = parts["train"]
+        split_at = int(len(y_train) * (1.0 - val_split))
+        parts["train"] = (x_train[:split_at], y_train[:split_at])
+        if split_at < len(y_train):
+            parts["validation"] = (x_train[split_at:], y_train[split_at:])
+        del x_train, y_train
+    if parts["train"][0].shape[0] == 0:
+        raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
+    return parts
+
+
+def _fit_preprocessing(dataset: Dataset, x_train: np.ndarray) -> dict:
+    """Images: divide by the pixel range; tables: standardize with the training part's statistics."""
+    if dataset.kind == "images":
+        return {"kind": "scale", "divisor": float(dataset.divisor), "image_shape": list(dataset.image_shape)}
+    preprocessing = fit_standardize(x_train)
+    preprocessing["feature_names"] = list(dataset.feature_names or [])
+    preprocessing["label_name"] = dataset.label_name
+    return preprocessing
