@@ -1,4 +1,4 @@
-"""Saving and loading trained networks as plain ``.npz`` files (SPEC §5), never with pickle.
+"""Saving and loading trained networks as plain ``.npz`` files, never with pickle (docs/conventions.md, "Model files").
 
 Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
 dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)

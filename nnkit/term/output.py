@@ -1,4 +1,4 @@
-"""Writing results: every output format of nnkit in one place (SPEC §2 "Output").
+"""Writing results: every output format of nnkit in one place (docs/conventions.md, "Output").
 
 - ``table``: a Rich table for people (the default when stdout is a terminal);
 - ``csv``, ``tsv``: one line per row, no header, no index (the default in a pipe); a 0-D result is one
@@ -345,7 +345,7 @@ def output_format(path: str | Path) -> str:
 
 
 def write_array_file(array: np.ndarray, path: str | Path, env: Environment) -> None:
-    """Write ``array`` to ``path`` in the format its extension names (SPEC §2 ``-o``)."""
+    """Write ``array`` to ``path`` in the format its extension names (``-o``; docs/conventions.md, "Output")."""
     fmt = output_format(path)
     if fmt == "png":
         write_png(array, path, env)
@@ -468,7 +468,7 @@ def emit(
     precision: int = 6,
     render: Callable | None = None,
 ) -> None:
-    """Hand a command's result to the user, in the one way SPEC §2 describes.
+    """Hand a command's result to the user, in the one way docs/conventions.md ("Output") describes.
 
     Parameters
     ----------
