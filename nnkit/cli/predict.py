@@ -23,6 +23,7 @@ from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.metrics import class_probabilities
 from nnkit.term.output import (
+    check_output_path,
     format_number,
     refuse_input_overwrite,
     report_text,
@@ -226,7 +227,7 @@ def predict(
       nnkit predict mnist.npz digit.png --features seen.png
       cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
-    from nnkit.files.model_file import check_output_path, load_model
+    from nnkit.files.model_file import load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)

@@ -249,6 +249,31 @@ class OutputPlan:
         return path
 
 
+def check_output_path(path: str | Path, suffix: str, what: str) -> None:
+    """Refuse an output path that cannot be written, before a long training run rather than after.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where ``--save`` or ``--plot`` will write.
+    suffix : str
+        The extension the file needs (``.npz`` or ``.png``).
+    what : str
+        What is written there, for the message (``models``, ``pictures``).
+
+    Examples
+    --------
+    >>> check_output_path("model.txt", ".npz", "models")
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: models are saved as .npz files; model.txt does not end in .npz
+    """
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
+    check_target(path)
+
+
 def _identity(path: Path) -> Path:
     try:
         return path.resolve()
