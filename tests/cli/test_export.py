@@ -153,7 +153,7 @@ def test_a_foreign_or_damaged_model_is_refused_and_nothing_is_written(tmp_path):
     damaged.write_bytes(good.read_bytes()[:300])
     run_cli("export", str(damaged), str(out)).assert_input_error("not an .npz archive")
     run_cli("export", str(tmp_path / "missing.npz"), str(out)).assert_input_error("does not exist")
-    run_cli("export", str(good), str(tmp_path / "model.txt")).assert_input_error("does not end in .onnx")
+    run_cli("export", str(good), str(tmp_path / "model.txt")).assert_input_error("exported as .onnx or .keras")
     run_cli("export", str(good), str(tmp_path / "no-folder" / "m.onnx")).assert_input_error("does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.npz", "foreign.npz", "good.npz"]
 

@@ -42,6 +42,12 @@ ACTIVATION_NODES = {
 }
 
 
+#: Each hidden activation as Keras names it (Keras's ``gelu`` is the exact erf form, as nnkit's; its
+#: ``elu`` has nnkit's α = 1).
+KERAS_ACTIVATIONS = {"identity": "linear", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
+                     "softplus": "softplus", "elu": "elu", "gelu": "gelu", "swish": "silu"}
+
+
 class Activation(Layer):
     """Elementwise activation layer wrapping an entry of :data:`nnkit.nn.activations.ACTIVATIONS`.
 
@@ -123,6 +129,12 @@ class Activation(Layer):
 
     def config(self) -> dict:
         return {"type": self.type_name, "name": self.name}
+
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Keras's ``Activation`` layer; leaky ReLU is ``LeakyReLU`` (Keras's string has slope 0.2)."""
+        if self.name == "leaky-relu":
+            return [("LeakyReLU", {"negative_slope": LEAKY_RELU_ALPHA}, [])]
+        return [("Activation", {"activation": KERAS_ACTIVATIONS[self.name]}, [])]
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

@@ -215,6 +215,14 @@ class Layer:
         """Add its ONNX nodes after the value ``h`` to ``graph``; the name of its output."""
         raise NotImplementedError(f"{type(self).__name__} has no ONNX form")
 
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Its Keras 3 form: ``[(class, constructor arguments, weights in Keras's order)]``.
+
+        The default is Keras's layer of :attr:`keras_class` with no arguments and no weights
+        (``Flatten``, ``GlobalAveragePooling2D``); a layer with settings or weights says more.
+        """
+        return [(self.keras_name()[1], {}, [])]
+
     def parameters(self) -> list[np.ndarray]:
         return []
 

@@ -291,6 +291,12 @@ class Conv2D(Layer):
         return {"type": self.type_name, "filters": int(self.filters), "kernel": list(self.kernel),
                 "stride": self.stride, "padding": self.padding}
 
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Keras's ``Conv2D``: the same kernel layout ``(kh, kw, in, out)``, channels last."""
+        config = {"filters": int(self.filters), "kernel_size": list(self.kernel), "strides": [self.stride] * 2,
+                  "padding": self.padding, "activation": "linear"}
+        return [("Conv2D", config, [self.W, self.b])]
+
     def __repr__(self) -> str:
         kh, kw, c, o = self.W.shape
         return f"Conv2D({c} → {o}, {kh}×{kw}, stride {self.stride}, {self.padding})"

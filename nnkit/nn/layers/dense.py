@@ -157,5 +157,9 @@ class Dense(Layer):
     def config(self) -> dict:
         return {"type": self.type_name, "units": int(self.n_out)}
 
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Keras's ``Dense``: its kernel is ``(n_in, n_out)``, as ``W``."""
+        return [("Dense", {"units": int(self.n_out), "activation": "linear"}, [self.W, self.b])]
+
     def __repr__(self) -> str:
         return f"Dense({self.n_in} → {self.n_out})"

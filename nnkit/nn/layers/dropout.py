@@ -87,6 +87,10 @@ class Dropout(Layer):
             return dout
         return np.multiply(dout, self._mask, out=dout)
 
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Keras's ``Dropout`` (identity at inference, as here)."""
+        return [("Dropout", {"rate": float(self.rate)}, [])]
+
     def config(self) -> dict:
         return {"type": self.type_name, "rate": self.rate}
 

@@ -211,5 +211,10 @@ class MaxPool2D(Layer):
     def config(self) -> dict:
         return {"type": self.type_name, "size": self.size, "stride": self.stride, "op": self.op}
 
+    def keras(self) -> list[tuple[str, dict, list[np.ndarray]]]:
+        """Keras's ``MaxPooling2D``/``AveragePooling2D``, no padding (a partial window is dropped)."""
+        config = {"pool_size": [self.size] * 2, "strides": [self.stride] * 2, "padding": "valid"}
+        return [(self.keras_name()[1], config, [])]
+
     def __repr__(self) -> str:
         return f"MaxPool2D({self.size}, stride {self.stride}, {self.op})"
