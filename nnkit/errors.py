@@ -46,6 +46,25 @@ def reason(error: BaseException) -> str:
     return lines[0] if lines and lines[0].strip() else type(error).__name__
 
 
+def printable(text: str) -> str:
+    r"""``text`` safe for one line of a terminal: control and format characters written as escapes.
+
+    A class name or a path from a file may hold a newline, a NUL or a right-to-left override
+    (U+202E), which would break the one-line message or reverse what follows it on the screen.
+
+    Examples
+    --------
+    >>> printable("cat\ndog\x00 \u202eevil"), printable("héllo 日本")
+    ('cat\\ndog\\x00 \\u202eevil', 'héllo 日本')
+    """
+    import unicodedata  # only on the error path
+
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
 def at_least_one(value, option: str) -> int:
     """``value`` as a whole number of at least 1 (a count, a size, a stride), or the error naming ``option``.
 

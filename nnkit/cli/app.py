@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from nnkit import __version__
 from nnkit.cli.helptext import COURSE
-from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.errors import ExitStatus, NnkitInputError, printable
 
 # A word that starts with "-" and then a digit, ".5", "inf" or "nan" is a number, never an option:
 # nnkit activate relu 1 -2 3, -1e-3, -inf, "-1,2;3,-4".
@@ -62,9 +62,9 @@ def accept_click_completion_order(environ) -> None:
 
 def _say_error(message: str, hint: str | None = None) -> None:
     try:
-        print(f"nnkit: error: {message}", file=sys.stderr)
+        print(f"nnkit: error: {printable(message)}", file=sys.stderr)
         if hint:
-            print(f"  hint: {hint}", file=sys.stderr)
+            print(f"  hint: {printable(hint)}", file=sys.stderr)
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass  # stderr is gone: the exit status still tells
@@ -210,11 +210,27 @@ class NnkitGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             status = ExitStatus.BROKEN_PIPE
+        except SystemExit as exit_:
+            # Rich meets a closed pipe while it prints help (nnkit --help | head -c 20): it points
+            # stdout at /dev/null and exits 1. End as every other output to a closed pipe ends.
+            if not _raised_by_broken_pipe(exit_):
+                raise
+            _silence_stdout()
+            status = ExitStatus.BROKEN_PIPE
         except OSError as error:  # the last flush of stdout failed (a full disk behind > file)
             _silence_stdout()
             _say_error(f"cannot write the result to standard output: {describe_os_error(error)}")
             status = ExitStatus.INPUT_ERROR
         return _exit(status, standalone_mode)
+
+
+def _raised_by_broken_pipe(exit_: SystemExit) -> bool:
+    """Whether ``exit_`` is Rich's ``Console.on_broken_pipe`` (or Typer's EPIPE handler) giving up."""
+    tb = exit_.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    name = tb.tb_frame.f_code.co_name if tb is not None else ""
+    return name == "on_broken_pipe" or type(sys.stdout).__name__ == "PacifyFlushWrapper"
 
 
 def _exit(status: int, standalone_mode: bool) -> int:

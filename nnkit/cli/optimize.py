@@ -11,7 +11,7 @@ import typer
 from nnkit.cli.common import Precision, Quiet, environment
 from nnkit.course.optimizer_race import SURFACES, descend, get_surface, parse_point
 from nnkit.errors import NnkitInputError
-from nnkit.nn.optimizers import OPTIMIZERS
+from nnkit.nn.optimizers import OPTIMIZERS, check_learning_rate
 from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 
 DEFAULT_TOL = 0.01
@@ -105,8 +105,8 @@ def optimize(
     env = environment(quiet)
     surface = get_surface(function)
     names = parse_optimizers(optimizer) if optimizer else list(surface.settings)
-    if lr is not None and not (np.isfinite(lr) and lr > 0):
-        raise NnkitInputError(f"--lr must be a positive number, got {lr}")
+    if lr is not None:
+        check_learning_rate(lr)
     if steps is not None and not 0 <= steps <= 1_000_000:
         raise NnkitInputError(f"--steps must be between 0 and 1000000, got {steps}")
     if not (np.isfinite(tol) and tol > 0):

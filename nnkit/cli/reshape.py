@@ -118,6 +118,10 @@ def reshape(
             env.inputs.append(Path(path))
         else:
             array = read_input_file(path, env, key)
+            if slice_spec is not None:  # a 3-D .npy or table: the slice is taken, never ignored
+                from nnkit.files.images import take_slice
+
+                array = take_slice(array, slice_spec, path)
     else:
         if slice_spec is not None:
             raise NnkitInputError("--slice applies to image volumes (.nii, .dcm) only")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from nnkit.errors import NnkitInputError, at_least_one, shape_text
-from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
+from nnkit.nn.optimizers import OPTIMIZERS, check_learning_rate, make_optimizer
 from nnkit.nn.training import fit
 
 #: Options a resumed run takes from the saved model unless given again: the same optimiser, batch
@@ -70,8 +70,8 @@ class Settings:
         check_epochs(self.epochs)
         if self.l2 < 0:
             raise NnkitInputError(f"--l2 must not be negative, got {self.l2}")
-        if self.lr is not None and not self.lr > 0:
-            raise NnkitInputError(f"--lr must be positive, got {self.lr}")
+        if self.lr is not None:
+            check_learning_rate(self.lr)
         for name, fraction in (("--val-split", self.val_split), ("--test-split", self.test_split)):
             if not 0.0 <= fraction < 1.0:  # NaN too
                 raise NnkitInputError(f"{name} must be a fraction in [0, 1), got {fraction}")

@@ -161,7 +161,10 @@ def encode_labels(tokens: Sequence[str], names: Sequence[str] | None = None) -> 
             raise NnkitInputError(f"label {missing[0]!r} is not one of --names", hint="names: " + ", ".join(names))
         return np.array([index[token] for token in tokens], dtype=np.int64), names
     if all(_is_integer(token) for token in tokens):
-        return np.array([int(token) for token in tokens], dtype=np.int64), None  # one_hot checks the range
+        values = [int(token) for token in tokens]
+        if max(values) > np.iinfo(np.int64).max or min(values) < np.iinfo(np.int64).min:
+            raise NnkitInputError(f"label {max(values, key=abs)} is too large to be a class number")
+        return np.array(values, dtype=np.int64), None  # one_hot checks the range
     numbers = [_as_number(token) for token in tokens]
     if None not in numbers:  # 1.0 2.0, as a spreadsheet writes class numbers: whole numbers or an error
         return as_class_indices(np.array(numbers, dtype=np.float64)), None

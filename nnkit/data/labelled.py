@@ -291,6 +291,8 @@ def _check_images(parts: dict, source) -> tuple:
             )
         if x.shape[0] == 0:
             raise NnkitInputError(f"{source}: the {name} part is empty")
+        if x.dtype.kind == "f" and not np.isfinite(x).all():  # every part: a NaN in the test part is no score
+            raise NnkitInputError(f"{source}: the {name} images hold NaN or infinite values")
     return distinct.pop()
 
 

@@ -25,6 +25,8 @@ Where the addresses and checksums come from:
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,11 @@ from nnkit.errors import NnkitInputError
 #: Environment variables: the cache folder, and a base URL replacing every publisher's address.
 DATA_DIR_VARIABLE = "NNKIT_DATA_DIR"
 DATA_URL_VARIABLE = "NNKIT_DATA_URL"
+#: The most seconds one file's download may take in all (a server trickling bytes is cut off), and
+#: the most a server may stay silent; the first can be set in this environment variable.
+DEADLINE_VARIABLE = "NNKIT_DOWNLOAD_DEADLINE"
+DEFAULT_DEADLINE = 900.0
+READ_TIMEOUT = 30.0
 
 _KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MEDMNIST = "https://zenodo.org/records/10519652/files/"
@@ -312,9 +319,62 @@ def _place_by_hand_hint(url: str, path: Path) -> str:
     return f"download {url} yourself and put it at {path} (it is checked, then used without a download)"
 
 
+def most_bytes(dataset: NamedDataset) -> int:
+    """The most bytes one file of ``dataset`` can hold: its images and labels uncompressed, plus 1 MB.
+
+    A download past it (or past the size the server announced) is refused as it arrives, so a
+    compressed bomb or an endless stream never fills the disk.
+    """
+    pixels = math.prod(dataset.image_shape)
+    return sum(dataset.samples.values()) * (pixels + 8) + (1 << 20)
+
+
+class _CappedDownloader:
+    """Pooch's downloader interface: one GET, refused past a byte cap, a total deadline or a silence."""
+
+    def __init__(self, cap: int, bar=None):
+        self.cap = cap
+        self.bar = bar
+        self.deadline = float(os.environ.get(DEADLINE_VARIABLE) or DEFAULT_DEADLINE)
+
+    def __call__(self, url, output_file, pooch_object, check_only=False):
+        import time
+
+        import requests
+
+        end = time.monotonic() + self.deadline
+        with requests.get(url, stream=True, timeout=READ_TIMEOUT) as response:
+            response.raise_for_status()
+            announced = int(response.headers.get("Content-Length") or 0)
+            encoded = bool(response.headers.get("Content-Encoding"))
+            cap = min(self.cap, announced) if announced and not encoded else self.cap
+            if self.bar is not None:
+                self.bar.total = announced or None
+            written = 0
+            with open(output_file, "wb") if isinstance(output_file, str) else output_file as out:
+                while chunk := response.raw.read1(1 << 16, decode_content=True):  # returns as data arrives
+                    written += len(chunk)
+                    if written > cap:
+                        raise _DownloadRefused(f"the server sent more than {cap} bytes "
+                                               f"({'announced' if cap == announced else 'the most this data set holds'})")
+                    if time.monotonic() > end:
+                        raise _DownloadRefused(f"it took longer than {self.deadline:g} s "
+                                               f"(set {DEADLINE_VARIABLE} to allow more)")
+                    out.write(chunk)
+                    if self.bar is not None:
+                        self.bar.update(len(chunk))
+
+
+class _DownloadRefused(Exception):
+    """A download cut off by nnkit itself (too large, too slow)."""
+
+
 def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
     path = local_path(dataset, remote)
     url = file_url(remote)
+    if (os.path.lexists(path) and not path.is_file()) or (path.is_symlink() and not path.resolve().is_file()):
+        raise NnkitInputError(f"{path} is in the data cache but is not a regular file",
+                              hint="remove it so that nnkit downloads the file again")
     if path.is_file():
         found = _hash_of(path, remote.known_hash)
         if found != remote.known_hash:
@@ -328,6 +388,7 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
 
     import pooch
     import requests
+    import urllib3
 
     # pooch reports each download on stderr; nnkit shows its own progress bar (terminal only).
     pooch.get_logger().setLevel(logging.WARNING)
@@ -346,9 +407,12 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
             known_hash=remote.known_hash,
             fname=remote.name,
             path=path.parent,
-            downloader=pooch.HTTPDownloader(progressbar=bar or False, timeout=60),
+            downloader=_CappedDownloader(most_bytes(dataset), bar),
         )
-    except requests.exceptions.RequestException as exc:
+    except _DownloadRefused as exc:
+        raise NnkitInputError(f"the download of {remote.name} from {url} was stopped: {exc}",
+                              hint=_place_by_hand_hint(url, path)) from None
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:  # urllib3: a raw read
         raise NnkitInputError(
             f"cannot download {remote.name} of {dataset.name} from {url}: {_reason(exc)}",
             hint=_place_by_hand_hint(url, path),
@@ -367,6 +431,9 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
     finally:
         if bar is not None:
             bar.close()
+        if not path.is_file():
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # only when empty: a failed first download leaves no folder
     return path
 
 
@@ -378,7 +445,7 @@ def _reason(exc) -> str:
         return f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "no connection (offline, or the server is down)"
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.Timeout) or "Timeout" in type(exc).__name__:
         return "the server did not answer in time"
     return f"{type(exc).__name__}: the transfer broke off"
 

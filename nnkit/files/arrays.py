@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from nnkit.errors import NnkitInputError
 from nnkit.files.npyfile import NPY_MAGIC, ZIP_MAGIC, NpzArchive, load_npy
 from nnkit.files.tables import integer_literals, parse_stream_text, read_numbers, read_words, to_number
 from nnkit.term.env import Environment
-from nnkit.term.limits import require_array, require_memory
+from nnkit.term.limits import read_capped, require_array, require_memory
 
 __all__ = ["NPY_MAGIC", "ZIP_MAGIC"]
 _NUMBER_HINT = "numbers are written like 1, -2.5, 1e-3, inf or nan (not 0x10 or 1_000)"
@@ -131,10 +132,19 @@ def parse_bytes(data: bytes, source: str, key: str | None = None, suffix: str = 
 
 
 def _read_file(path: Path) -> bytes:
-    """A file's bytes, refused before reading when they cannot fit in memory."""
-    size = path.stat().st_size
-    require_memory(size, f"reading {path}")
-    return path.read_bytes()
+    """A file's bytes, refused before reading when they cannot fit in memory.
+
+    A device (``/dev/zero``, ``/dev/urandom``) has no end and is refused; a named pipe (``<(cmd)``)
+    is read as standard input is, up to half the memory.
+    """
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        require_memory(path.stat().st_size, f"reading {path}")
+        return path.read_bytes()
+    if not stat.S_ISFIFO(mode):
+        raise NnkitInputError(f"{path} is a device, not a file", hint="give a file, or - for standard input")
+    with path.open("rb") as stream:
+        return read_capped(stream, str(path))
 
 
 def path_exists(word: str) -> bool:
@@ -184,9 +194,12 @@ def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes,
 
 
 def read_input_file(path: str | Path, env: Environment, key: str | None = None) -> np.ndarray:
-    """Read an array from a file, or from stdin for ``-``."""
+    """Read an array of numbers from a file, or from stdin for ``-``."""
     data, source, suffix = read_source(path, env)
-    return parse_bytes(data, source, key, suffix)
+    array = parse_bytes(data, source, key, suffix)
+    if array.dtype.kind == "U":  # an .npy of names: labels are read by load_tokens, not here
+        raise NnkitInputError(f"{source} holds text ({array.dtype}), not numbers")
+    return array
 
 
 def read_stdin(env: Environment, key: str | None = None) -> np.ndarray:

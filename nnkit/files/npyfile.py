@@ -14,6 +14,7 @@ import io
 import math
 import os
 import struct
+import tokenize
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,8 @@ def read_npy_header(stream, source: str) -> NpyHeader:
             raise NnkitInputError(f"{source}: .npy format version {version[0]}.{version[1]} is not supported")
     except NnkitInputError:
         raise
-    except (ValueError, EOFError, SyntaxError, TypeError, OverflowError) as exc:
+    except (ValueError, EOFError, SyntaxError, TypeError, OverflowError, tokenize.TokenError, RecursionError,
+            MemoryError) as exc:  # a header is Python literal text: every way its parsing can fail
         raise NnkitInputError(f"{source} is not a valid .npy file: {reason(exc)}") from None
     if dtype.hasobject:
         raise NnkitInputError(f"{source} holds Python objects, which nnkit does not read (they would need pickle)")

@@ -11,7 +11,9 @@ What a text input may be (the same for a file, stdin and every command):
   module's rules (``"quoted, with commas"`` is one field; a quoted field cannot span lines) and
   lose surrounding spaces. Every row must have as many fields as the first.
 - **Header**: the first row is a header of names when a column holds a non-number above a number,
-  or when the whole first row is non-numbers and the second row holds a number.
+  or when the whole first row is non-numbers and the second row holds a number — and never when one
+  of its cells is a number or written like one (``0x1``, ``1_000``, ``1,5``): such a row is data,
+  and its malformed numbers are errors rather than a header silently dropped.
 - **Numbers**: decimal, as in ``1``, ``-2.5``, ``+.5``, ``1e-3``, ``inf``, ``-Infinity``, ``nan``, in
   ASCII digits. Not numbers: ``0x10``, ``1_000``, ``١٢``, ``1,5``, ``1.5f``, an empty field. Integer
   literals stay integers where the result can keep them.
@@ -192,7 +194,14 @@ def sniff_delimiter(line: str, suffix: str = "") -> str | None:
     return None
 
 
+#: A cell written like a number that nnkit does not read as one: hexadecimal, octal or binary
+#: literals, digits with underscores or a decimal comma, digits of other scripts.
+_NUMBER_LIKE = re.compile(r"[+-]?(0[xob][0-9a-f_]+|[0-9_]+([.,][0-9_]*)?(e[+-]?[0-9_]+)?|\d+)", re.IGNORECASE)
+
+
 def _has_header(first: list[str], second: list[str]) -> bool:
+    if any(is_number(cell) or _NUMBER_LIKE.fullmatch(cell) for cell in first):
+        return False
     names = [not is_number(cell) for cell in first]
     numbers = [is_number(cell) for cell in second]
     return any(n and m for n, m in zip(names, numbers, strict=False)) or (all(names) and any(numbers))

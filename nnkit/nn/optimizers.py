@@ -27,6 +27,23 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 
+#: The smallest learning rate taken: below it an update (lr × a bias correction of order 0.1 … 10)
+#: would underflow to a subnormal or to 0, and Adam's step divides by it.
+MIN_LR = 1e-300
+
+
+def check_learning_rate(lr) -> float:
+    """``lr`` as a float when it is finite and at least :data:`MIN_LR`, else an input error.
+
+    >>> check_learning_rate(0.001)
+    0.001
+    """
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr >= MIN_LR):
+        hint = "a learning rate below 1e-300 underflows the update" if 0 < lr < MIN_LR else None
+        raise NnkitInputError(f"--lr must be a positive number, got {lr}", hint=hint)
+    return lr
+
 
 class Optimizer:
     """Base class: validation, weight decay and the step counter.
@@ -47,9 +64,7 @@ class Optimizer:
 
     def __init__(self, params: Sequence[np.ndarray], lr: float | None = None,
                  weight_decay: float = 0.0):
-        lr = self.DEFAULT_LR if lr is None else float(lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise NnkitInputError(f"--lr must be a positive number, got {lr}")
+        lr = check_learning_rate(self.DEFAULT_LR if lr is None else lr)
         weight_decay = float(weight_decay)
         if not (math.isfinite(weight_decay) and weight_decay >= 0):
             raise NnkitInputError(f"--l2 must be zero or positive, got {weight_decay}")

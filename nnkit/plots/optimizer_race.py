@@ -84,7 +84,7 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     curve.set_ylabel("f - f_min (log scale)")
     curve.set_title("how fast each one gets down", fontsize=10)
     curve.grid(alpha=0.3)
-    curve.legend(fontsize=8)
+    curve.legend(fontsize=8, loc="upper right")  # "best" searches every point: slow, and a warning, for long runs
     figure.suptitle(f"nnkit optimize --function {surface.name}: the course's 2-8 optimizers side by side")
     figure.tight_layout()
     return figure

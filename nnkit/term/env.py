@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from nnkit.errors import NnkitInputError
-
 
 def in_notebook(environ=None) -> bool:
     r"""Whether nnkit runs under a Jupyter or Colab ``!`` command.
@@ -141,18 +139,6 @@ class Environment:
 
     def read_stdin_bytes(self) -> bytes:
         """All of standard input as bytes (text and ``.npy`` bytes alike)."""
-        from nnkit.term.limits import available_memory, format_bytes
+        from nnkit.term.limits import read_capped
 
-        # Read at most what fits (a stream has no size to check first): an endless or huge pipe is
-        # refused, not a MemoryError. Half the memory leaves room for the array made from it.
-        limit = available_memory() // 2
-        try:
-            buffer = getattr(self.stdin, "buffer", None)
-            data = buffer.read(limit + 1) if buffer is not None else self.stdin.read(limit + 1)
-        except OSError as exc:
-            raise NnkitInputError(f"cannot read standard input: {exc.strerror or exc}") from None
-        except MemoryError:
-            data = None
-        if data is None or len(data) > limit:
-            raise NnkitInputError(f"standard input holds more than {format_bytes(limit)}, more than fits in memory")
-        return data.encode() if isinstance(data, str) else data
+        return read_capped(getattr(self.stdin, "buffer", None) or self.stdin, "standard input")

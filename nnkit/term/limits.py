@@ -130,3 +130,21 @@ def require_array(shape, itemsize: int, what: str, copies: float = 1.0) -> None:
     for n in shape:
         size *= float(n)
     require_memory(size * itemsize * copies, what)
+
+
+def read_capped(stream, what: str) -> bytes:
+    """All of a stream that has no size to check first (a pipe, stdin), refused past half the memory.
+
+    Half the available memory leaves room for the array made from the bytes; an endless or huge
+    stream is an input error, not a ``MemoryError``.
+    """
+    limit = available_memory() // 2
+    try:
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        raise NnkitInputError(f"cannot read {what}: {exc.strerror or exc}") from None
+    except MemoryError:
+        data = None
+    if data is None or len(data) > limit:
+        raise NnkitInputError(f"{what} holds more than {format_bytes(limit)}, more than fits in memory")
+    return data.encode() if isinstance(data, str) else data

@@ -84,6 +84,17 @@ def make_files(folder: Path) -> None:
     w("objects.npy").write_bytes(_npy_header((2,), "|O") + b"\0" * 16)
     w("complex.npy").write_bytes(_npy_header((2,), "<c16") + b"\0" * 32)
     np.save(w("big_values.npy"), np.full((8, 8), 1e308))
+    # Round three: a header that is not Python, integers beyond int64, text where numbers belong, a
+    # hex first row (data, not a header), a 3-D array, images with a NaN in the test part only.
+    w("bad_header.npy").write_bytes(_npy_header((2,)).replace(b"(2,)", b"(2,(") + b"\0" * 16)
+    np.save(w("uint64.npy"), np.array([2**64 - 1, 3], dtype=np.uint64))
+    np.save(w("text.npy"), np.array(["a", "b"]))
+    w("hex_first.csv").write_text("0x1,2\n3,4\n")
+    np.save(w("volume.npy"), np.zeros((3, 4, 5)))
+    nan_test = np.zeros((4, 4, 4)) + np.arange(4)[:, None, None]
+    nan_test[0, 0, 0] = np.nan
+    np.savez(w("nan_test.npz"), x_train=np.zeros((20, 4, 4)) + np.arange(20)[:, None, None],
+             y_train=np.arange(20) % 2, x_test=nan_test, y_test=np.arange(4) % 2)
     # .npz members: a header promising more than the member holds, raw bytes, encrypted.
     with zipfile.ZipFile(w("lie.npz"), "w") as archive:
         archive.writestr("x_train.npy", _npy_header((60000, 28, 28), "|u1") + b"\0" * 10)
@@ -304,6 +315,28 @@ def cases(d: str) -> list[Case]:
         C("export missing folder", "export", f("model.npz"), "nope/out.onnx"),
         C("export onto its model", "export", f("model.npz"), f("model.npz")),
         C("datasets unknown", "datasets", "--download", "nosuchset"),
+        # Round three (§3, §4, §8-§10): each class at its cause.
+        *[C(f"lr {lr} {cmd}", cmd, "--lr", lr, *extra, fragment="--lr must be a positive number")
+          for lr in ("5e-324", "1e-310")
+          for cmd, extra in (("train-mlp", ("--epochs", "1")), ("train", ("--model", "course-mlp", "--epochs", "1")),
+                             ("optimize", ("--optimizer", "adam", "--steps", "3")))],
+        C("nan in the test part", "train-mlp", "--data", f("nan_test.npz"), "--epochs", "1",
+          fragment="test images hold NaN"),
+        C("train nan in the test part", "train", "--layers", "flatten, dense 2", "--data", f("nan_test.npz"),
+          "--epochs", "1", fragment="test images hold NaN"),
+        *[C(f"malformed npy header {cmd}", cmd, *args, f("bad_header.npy"), fragment="not a valid .npy file")
+          for cmd, args in (("activate", ("relu", "-i")), ("onehot", ("-i",)), ("reshape", ("--shape", "-1", "-i")),
+                            ("loss", ("mse", "--target", "1", "--pred")), ("dense", ("1", "--weights")))],
+        C("onehot uint64", "onehot", "-i", f("uint64.npy"), fragment="too large to be a class number"),
+        C("activate text npy", "activate", "relu", "-i", f("text.npy"), fragment="holds text"),
+        C("dense text weights", "dense", "1", "--weights", f("text.npy"), fragment="holds text"),
+        C("activate /dev/zero", "activate", "relu", "-i", "/dev/zero", fragment="is a device"),
+        C("dense --weights /dev/zero", "dense", "1", "--weights", "/dev/zero", fragment="is a device"),
+        C("hex first row is data", "activate", "relu", "-i", f("hex_first.csv"), fragment="not a number: '0x1'"),
+        C("reshape 3-D npy huge slice", "reshape", f("volume.npy"), "--slice", "0:99999999999999999999",
+          "--shape", "-1", fragment="outside the volume"),
+        C("reshape 3-D npy slice", "reshape", f("volume.npy"), "--slice", "2:1", "--shape", "-1", "-f", "csv", code=0),
+        C("control characters escaped", "onehot", "a", "--names", "x\u202ey\nz,w", fragment="is not one of --names"),
         C("datasets closed stdout", "datasets", "-f", "csv", stdin=">&-", fragment="standard output is closed"),
     ]
     return out
@@ -397,3 +430,23 @@ def test_what_json_prints_is_read_back_through_a_pipe(tmp_path):
     result = subprocess.run(["sh", "-c", pipeline], cwd=tmp_path, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().split("\n")[:2] == ["2", "[2, 0]"]
+
+
+def test_help_into_a_closed_pipe_ends_quietly(tmp_path):
+    nnkit = nnkit_executable()
+    for words in ("--help", "train --help"):
+        pipe = subprocess.run(["bash", "-c", f"'{nnkit}' {words} | head -c 20 > /dev/null; echo ${{PIPESTATUS[0]}}"],
+                              cwd=tmp_path, capture_output=True, timeout=60)
+        assert pipe.stderr == b""
+        assert pipe.stdout.decode().strip() in ("0", "141")  # as any output to a closed pipe ends, never 1
+
+
+def test_a_named_pipe_is_read_and_control_characters_are_escaped(tmp_path):
+    nnkit = nnkit_executable()
+    done = subprocess.run(["bash", "-c", f"'{nnkit}' activate relu -i <(echo 1,-2)"], capture_output=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == b"1.0,0.0\n"
+    names = "x\u202ey\nz,w"
+    done = subprocess.run([nnkit, "onehot", "a", "--names", names], capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == ["nnkit: error: label 'a' is not one of --names",
+                                                 "  hint: names: x\\u202ey\\nz, w"]

@@ -15,6 +15,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import socket
 import threading
 from pathlib import Path
@@ -36,6 +37,8 @@ class _Publisher(http.server.ThreadingHTTPServer):
         self.requests: list[str] = []
         self.corrupt: set[str] = set()
         self.truncate: set[str] = set()
+        self.trickle: set[str] = set()  # one byte every 50 ms, for at most 10 s
+        self.bomb: set[str] = set()  # gzip content-encoding that inflates to 64 MB of zeros
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -54,12 +57,40 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if name in server.corrupt:
             body = body[:-1] + bytes([body[-1] ^ 0xFF])
+        if name in server.trickle:
+            self._trickle(body)
+            return
+        if name in server.bomb:
+            body = gzip.compress(b"\0" * (64 << 20), compresslevel=9)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         # A partial download: the connection closes after half of the promised bytes.
         self.wfile.write(body[: len(body) // 2] if name in server.truncate else body)
+
+    def _trickle(self, body: bytes) -> None:
+        import time
+
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        end = time.monotonic() + 10  # bounded: the test server stops by itself
+        for byte in body:
+            if time.monotonic() > end:
+                break
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client hung up: what the test wants
+                break
+            time.sleep(0.05)
 
     def log_message(self, *args):  # keep the test output clean
         pass
@@ -187,7 +218,7 @@ def test_a_damaged_download_is_refused_and_removed(publisher, damage):
     url = f"{server.url}/mnist.npz"
     run.assert_input_error(url)
     assert str(cache / "mnist" / "mnist.npz") in run.stderr  # where to put it by hand
-    assert list((cache / "mnist").iterdir()) == []  # nothing half-written left
+    assert not (cache / "mnist").exists()  # nothing half-written left, not even an empty folder
     getattr(server, damage).clear()
     assert _train(env, "mnist").exit_code == 0  # the next try downloads it whole
 
@@ -211,7 +242,7 @@ def test_a_missing_file_on_the_server_names_the_url_and_the_path(publisher):
     run = _train(env, "pneumoniamnist")
     run.assert_input_error(f"{server.url}/pneumoniamnist.npz", "HTTP 404")
     assert "put it at" in run.stderr and str(cache / "pneumoniamnist" / "pneumoniamnist.npz") in run.stderr
-    assert list((cache / "pneumoniamnist").iterdir()) == []
+    assert not (cache / "pneumoniamnist").exists()  # no empty folder left behind
 
 
 def _closed_port() -> int:
@@ -233,7 +264,7 @@ def test_no_server_is_an_input_error_with_the_url_and_the_path(tmp_path, shell):
     assert stderr.startswith(f"nnkit: error: cannot download organamnist.npz of organamnist from {url}/organamnist.npz: no connection")
     assert f"put it at {tmp_path / 'organamnist' / 'organamnist.npz'}" in stderr
     assert "Traceback" not in stderr
-    assert list((tmp_path / "organamnist").iterdir()) == []
+    assert not (tmp_path / "organamnist").exists()  # no empty folder left behind
 
 
 def test_the_real_registry_uses_the_publishers_addresses_and_checksums():
@@ -334,3 +365,40 @@ def test_train_takes_named_data_sets_too(publisher, tmp_path):
     assert len(rows) == 20 and {r["prediction"] for r in rows} <= {"normal", "pneumonia"}
     assert server.requests == ["pneumoniamnist.npz"]
 
+
+
+def test_a_trickling_server_is_cut_off_at_the_deadline(publisher):
+    import time
+
+    server, cache, env = publisher
+    server.trickle.add("mnist.npz")
+    started = time.monotonic()
+    run = _train({**env, "NNKIT_DOWNLOAD_DEADLINE": "1"}, "mnist")
+    run.assert_input_error("took longer than 1 s")
+    assert time.monotonic() - started < 8  # the per-read time-out alone would never end it
+    assert not (cache / "mnist").exists()
+
+
+def test_a_compressed_bomb_is_refused_as_it_arrives(publisher, monkeypatch):
+    server, cache, env = publisher
+    server.bomb.add("mnist.npz")
+    monkeypatch.setattr(named_datasets, "most_bytes", lambda dataset: 1 << 20)
+    run = _train(env, "mnist")
+    run.assert_input_error("sent more than 1048576 bytes")
+    assert not (cache / "mnist").exists()  # nothing of the 64 MB was kept
+
+
+def test_the_cap_is_the_data_sets_own_size(publisher):
+    mnist = named_datasets.NAMED_DATASETS["mnist"]
+    assert named_datasets.most_bytes(mnist) == 70_000 * (784 + 8) + (1 << 20)
+
+
+def test_a_fifo_or_a_device_in_the_cache_is_refused_without_reading_it(publisher):
+    server, cache, env = publisher
+    (cache / "mnist").mkdir(parents=True)
+    os.mkfifo(cache / "mnist" / "mnist.npz")
+    _train(env, "mnist").assert_input_error("not a regular file")
+    (cache / "mnist" / "mnist.npz").unlink()
+    (cache / "mnist" / "mnist.npz").symlink_to("/dev/zero")
+    _train(env, "mnist").assert_input_error("not a regular file")
+    assert server.requests == []
