@@ -50,7 +50,6 @@ def batch_modes_figure(runs: list[dict], title: str = "batch modes"):
     axes[0][1].set_yscale("log")
     axes[1][0].legend(fontsize=8, loc="lower right")
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 

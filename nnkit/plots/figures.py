@@ -19,17 +19,22 @@ def pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from nnkit.plots.style import apply
+
+    apply()
     return plt
 
 
-def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int = 120) -> None:
-    """Write a figure as PNG, atomically, and free it."""
+def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int | None = None) -> None:
+    """Write a figure as PNG at the shared style's resolution (:data:`nnkit.plots.style.DPI`), atomically, and free it."""
+    from nnkit.plots.style import DPI
+
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise NnkitInputError(f"pictures are written as PNG; {path} does not end in .png")
     try:
         with atomic_write(path, env) as handle:
-            figure.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
+            figure.savefig(handle, format="png", dpi=dpi or DPI, bbox_inches="tight")
     finally:
         pyplot().close(figure)
 

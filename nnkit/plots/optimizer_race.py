@@ -86,7 +86,6 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     curve.grid(alpha=0.3)
     curve.legend(fontsize=8)
     figure.suptitle(f"nnkit optimize --function {surface.name}: the course's 2-8 optimizers side by side")
-    figure.tight_layout()
     return figure
 
 
