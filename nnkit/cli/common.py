@@ -95,3 +95,22 @@ Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print the result onl
 def environment(quiet: bool = False) -> Environment:
     """The streams of this run (see :class:`nnkit.term.env.Environment`)."""
     return Environment.from_sys(quiet=quiet)
+
+
+# --- output -----------------------------------------------------------------------------------------
+def emit(result, env: Environment, fmt: str | None = None, output: str | None = None, precision: int = 6,
+         render=None) -> None:
+    """:func:`nnkit.term.output.emit`, with ``-o x.png`` drawn by the array-as-picture rule.
+
+    A small array becomes a labelled heat map with its numbers, a large one keeps one pixel per value
+    (:mod:`nnkit.plots.arrays`).
+    """
+    from nnkit.term.output import emit as emit_result
+
+    emit_result(result, env, fmt, output, precision, render=render, picture=_array_picture)
+
+
+def _array_picture(array, path, env: Environment) -> None:
+    from nnkit.plots.arrays import write_array_picture
+
+    write_array_picture(array, path, env)

@@ -180,8 +180,13 @@ def value_image(axis, values, *, label: str = "value", title: str | None = None,
         bar = axis.figure.colorbar(image, ax=axis, shrink=0.9, pad=0.02)
         bar.set_label(label + (" (red > 0, blue < 0, white = 0)" if signed else ""))
     small = max(values.shape) <= NUMBERS_LIMIT
-    if numbers if numbers is not None else small:
-        write_numbers(axis, values, image, number_format)
+    if numbers is None:
+        numbers = small
+        forced = False
+    else:
+        forced = numbers
+    if numbers:
+        write_numbers(axis, values, image, number_format, forced)
     if ticks if ticks is not None else small:
         axis.set_xticks(range(values.shape[1]))
         axis.set_yticks(range(values.shape[0]))
@@ -191,25 +196,35 @@ def value_image(axis, values, *, label: str = "value", title: str | None = None,
     return image
 
 
-def number_font(shape: tuple[int, int], axis) -> float:
-    """The font size of the numbers in a matrix's cells: as large as a cell holds, at least MIN_FONT."""
+def cell_points(shape: tuple[int, int], axis) -> tuple[float, float]:
+    """The width and height in points of one cell of a ``shape`` matrix drawn on ``axis``."""
     position = axis.get_position()
     figure = axis.figure
-    cell = min(position.width * figure.get_figwidth() / shape[1], position.height * figure.get_figheight() / shape[0])
-    return float(np.clip(cell * 72 / 3.2, MIN_FONT, FONT))
+    return (72 * position.width * figure.get_figwidth() / shape[1],
+            72 * position.height * figure.get_figheight() / shape[0])
 
 
-def write_numbers(axis, values: np.ndarray, image, number_format=short) -> None:
-    """Write each cell's number in it, in black or white, whichever reads on its colour."""
-    size = number_font(values.shape, axis)
+def write_numbers(axis, values: np.ndarray, image, number_format=short, forced: bool = False) -> bool:
+    """Write each cell's number in it, in black or white, whichever reads on its colour.
+
+    The font is as large as the cells hold (at most :data:`FONT`). When even :data:`MIN_FONT` does
+    not fit, nothing is written (the colour bar alone tells the values) unless ``forced``.
+    Returns whether the numbers were written.
+    """
+    labels = {index: number_format(value) for index, value in np.ndenumerate(values) if np.isfinite(value)}
+    longest = max((len(text) for text in labels.values()), default=1)
+    width, height = cell_points(values.shape, axis)
+    size = min(FONT, 0.9 * width / (0.6 * max(longest, 2)), height / 1.5)
+    if size < MIN_FONT:
+        if not forced:
+            return False
+        size = MIN_FONT
     cmap, norm = image.get_cmap(), image.norm
-    for (row, col), value in np.ndenumerate(values):
-        if not np.isfinite(value):
-            continue
-        red, green, blue, _ = cmap(norm(value))
+    for (row, col), text in labels.items():
+        red, green, blue, _ = cmap(norm(values[row, col]))
         dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-        axis.text(col, row, number_format(value), ha="center", va="center", fontsize=size,
-                  color="white" if dark else "black")
+        axis.text(col, row, text, ha="center", va="center", fontsize=size, color="white" if dark else "black")
+    return True
 
 
 # --- what the tests read back from a figure ------------------------------------------------------
