@@ -105,8 +105,13 @@ def wrap(text: str, width: int = 60) -> str:
 
 def title_width(axis, font: float = TITLE_FONT) -> int:
     """How many characters of a ``font``-point title fit across ``axis`` (for :func:`wrap`)."""
-    width_inches = axis.get_position().width * axis.figure.get_figwidth()
+    width_inches = axis.get_position().width * _root(axis).get_figwidth()
     return max(12, int(width_inches * 72 / (0.55 * font)))
+
+
+def _root(axis):
+    """The figure an axis is drawn in, through any subfigures."""
+    return axis.get_figure(root=True)
 
 
 def colour_scale(values: np.ndarray, kind: str | None = None):
@@ -199,7 +204,7 @@ def value_image(axis, values, *, label: str = "value", title: str | None = None,
 def cell_points(shape: tuple[int, int], axis) -> tuple[float, float]:
     """The width and height in points of one cell of a ``shape`` matrix drawn on ``axis``."""
     position = axis.get_position()
-    figure = axis.figure
+    figure = _root(axis)
     return (72 * position.width * figure.get_figwidth() / shape[1],
             72 * position.height * figure.get_figheight() / shape[0])
 
