@@ -103,8 +103,13 @@ def wrap(text: str, width: int = 60) -> str:
     return "\n".join(textwrap.fill(line, width) if line else line for line in text.split("\n"))
 
 
-def title_width(axis, font: float = TITLE_FONT) -> int:
-    """How many characters of a ``font``-point title fit across ``axis`` (for :func:`wrap`)."""
+def title_width(axis, font: float = TITLE_FONT, layout: bool = False) -> int:
+    """How many characters of a ``font``-point title fit across ``axis`` (for :func:`wrap`).
+
+    With ``layout`` the figure's layout is run first, so the axes' final width is measured.
+    """
+    if layout:
+        _root(axis).draw_without_rendering()
     width_inches = axis.get_position().width * _root(axis).get_figwidth()
     return max(12, int(width_inches * 72 / (0.55 * font)))
 
@@ -209,17 +214,21 @@ def cell_points(shape: tuple[int, int], axis) -> tuple[float, float]:
             72 * position.height * figure.get_figheight() / shape[0])
 
 
-def write_numbers(axis, values: np.ndarray, image, number_format=short, forced: bool = False) -> bool:
+def write_numbers(axis, values: np.ndarray, image, number_format=short, forced: bool = False,
+                  origin: tuple[int, int] = (0, 0)) -> bool:
     """Write each cell's number in it, in black or white, whichever reads on its colour.
 
     The font is as large as the cells hold (at most :data:`FONT`). When even :data:`MIN_FONT` does
-    not fit, nothing is written (the colour bar alone tells the values) unless ``forced``.
-    Returns whether the numbers were written.
+    not fit, nothing is written (the colour bar alone tells the values) unless ``forced``. ``origin``
+    (row, col) is where ``values[0, 0]`` lies on the axis (a crop drawn at its place). Returns whether
+    the numbers were written.
     """
+    _root(axis).draw_without_rendering()  # the layout places the axes: their cells' size is then known
     labels = {index: number_format(value) for index, value in np.ndenumerate(values) if np.isfinite(value)}
     longest = max((len(text) for text in labels.values()), default=1)
     width, height = cell_points(values.shape, axis)
-    size = min(FONT, 0.9 * width / (0.6 * max(longest, 2)), height / 1.5)
+    # DejaVu Sans digits are 0.64 em wide, a point or minus sign less: 0.62 em a character on average
+    size = min(FONT, 0.8 * width / (0.62 * max(longest, 2)), height / 1.5)
     if size < MIN_FONT:
         if not forced:
             return False
@@ -228,7 +237,7 @@ def write_numbers(axis, values: np.ndarray, image, number_format=short, forced: 
     for (row, col), text in labels.items():
         red, green, blue, _ = cmap(norm(values[row, col]))
         dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
-        axis.text(col, row, text, ha="center", va="center", fontsize=size, color="white" if dark else "black")
+        axis.text(origin[1] + col, origin[0] + row, text, ha="center", va="center", fontsize=size, color="white" if dark else "black")
     return True
 
 
@@ -258,7 +267,11 @@ def title_texts(figure) -> list:
 
 
 def overlapping_titles(figure) -> list[tuple[str, str]]:
-    """Pairs of titles whose drawn bounding boxes overlap (empty when none collide)."""
+    """Titles that collide (empty when none do).
+
+    Pairs of titles whose drawn bounding boxes overlap, and titles reaching into another panel or
+    colour bar, given as ``(title, "axes: <its title or label>")``.
+    """
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     texts = title_texts(figure)
@@ -268,6 +281,11 @@ def overlapping_titles(figure) -> list[tuple[str, str]]:
         for j in range(i + 1, len(texts)):
             if boxes[i].overlaps(boxes[j]):
                 pairs.append((texts[i].get_text(), texts[j].get_text()))
+    for text, box in zip(texts, boxes, strict=True):
+        for axis in figure.get_axes():
+            if axis.get_visible() and text.axes is not axis and box.overlaps(axis.get_window_extent(renderer)):
+                name = axis.get_title() or axis.get_ylabel() or axis.get_xlabel() or "unnamed"
+                pairs.append((text.get_text(), f"axes: {name}"))
     return pairs
 
 

@@ -66,10 +66,19 @@ def test_the_checks_find_colliding_titles_and_tiny_text():
     axis.set_title("a panel title")
     figure.suptitle("the figure's title", y=0.915)  # pushed down onto the panel's title
     axis.text(0.5, 0.5, "tiny", fontsize=6)
-    assert style.overlapping_titles(figure) == [("the figure's title", "a panel title")]
+    assert ("the figure's title", "a panel title") in style.overlapping_titles(figure)
     assert style.small_texts(figure) == ["'tiny' at 6 pt"]
     figure.suptitle("the figure's title", y=0.99)
     assert style.overlapping_titles(figure) == []
+    pyplot().close(figure)
+
+
+def test_a_title_reaching_into_a_colour_bar_is_found():
+    figure, axis = style.new_figure(style.NOTEBOOK, 1, 3, width_ratios=[1, 0.3, 1])
+    image = axis[1].imshow(np.eye(3))
+    figure.colorbar(image, ax=axis[1])
+    axis[1].set_title("kernel identity 3×3 (as written; convolution flips it)")
+    assert ("kernel identity 3×3 (as written; convolution flips it)", "axes: unnamed") in style.overlapping_titles(figure)
     pyplot().close(figure)
 
 
