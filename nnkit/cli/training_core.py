@@ -193,6 +193,7 @@ def write_run_plot(plot: str, run: TrainingRun, command: str, env) -> None:
         best_epoch=report["best_epoch"],
         roc=run.roc,
         positive=report.get("positive"),
+        operating=None if test is None or "sensitivity" not in test else (test["sensitivity"], test["specificity"]),
         **conv_plot_extras(run.network, prepared.x, prepared.y, prepared.classes),  # filters and feature maps
     )
     env.note(f"nnkit: wrote {plot}")
