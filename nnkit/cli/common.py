@@ -90,6 +90,19 @@ Precision = Annotated[
     typer.Option("--precision", min=1, max=17, help="Significant digits in tables (CSV and JSON keep full precision)."),
 ]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print the result only: no notes on stderr.")]
+#: Default of --maps (nnkit.plots.conv_maps.DEFAULT_MAPS, repeated here so --help imports no plotting).
+DEFAULT_MAPS = 8
+Maps = Annotated[
+    int,
+    typer.Option(
+        "--maps",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Pictures of conv layers: draw N feature maps of each layer (the most active ones) and the "
+        "first layer's filters of the same channels.",
+    ),
+]
 
 
 def environment(quiet: bool = False) -> Environment:

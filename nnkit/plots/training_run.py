@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.plots.conv_maps import conv_band_heights, conv_stages, draw_conv_bands, has_conv_layers
+from nnkit.plots.conv_maps import DEFAULT_MAPS, conv_band_heights, conv_stages, draw_conv_bands, has_conv_layers
 from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.style import SLIDE
 from nnkit.term.env import Environment
 
 
@@ -53,14 +54,12 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     -------
     matplotlib.figure.Figure
     """
-    from nnkit.plots.style import SLIDE
-
     plt = pyplot()
     if figure is None:
         figure = plt.figure(figsize=SLIDE, layout="constrained")
     has_matrix, has_roc = confusion is not None, roc is not None
     if strip:
-        grid = figure.add_gridspec(1, 2 + has_matrix + has_roc)
+        grid = figure.add_gridspec(1, 2 + has_matrix + has_roc, width_ratios=[1, 1] + [1.25] * (has_matrix + has_roc))
         places = [grid[0, 0], grid[0, 1], grid[0, 2] if has_matrix else None, grid[0, -1] if has_roc else None]
     elif has_matrix:
         grid = figure.add_gridspec(2, 2, width_ratios=[1.15, 1])
@@ -72,7 +71,7 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     loss, accuracy, matrix, curve = (None if place is None else figure.add_subplot(place) for place in places)
     _draw_curves(loss, accuracy, history, best_epoch)
     if has_matrix:
-        _draw_confusion(matrix, confusion, classes)
+        _draw_confusion(matrix, confusion, classes, numbers_up_to=5 if strip else 20)
     if has_roc:
         _draw_roc(curve, *roc, positive, operating)
     figure.suptitle(title)
@@ -107,13 +106,13 @@ def _draw_curves(loss, accuracy, history, best_epoch) -> None:
         axis.grid(alpha=0.3)
 
 
-def _draw_confusion(axis, confusion, classes) -> None:
-    """The test confusion matrix: counts in blue, each cell's count written in it while they fit."""
+def _draw_confusion(axis, confusion, classes, numbers_up_to: int = 20) -> None:
+    """The test confusion matrix: counts in blue, each cell's count written in it up to ``numbers_up_to`` classes."""
     from nnkit.plots.style import value_image
 
     cm = np.asarray(confusion)
     names = [str(c) for c in (classes if classes is not None else range(cm.shape[0]))]
-    value_image(axis, cm, label="samples", kind="Blues", numbers=cm.shape[0] <= 20, ticks=True,
+    value_image(axis, cm, label="samples", kind="Blues", numbers=cm.shape[0] <= numbers_up_to, ticks=True,
                 number_format=lambda v: f"{int(v)}")
     ticks = range(cm.shape[0])
     axis.set_xticks(ticks, names, rotation=45 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
@@ -145,8 +144,9 @@ def _draw_roc(axis, is_positive, scores, positive, operating=None) -> None:
 
 
 def training_conv_figure(history, confusion, classes, title: str, layers, example: np.ndarray, caption: str,
+                         contrast: np.ndarray | None = None, contrast_caption: str = "", maps: int = DEFAULT_MAPS,
                          **curves):
-    """``--plot`` of a model with conv layers: the learning curves, then filters and feature maps.
+    """``--plot`` of a model with conv layers, on one slide: the curves in a row, then filters and maps.
 
     Parameters
     ----------
@@ -155,24 +155,31 @@ def training_conv_figure(history, confusion, classes, title: str, layers, exampl
     layers : list of engine layers
         The trained stack.
     example : (H, W, C) ndarray
-        One (test) image as the network takes it, whose feature maps are drawn.
+        One (test) image as the network takes it (one it got wrong, when there is one).
     caption : str
-        What that image is (``test image 0: true 7, predicted 7``).
+        What that image is (``✗ wrong: test image 8, true 3, predicted 8``).
+    contrast : (H, W, C) ndarray, optional
+        A second image (one it got right), whose same maps are drawn beside the first's.
+    contrast_caption : str
+        What that image is.
+    maps : int
+        How many maps of each conv layer (``--maps``): the most active ones for ``example``.
     **curves
-        ``best_epoch``, ``roc`` and ``positive``, as :func:`training_figure` takes them.
+        ``best_epoch``, ``roc``, ``positive`` and ``operating``, as :func:`training_figure` takes them.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     plt = pyplot()
-    shaped = example if example.ndim == 3 else example[:, :, np.newaxis]
-    stages = conv_stages(layers, shaped)
-    heights = [4.6, *conv_band_heights(stages)]
-    figure = plt.figure(figsize=(15.6, sum(heights)), layout="constrained")
+    images = [(example, caption)] + ([(contrast, contrast_caption)] if contrast is not None else [])
+    images = [(image if image.ndim == 3 else image[:, :, np.newaxis], text) for image, text in images]
+    stages = [conv_stages(layers, image) for image, _ in images]
+    heights = [2.5, *conv_band_heights(stages[0], captions=len(images) > 1)]
+    figure = plt.figure(figsize=(SLIDE[0], sum(heights) + 0.4), layout="constrained")
     bands = figure.subfigures(len(heights), 1, height_ratios=heights)
-    training_figure(history, confusion, classes, title, figure=bands[0], **curves)
-    draw_conv_bands(bands[1:], stages, (shaped, caption))
+    training_figure(history, confusion, classes, title, figure=bands[0], strip=True, **curves)
+    draw_conv_bands(bands[1:], stages, images, maps)
     return figure
 
 
@@ -190,6 +197,9 @@ def write_training_plot(
     roc=None,
     positive=None,
     operating=None,
+    contrast=None,
+    contrast_caption: str = "",
+    maps: int = DEFAULT_MAPS,
 ) -> None:
     """Draw :func:`training_figure` and write it as a PNG, atomically.
 
@@ -199,7 +209,8 @@ def write_training_plot(
     """
     curves = {"best_epoch": best_epoch, "roc": roc, "positive": positive, "operating": operating}
     if layers is not None and example is not None and has_conv_layers(layers):
-        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption, **curves)
+        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption,
+                                      contrast, contrast_caption, maps, **curves)
     else:
         figure = training_figure(history, confusion, classes, title, **curves)
     save_figure(figure, path, env)
