@@ -156,7 +156,8 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     axis.set_xlabel("x")
     axis.set_ylabel("y")
     axis.set_title(f"f(x, y) = {surface.formula}\neach optimizer's path (X: where it ends)")
-    axis.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2, frameon=False)
+    # below both panels (constrained layout makes room): it never runs into the x axis's label
+    figure.legend(*axis.get_legend_handles_labels(), loc="outside lower left", ncol=3, frameon=False)
     curve.axhline(tol, color="grey", ls=":", lw=1)
     curve.text(0, tol, f" tolerance {tol:g}", va="bottom", fontsize=10, color="0.35")
     curve.set_yscale("log")
