@@ -18,6 +18,7 @@ from nnkit.cli.common import (
     Random,
     Seed,
     Values,
+    emit,
     environment,
 )
 from nnkit.cli.completion import complete_names
@@ -25,7 +26,7 @@ from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import load_array
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
-from nnkit.term.output import array_table, emit
+from nnkit.term.output import array_table
 
 _CHOICES = ", ".join(ACTIVATIONS)
 _PLOT_POINTS = 501

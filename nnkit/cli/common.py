@@ -90,8 +90,40 @@ Precision = Annotated[
     typer.Option("--precision", min=1, max=17, help="Significant digits in tables (CSV and JSON keep full precision)."),
 ]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print the result only: no notes on stderr.")]
+#: Default of --maps (nnkit.plots.conv_maps.DEFAULT_MAPS, repeated here so --help imports no plotting).
+DEFAULT_MAPS = 8
+Maps = Annotated[
+    int,
+    typer.Option(
+        "--maps",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Pictures of conv layers: draw N feature maps of each layer (the most active ones) and the "
+        "first layer's filters of the same channels.",
+    ),
+]
 
 
 def environment(quiet: bool = False) -> Environment:
     """The streams of this run (see :class:`nnkit.term.env.Environment`)."""
     return Environment.from_sys(quiet=quiet)
+
+
+# --- output -----------------------------------------------------------------------------------------
+def emit(result, env: Environment, fmt: str | None = None, output: str | None = None, precision: int = 6,
+         render=None) -> None:
+    """:func:`nnkit.term.output.emit`, with ``-o x.png`` drawn by the array-as-picture rule.
+
+    A small array becomes a labelled heat map with its numbers, a large one keeps one pixel per value
+    (:mod:`nnkit.plots.arrays`).
+    """
+    from nnkit.term.output import emit as emit_result
+
+    emit_result(result, env, fmt, output, precision, render=render, picture=_array_picture)
+
+
+def _array_picture(array, path, env: Environment) -> None:
+    from nnkit.plots.arrays import write_array_picture
+
+    write_array_picture(array, path, env)

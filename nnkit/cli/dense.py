@@ -7,14 +7,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, Values, environment
+from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, Values, emit, environment
 from nnkit.course.dense_walkthrough import dense_forward, random_layer, stacked_labels
 from nnkit.errors import NnkitInputError
 from nnkit.files.arrays import OPERAND_HELP, load_array, load_operand
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, get_activation
 from nnkit.term.limits import require_array
-from nnkit.term.output import TABLE_MAX_ROWS, _elided, array_table, emit, format_number
+from nnkit.term.output import TABLE_MAX_ROWS, _elided, array_table, format_number
 
 #: Inputs up to which the table spells out each unit's sum term by term.
 _MAX_TERMS = 6

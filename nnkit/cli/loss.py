@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Key, Output, Precision, Quiet, emit, environment
 from nnkit.cli.completion import complete_names
 from nnkit.errors import NnkitInputError
 from nnkit.files.arrays import OPERAND_HELP as _OPERAND_HELP
@@ -15,7 +15,7 @@ from nnkit.files.arrays import load_operand
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import sigmoid, softmax
 from nnkit.nn.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
-from nnkit.term.output import emit, format_number
+from nnkit.term.output import format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
 #: Most element rows the terminal view lists before eliding the middle.

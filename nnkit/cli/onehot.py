@@ -7,14 +7,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, environment
+from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, emit, environment
 from nnkit.course.onehot import decode as decode_rows
 from nnkit.course.onehot import encode_labels, one_hot
 from nnkit.errors import NnkitInputError
 from nnkit.files.arrays import load_array, load_tokens
 from nnkit.files.orientation import column_as_vector
 from nnkit.term.limits import require_array
-from nnkit.term.output import blocks, emit, format_number
+from nnkit.term.output import blocks, format_number
 
 
 def onehot(

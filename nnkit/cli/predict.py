@@ -15,7 +15,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Column, Format, Precision, Quiet, environment
+from nnkit.cli.common import DEFAULT_MAPS, Column, Format, Maps, Precision, Quiet, environment
 from nnkit.data.preprocessing import apply_preprocessing
 from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
@@ -211,6 +211,7 @@ def predict(
             show_default=False,
         ),
     ] = None,
+    maps: Maps = DEFAULT_MAPS,
     fmt: Format = None,
     precision: Precision = 6,
     quiet: Quiet = False,
@@ -304,7 +305,7 @@ def predict(
         env.note(note)
 
     if features is not None:
-        _draw_features(features, network, x, proba, classes, collected, Path(model).name, env)
+        _draw_features(features, network, x, proba, classes, collected, Path(model).name, env, maps)
     if chosen == "json":
         result = [
             {
@@ -324,7 +325,8 @@ def predict(
         _show(env.console(), collected.labels, predicted, proba, classes, precision)
 
 
-def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_name: str, env) -> None:
+def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_name: str, env,
+                   maps: int = DEFAULT_MAPS) -> None:
     """``--features``: the first input as the model sees it, its probabilities, filters and maps."""
     from nnkit.plots.conv_maps import write_features_plot
 
@@ -340,6 +342,7 @@ def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_n
         f"nnkit predict {model_name}: {label}",
         original=original,
         prepared=prepared,
+        maps=maps,
         env=env,
     )
     more = f" (the first of {len(x)} inputs)" if len(x) > 1 else ""

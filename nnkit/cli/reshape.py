@@ -8,12 +8,12 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Random, Seed, environment
+from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Random, Seed, emit, environment
 from nnkit.course.reshaping import DIGITS, flatten
 from nnkit.course.reshaping import reshape as reshape_array
 from nnkit.errors import NnkitInputError
 from nnkit.files.arrays import load_array, parse_shape, path_exists, read_input_file
-from nnkit.term.output import blocks, emit, render_array
+from nnkit.term.output import blocks, render_array
 
 
 def _is_image(path: str) -> bool:

@@ -358,7 +358,13 @@ def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
         lines = [(first.W[:, j], float(first.b[j]), f"h{j + 1} switches on") for j in range(first.n_out)]
     sizes = "-".join(map(str, network.sizes))
     title = f"{gate.upper()}: {sizes} network, {round(report['accuracy'] * 4)}/4 correct"
-    write_decision_plot(path, lambda g: network.predict_proba(g)[:, 0], x, t, title, lines, env)
+    linear = None
+    if len(dense) == 1:  # no hidden layer: one straight boundary
+        linear = (dense[0].W[:, 0], float(dense[0].b[0]))
+        title += (". No hidden layer: the boundary is one straight line" +
+                  ("; no straight line puts the 1s apart from the 0s, 3 of 4 at best" if not report["linearly_separable"]
+                   else f", and one straight line separates {gate.upper()}"))
+    write_decision_plot(path, lambda g: network.predict_proba(g)[:, 0], x, t, title, lines, env, linear)
     env.note(f"nnkit: wrote {path}")
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from nnkit.cli.common import environment
+from nnkit.cli.common import DEFAULT_MAPS, environment
 from nnkit.cli.training_run import RESUMED_OPTIONS, TrainingRequest, TrainingRun, run_training
 from nnkit.errors import ExitStatus
 from nnkit.nn.optimizers import OPTIMIZERS
@@ -146,7 +146,8 @@ def typed_options(ctx: typer.Context) -> frozenset:
 
 
 def train_and_report(
-    ctx: typer.Context, request: TrainingRequest, *, plot: str | None, fmt: str | None, precision: int, quiet: bool
+    ctx: typer.Context, request: TrainingRequest, *, plot: str | None, fmt: str | None, precision: int, quiet: bool,
+    maps: int = DEFAULT_MAPS,
 ) -> None:
     """The body of both training commands: run the training (:func:`run_training`), then draw and print.
 
@@ -162,7 +163,7 @@ def train_and_report(
     run = run_training(request, env, guard, plot)
     report = run.report
     if plot is not None:
-        write_run_plot(plot, run, request.command, env)
+        write_run_plot(plot, run, request.command, env, maps)
     report["seconds"] = time.perf_counter() - started
     if chosen == "json":
         write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
@@ -176,7 +177,7 @@ def train_and_report(
         raise typer.Exit(ExitStatus.INTERRUPTED)
 
 
-def write_run_plot(plot: str, run: TrainingRun, command: str, env) -> None:
+def write_run_plot(plot: str, run: TrainingRun, command: str, env, maps: int = DEFAULT_MAPS) -> None:
     """``--plot``: the learning curves, confusion matrix and ROC curve (and a conv stack's filters)."""
     from nnkit.plots.conv_maps import conv_plot_extras
     from nnkit.plots.training_run import write_training_plot
@@ -193,6 +194,8 @@ def write_run_plot(plot: str, run: TrainingRun, command: str, env) -> None:
         best_epoch=report["best_epoch"],
         roc=run.roc,
         positive=report.get("positive"),
+        operating=None if test is None or "sensitivity" not in test else (test["sensitivity"], test["specificity"]),
+        maps=maps,
         **conv_plot_extras(run.network, prepared.x, prepared.y, prepared.classes),  # filters and feature maps
     )
     env.note(f"nnkit: wrote {plot}")

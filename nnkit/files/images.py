@@ -345,9 +345,21 @@ def write_feature_map(feature_map: np.ndarray, source: str, env, output: str | N
     for path in paths:
         if path.lower().endswith(".png"):
             write_png(feature_map, path, env, clip=clip)
+            _note_signed(feature_map, path, env, clip)
         else:
             write_array_file(feature_map, path, env)
     return paths
+
+
+def _note_signed(values: np.ndarray, path: str, env, clip: bool) -> None:
+    """Say how a map of both signs became grey levels: its PNG has no colour bar to tell it."""
+    low, high = float(values.min()), float(values.max())
+    if clip or not low < 0 < high:
+        return
+    grey = round(-low / (high - low) * 255)
+    env.note(f"nnkit: {Path(path).name} holds values from {low:.3g} to {high:.3g}, min–max scaled: "
+             f"0 is grey {grey}, darker is negative; --plot draws them red and blue around a white 0, "
+             "with a colour bar")
 
 
 def _finite(image: np.ndarray, source: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.style import SLIDE
 from nnkit.term.env import Environment
 
 
@@ -20,7 +21,7 @@ def batch_modes_figure(runs: list[dict], title: str = "batch modes"):
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    figure, axes = plt.subplots(2, 2, figsize=(12.5, 8.2))
+    figure, axes = plt.subplots(2, 2, figsize=SLIDE, layout="constrained")
     validated = all(row["val_accuracy"] is not None for run in runs for row in run["history"])
     accuracy_key, accuracy_label = ("val_accuracy", "validation accuracy") if validated else ("accuracy",
                                                                                               "training accuracy")
@@ -41,16 +42,15 @@ def batch_modes_figure(runs: list[dict], title: str = "batch modes"):
         for axis, xlabel in zip(row_axes, ("epoch", "seconds of training (cumulative, log scale)"), strict=True):
             axis.set_xlabel(xlabel)
             axis.set_ylabel(ylabel)
-            axis.set_title(f"{ylabel} against {xlabel.split(' (')[0]}", fontsize=10)
+            axis.set_title(f"{ylabel} against {xlabel.split(' (')[0]}")
             axis.grid(alpha=0.3)
         row_axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
         # online learning's epochs cost hundreds of times a full batch's: only a log axis shows both
         row_axes[1].set_xscale("log")
     axes[0][0].set_yscale("log")
     axes[0][1].set_yscale("log")
-    axes[1][0].legend(fontsize=8, loc="lower right")
+    axes[1][0].legend(loc="lower right")
     figure.suptitle(title)
-    figure.tight_layout()
     return figure
 
 

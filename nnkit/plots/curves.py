@@ -104,8 +104,11 @@ def plot_curves(
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    from nnkit.plots.style import NOTEBOOK, apply
+
+    apply()
     # A bare Figure (not pyplot) keeps no global state between calls and needs no GUI.
-    fig = Figure(figsize=(6.4, 4.4), dpi=100, layout="constrained")
+    fig = Figure(figsize=NOTEBOOK, layout="constrained")
     ax = fig.add_subplot()
     for label, y, *style in curves:
         ax.plot(x, y, label=label, linewidth=2, **(style[0] if style else {}))
@@ -140,7 +143,7 @@ def plot_curves(
                     textcoords="offset points",
                     xytext=(6, -12),
                     color="crimson",
-                    fontsize=9,
+                    fontsize=10,
                 )
     ax.set_title(title)
     ax.set_xlabel(xlabel)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.style import wrap
 from nnkit.term.env import Environment
 
 
@@ -45,8 +46,9 @@ def decision_figure(
     t: np.ndarray,
     title: str,
     lines: list[tuple[np.ndarray, float, str]] | None = None,
+    linear: tuple[np.ndarray, float] | None = None,
 ):
-    """The plane coloured by the predicted class, the 0.5 boundary, and the points by target.
+    """The plane coloured by the probability of class 1, the 0.5 boundary, and the points by target.
 
     Parameters
     ----------
@@ -60,20 +62,30 @@ def decision_figure(
         Figure title.
     lines : list of (w, b, label), optional
         Hidden units to draw as their lines ``w·x + b = 0`` (where each unit switches on).
+    linear : (w, b), optional
+        A model without a hidden layer: its boundary is the straight line ``w·x + b = 0``, drawn
+        (or, when it lies outside the square, said so), and beside it straight lines that show how
+        many of the points any one line can put on their right sides.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    plt = pyplot()
-    from matplotlib.colors import ListedColormap
+    from nnkit.plots.style import NOTEBOOK
 
+    plt = pyplot()
     g1, g2, p = decision_grid(predict_proba)
-    figure, axis = plt.subplots(figsize=(5.6, 5.0))
-    regions = axis.contourf(
-        g1, g2, p, levels=[0.0, 0.5, 1.0], cmap=ListedColormap(["#d6e6f5", "#f9d9c4"]), alpha=0.9
-    )
-    axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5, zorder=2)
+    figure, axis = plt.subplots(figsize=(NOTEBOOK[0], NOTEBOOK[1] + 1.4), layout="constrained")
+    # p itself, blue (0) through white (0.5, undecided) to red (1): an undecided model shows as white
+    shading = axis.imshow(p, origin="lower", extent=(-0.5, 1.5, -0.5, 1.5), cmap="RdBu_r", vmin=0, vmax=1,
+                          alpha=0.55, interpolation="bilinear", zorder=0)
+    bar = figure.colorbar(shading, ax=axis, shrink=0.8, pad=0.02)
+    bar.set_label("p(class 1): blue → 0, white = 0.5, red → 1")
+    if linear is not None:  # its boundary is the straight line w·x + b = 0
+        _draw_linear(axis, x, t, *linear, undecided=float(np.abs(p - 0.5).max()) < 0.005)
+    elif p.min() < 0.5 < p.max():
+        axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=2, zorder=2)
+        axis.plot([], [], "k-", lw=2, label="decision boundary (p = 0.5)")
     # hidden units' lines go over the boundary (they often lie on it): wide, dashed, coloured
     for (w, b, label), colour in zip(lines or [], _LINE_COLOURS * 4, strict=False):
         _draw_line(axis, w, b, label, colour)
@@ -81,19 +93,10 @@ def decision_figure(
     for value, marker, colour in ((0, "o", "#1f5fa8"), (1, "D", "#c2410c")):
         chosen = t == value
         axis.scatter(
-            x[chosen, 0], x[chosen, 1], s=140, marker=marker, c=colour, edgecolors="k",
-            zorder=3, label=f"target {value}",
+            x[chosen, 0], x[chosen, 1], s=160, marker=marker, c=colour, edgecolors="k",
+            zorder=6, label=f"target {value}",
         )
-    axis.plot([], [], "k-", label="decision boundary (p = 0.5)")
-    handles, labels = axis.get_legend_handles_labels()
-    patches = [
-        plt.Rectangle((0, 0), 1, 1, fc=regions.cmap(0.0)),
-        plt.Rectangle((0, 0), 1, 1, fc=regions.cmap(1.0)),
-    ]
-    axis.legend(
-        handles + patches, [*labels, "predicted 0", "predicted 1"], loc="upper left",
-        bbox_to_anchor=(1.02, 1.0), fontsize=8,
-    )
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=10.5, ncol=2)
     axis.set_xlim(-0.5, 1.5)
     axis.set_ylim(-0.5, 1.5)
     ticks = [-0.5, 0.0, 0.5, 1.0, 1.5]  # every 0.25 collides at this size
@@ -102,34 +105,93 @@ def decision_figure(
     axis.set_xlabel("x1")
     axis.set_ylabel("x2")
     axis.set_aspect("equal")
-    axis.set_title(title)
+    axis.set_title(wrap(title, 70))
     return figure
+
+
+#: Straight lines (w, b) shown beside a linear model's own: a diagonal below, one above, a vertical.
+_STRAIGHT = ((np.array([1.0, 1.0]), -0.5), (np.array([1.0, 1.0]), -1.5), (np.array([1.0, 0.0]), -0.5))
+
+
+def points_right(w: np.ndarray, b: float, x: np.ndarray, t: np.ndarray) -> int:
+    """How many points a straight boundary ``w·x + b = 0`` classifies right, on its better side.
+
+    Examples
+    --------
+    >>> xor = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])
+    >>> points_right(np.array([1.0, 1.0]), -0.5, *xor), points_right(np.array([1.0, 0.0]), -0.5, *xor)
+    (3, 2)
+    """
+    above = (np.asarray(x, dtype=float) @ w + b > 0).astype(int)
+    right = int((above == np.asarray(t).ravel()).sum())
+    return max(right, len(above) - right)
+
+
+def _draw_linear(axis, x: np.ndarray, t: np.ndarray, w: np.ndarray, b: float, undecided: bool = False) -> None:
+    """A linear model's boundary ``w·x + b = 0`` and, in grey, other straight lines with their scores."""
+    w = np.asarray(w, dtype=float).ravel()
+    if not _draw_line(axis, w, b, "", "black", label_on=False, style="-", width=2.6):
+        why = ": w ≈ 0, p ≈ 0.5 everywhere" if undecided else ""
+        axis.plot([], [], " ", label=f"the model's boundary w·x + b = 0\nlies outside this square{why}")
+    else:
+        axis.get_lines()[-1].set_label(f"the model's boundary (p = 0.5)\n{_equation(w, b)}")
+    if points_right(w, b, x, t) == len(x):
+        return  # one straight line separates the points: no need to show others failing
+    for k, (line_w, line_b) in enumerate(_STRAIGHT):
+        score = points_right(line_w, line_b, x, t)
+        drawn = _draw_line(axis, line_w, line_b, "", "0.35", label_on=False, style=(0, (2, 2)), width=1.6)
+        if drawn:
+            axis.get_lines()[-1].set_label(f"{_equation(line_w, line_b)}: {score} of {len(x)} right" if k == 0
+                                           else f"{_equation(line_w, line_b)}: {score} of {len(x)}")
+
+
+def _equation(w: np.ndarray, b: float) -> str:
+    """``w·x + b = 0`` written out.
+
+    Examples
+    --------
+    >>> _equation(np.array([1.0, -2.0]), -0.5)
+    '1·x1 − 2·x2 − 0.5 = 0'
+    """
+
+    def signed(value: float) -> str:
+        return f"− {abs(value):.3g}" if value < 0 else f"+ {value:.3g}"
+
+    return f"{w[0]:.3g}·x1 {signed(w[1])}·x2 {signed(b)} = 0"
 
 
 #: Colours of hidden units' lines, apart from the regions' blue and orange and the black boundary.
 _LINE_COLOURS = ["#7b2cbf", "#2a9d8f", "#e9c46a", "#d62828"]
 
 
-def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str) -> None:
-    """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square, its unit's name on the "on" side."""
+def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str, label_on: bool = True,
+               style=(0, (5, 3)), width: float = 2.4) -> bool:
+    """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square, its unit's name on the "on" side.
+
+    Returns whether the line crosses the square (and so was drawn).
+    """
     span = np.linspace(-0.5, 1.5, 2)
     if abs(w[1]) > abs(w[0]):
         xs, ys = span, -(w[0] * span + b) / w[1]
     elif w[0] != 0:
         xs, ys = -(w[1] * span + b) / w[0], span
     else:
-        return
-    axis.plot(xs, ys, linestyle=(0, (5, 3)), lw=2.4, color=colour, label=label, zorder=4)
-    # the name just beside the line's middle inside the square, towards where w·x + b > 0
+        return False
+    # the part inside the square: where it is visible
     inside = np.linspace(0, 1, 101)
     px, py = xs[0] + inside * (xs[1] - xs[0]), ys[0] + inside * (ys[1] - ys[0])
     visible = (px >= -0.45) & (px <= 1.45) & (py >= -0.45) & (py <= 1.45)
-    if visible.any():
+    if not visible.any():
+        return False
+    axis.plot(xs, ys, linestyle=style, lw=width, color=colour, label=label, zorder=4)
+    if label_on:
+        # the name just beside the line's middle inside the square, towards where w·x + b > 0
         middle = np.flatnonzero(visible)[visible.sum() // 2]
         normal = np.asarray(w, dtype=float) / np.hypot(*w)
         axis.annotate(label.split()[0] + " on", (px[middle], py[middle]), xytext=tuple(normal * 14),
-                      textcoords="offset points", ha="center", va="center", fontsize=8, color=colour,
+                      textcoords="offset points", ha="center", va="center", fontsize=10, color=colour,
                       fontweight="bold", zorder=5)
+    return True
 
 
 def write_decision_plot(
@@ -140,6 +202,7 @@ def write_decision_plot(
     title: str,
     lines: list[tuple[np.ndarray, float, str]] | None = None,
     env: Environment | None = None,
+    linear: tuple[np.ndarray, float] | None = None,
 ) -> None:
     """Draw :func:`decision_figure` and write it as a PNG, atomically."""
-    save_figure(decision_figure(predict_proba, x, t, title, lines), path, env)
+    save_figure(decision_figure(predict_proba, x, t, title, lines, linear), path, env)

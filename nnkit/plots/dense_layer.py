@@ -13,6 +13,7 @@ import numpy as np
 
 from nnkit.course.dense_walkthrough import DenseForward, stacked_labels
 from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.style import NOTEBOOK, SLIDE
 from nnkit.term.env import Environment
 
 #: Above this many inputs or units the weights are drawn without their labels (they would overlap).
@@ -41,16 +42,16 @@ def dense_figure(result: DenseForward, sample: int = 0):
     right = _positions(shown_out)
     labelled = n_in <= _MAX_LABELLED and n_out <= _MAX_LABELLED
     height = max(3.2, 0.9 * max(len(left), len(right)) + 1.4)
-    figure, axis = plt.subplots(figsize=(8.6, height))
+    figure, axis = plt.subplots(figsize=(NOTEBOOK[0], min(height, SLIDE[1])))
     colours = plt.get_cmap("tab10")
     _draw_weights(axis, result.Wb, stacked_labels(n_in, n_out) if labelled else None, left, right, colours)
     _draw_units(axis, result, sample, left, right, colours)
     if shown_in < n_in:
-        axis.text(0.0, left[-1] - 0.7, f"⋮ {n_in - shown_in} more inputs", ha="center", fontsize=9)
+        axis.text(0.0, left[-1] - 0.7, f"⋮ {n_in - shown_in} more inputs", ha="center", fontsize=10)
     if shown_out < n_out:
-        axis.text(1.0, right[-1] - 0.7, f"⋮ {n_out - shown_out} more units", ha="center", fontsize=9)
-    axis.text(0.0, left[0] + 0.75, "inputs [1 x]", ha="center", fontsize=10, weight="bold")
-    axis.text(1.0, max(right[0], left[0]) + 0.75, f"units h = {result.activation}(z)", ha="center", fontsize=10,
+        axis.text(1.0, right[-1] - 0.7, f"⋮ {n_out - shown_out} more units", ha="center", fontsize=10)
+    axis.text(0.0, left[0] + 0.75, "inputs [1 x]", ha="center", fontsize=12, weight="bold")
+    axis.text(1.0, max(right[0], left[0]) + 0.75, f"units h = {result.activation}(z)", ha="center", fontsize=12,
               weight="bold")
     axis.set_xlim(-0.35, 1.35)
     top = max(left[0], right[0]) + 1.2
@@ -61,7 +62,7 @@ def dense_figure(result: DenseForward, sample: int = 0):
     axis.set_title(
         f"dense layer, input row {sample}: $z_j = b_j + \\sum_i x_i w_{{ji}}$, $h_j$ = {result.activation}($z_j$)\n"
         f"$w_{{ji}}$ joins unit j to input i; dashed: the bias $b_j$ (the weight of the constant 1){note}",
-        fontsize=10,
+        fontsize=12,
     )
     return figure
 
@@ -84,7 +85,7 @@ def _draw_weights(axis, weights: np.ndarray, labels, left, right, colours) -> No
                 # the labels of lines that cross near the inputs do not overlap
                 t = 0.28 + 0.44 * (j + 0.5) / n_out
                 axis.text(t, left[i] + t * (right[j] - left[i]), f"{_math(labels[i][j])}={value:.3g}", color=colour,
-                          fontsize=8, ha="center", va="center", zorder=3,
+                          fontsize=9.5, ha="center", va="center", zorder=3,
                           bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
 
 
@@ -95,12 +96,12 @@ def _draw_units(axis, result: DenseForward, sample: int, left, right, colours) -
         text = "1\n(bias)" if i == 0 else f"{_math(f'x_{i}')}\n{x[i]:.3g}"
         axis.scatter([0.0], [left[i]], s=1500, color="#eeeeee" if i == 0 else "#d9e8f5",
                      edgecolors="black", zorder=2)
-        axis.text(0.0, left[i], text, ha="center", va="center", fontsize=9, zorder=4)
+        axis.text(0.0, left[i], text, ha="center", va="center", fontsize=10.5, zorder=4)
     for j in range(len(right)):
         axis.scatter([1.0], [right[j]], s=2600, color="#fde7c7", edgecolors=colours(j % 10), linewidths=2,
                      zorder=2)
         axis.text(1.0, right[j], f"unit {j + 1}\nz={result.z[sample, j]:.3g}\nh={result.y[sample, j]:.3g}",
-                  ha="center", va="center", fontsize=8.5, zorder=4)
+                  ha="center", va="center", fontsize=10, zorder=4)
 
 
 def write_dense_plot(path: str | Path, result: DenseForward, env: Environment | None = None) -> None:

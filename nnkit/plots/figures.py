@@ -19,49 +19,63 @@ def pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from nnkit.plots.style import apply
+
+    apply()
     return plt
 
 
-def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int = 120) -> None:
-    """Write a figure as PNG, atomically, and free it."""
+def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int | None = None) -> None:
+    """Write a figure as PNG at the shared style's resolution (:data:`nnkit.plots.style.DPI`), atomically, and free it."""
+    from nnkit.plots.style import DPI
+
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise NnkitInputError(f"pictures are written as PNG; {path} does not end in .png")
     try:
         with atomic_write(path, env) as handle:
-            figure.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
+            figure.savefig(handle, format="png", dpi=dpi or DPI, bbox_inches="tight")
     finally:
         pyplot().close(figure)
 
 
-def digits_figure(digits, rows, title: str = "The course's digits"):
-    """The six 5×4 digit patterns side by side, and their one-row-per-digit form below.
+def digits_figure(digits, rows, title: str = "The course's digits: 1 = white ink, 0 = black background"):
+    """The six 5×4 digit patterns side by side, and their one-row-per-digit form below with its 0s and 1s.
+
+    Drawn as the course draws them (``cmap='gray'``: 1 is white ink on a black background), each
+    digit inside a black margin so that its white strokes never melt into the white page.
 
     Parameters
     ----------
     digits : (6, 5, 4) array
     rows : (6, 20) array
     """
+    from nnkit.plots.style import NOTEBOOK, value_image
+
     plt = pyplot()
-    figure = plt.figure(figsize=(7.5, 4.2))
-    grid = figure.add_gridspec(2, len(digits), height_ratios=[1.2, 1.0], hspace=0.45)
-    for i, digit in enumerate(digits):
-        axis = figure.add_subplot(grid[0, i])
-        axis.imshow(digit, cmap="gray", vmin=0, vmax=1)
-        axis.set_title(f"{i}: {digit.shape[0]}×{digit.shape[1]}", fontsize=9)
+    figure = plt.figure(figsize=NOTEBOOK, layout="constrained")
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1.0, 1.05])
+    axes = top.subplots(1, len(digits))
+    height, width = digits.shape[1:]
+    for i, (axis, digit) in enumerate(zip(axes, digits, strict=True)):
+        axis.imshow(digit, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        axis.set_facecolor("black")
+        axis.set_xlim(-1.0, width)  # a one-pixel black margin around the digit
+        axis.set_ylim(height, -1.0)
+        axis.set_title(f"{i}", fontsize=14)
         axis.set_xticks([])
         axis.set_yticks([])
-    axis = figure.add_subplot(grid[1, :])
-    axis.imshow(rows, cmap="gray", vmin=0, vmax=1)
-    axis.set_title(f"reshaped: one row per digit, {rows.shape[0]}×{rows.shape[1]}", fontsize=10)
-    axis.set_xlabel("pixel (row-major: row 0 of the digit, then row 1, …)")
+    top.suptitle(f"each digit: {height}×{width} pixels", fontsize=12, fontweight="normal")
+    axis = bottom.subplots()
+    image = value_image(axis, rows, label="pixel", kind="image", numbers=True, ticks=True,
+                        number_format=lambda v: f"{v:g}")
+    image.colorbar.set_ticks([0, 1], labels=["0 black", "1 white"])
+    image.colorbar.set_label("")
+    axis.set_title(f"reshaped: one row per digit, {rows.shape[0]}×{rows.shape[1]}", fontsize=12)
+    axis.set_xlabel("pixel (row-major: the digit's row 0, then row 1, …)")
     axis.set_ylabel("digit")
-    # ticks at whole pixels (an image axis at 2.5, 7.5 … means nothing); lines where a digit row ends
-    width = digits.shape[2]
-    axis.set_xticks(range(rows.shape[1]))
-    axis.tick_params(axis="x", labelsize=7)
-    axis.set_yticks(range(rows.shape[0]))
+    # lines where a digit row ends
     for boundary in range(width, rows.shape[1], width):
-        axis.axvline(boundary - 0.5, color="tab:orange", linewidth=1.2)
+        axis.axvline(boundary - 0.5, color="tab:orange", linewidth=2)
     figure.suptitle(title)
     return figure

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.style import SLIDE, colour_scale, short, title_width, wrap, write_numbers
 from nnkit.term.env import Environment
 
 #: The patient directions at the top, bottom, left and right of a radiological picture of each plane.
@@ -23,9 +24,13 @@ RADIOLOGICAL_EDGES = {
     "coronal": ("superior", "inferior", "R", "L"),
     "sagittal": ("superior", "inferior", "A", "P"),
 }
-#: Kernels and windows up to this many rows and columns get their numbers written in the cells.
+#: Kernels and windows up to this many rows and columns get their numbers written in the cells (if they fit).
 _ANNOTATE_LIMIT = 9
-
+#: A signed map larger than a kernel is coloured up to this percentile of |value| (beyond it, saturated),
+#: so that a few strong edges do not leave every other edge near white.
+_SIGNED_PERCENTILE = 99.5
+#: The colour of boxes and of the zoom's frame: amber reads on grey, red and blue alike.
+_AMBER = "#ffbf00"
 
 @dataclass
 class Panel:
@@ -39,6 +44,10 @@ class Panel:
     annotate: bool = False
     #: The patient directions at the picture's edges (top, bottom, left, right), when known.
     edges: tuple[str, str, str, str] | None = None
+    #: A region (row, col, height, width) shown enlarged in an inset, with its numbers when they fit.
+    zoom: tuple[int, int, int, int] | None = None
+    #: Pixels of a picture (not weights): their numbers written with two decimals, which fit more often.
+    pixels: bool = False
 
 
 def plane_edges(orientation: str | None) -> tuple[str, str, str, str] | None:
@@ -62,14 +71,11 @@ def png_grey_of_zero(values: np.ndarray) -> int | None:
     return int(np.rint(-low / (high - low) * 255))
 
 
-def plot_maps(path: str | Path, panels: list[Panel], title: str, env: Environment | None = None,
-              note: str | None = None) -> None:
-    """Draw the panels left to right (the middle one narrower, for a kernel) and save a PNG.
+def maps_figure(panels: list[Panel], title: str, note: str | None = None):
+    """The panels left to right (a kernel or window narrower) on one slide-wide figure.
 
     Parameters
     ----------
-    path : str or Path
-        The ``.png`` to write (atomically).
     panels : list of Panel
         Input, kernel or window, result.
     title : str
@@ -79,95 +85,120 @@ def plot_maps(path: str | Path, panels: list[Panel], title: str, env: Environmen
     """
     plt = pyplot()
     ratios = [1.0 if p.values.size > _ANNOTATE_LIMIT**2 else 0.62 for p in panels]
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * sum(ratios) + 1.6, 5.0),
-                                gridspec_kw={"width_ratios": ratios}, layout="constrained")
+    figure, axes = plt.subplots(1, len(panels), figsize=(SLIDE[0], 5.8), gridspec_kw={"width_ratios": ratios},
+                                layout="constrained")
+    figure.suptitle(title)
     for axis, panel in zip(np.atleast_1d(axes), panels, strict=True):
         _draw(axis, panel, figure)
-    figure.suptitle(title, fontsize=13)
     if note:
-        figure.text(0.5, -0.02, note, ha="center", va="top", fontsize=9, color="0.25")
-    save_figure(figure, path, env)
+        figure.supxlabel(wrap(note, 150), fontsize=11, color="0.25")
+    return figure
 
 
 def _draw(axis, panel: Panel, figure) -> None:
+    from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
 
     values = panel.values
     low, high = float(values.min()), float(values.max())
-    signed = low < 0 < high
+    cmap, norm, signed = colour_scale(values, "image")
+    extend = "neither"
     if signed:
-        reach = max(-low, high)
-        image = axis.imshow(values, cmap="RdBu_r", vmin=-reach, vmax=reach, interpolation="nearest")
-        grey = png_grey_of_zero(values)
         label = f"{panel.label}: red > 0, blue < 0, white = 0"
+        if values.size > _ANNOTATE_LIMIT**2:
+            reach = float(np.percentile(np.abs(values), _SIGNED_PERCENTILE))
+            if 0 < reach < norm.vmax:
+                norm, extend = Normalize(-reach, reach), "both"
+                label += f"\n(colours saturate beyond ±{short(reach)}; range {short(low)} to {short(high)})"
+        grey = png_grey_of_zero(values)
         if grey is not None and not panel.annotate:
             label += f"\n(0 is grey {grey}/255 in the -o PNG)"
     else:
-        span = (low, high) if high > low else (low - 0.5, high + 0.5)
-        image = axis.imshow(values, cmap="gray", vmin=span[0], vmax=span[1], interpolation="nearest")
-        label = f"{panel.label} (black = {_short(low)}, white = {_short(high)})"
-    colourbar = figure.colorbar(image, ax=axis, shrink=0.82, pad=0.02)
-    colourbar.set_label(label, fontsize=8)
-    colourbar.ax.tick_params(labelsize=7)
-    axis.set_title(panel.title, fontsize=10)
+        label = f"{panel.label} (black = {short(low)}, white = {short(high)})"
+    image = axis.imshow(values, cmap=cmap, norm=norm, interpolation="nearest")
+    colourbar = figure.colorbar(image, ax=axis, shrink=0.82, pad=0.02, extend=extend)
+    colourbar.set_label(label, fontsize=10)
     if panel.annotate:
-        _annotate(axis, values, signed, low, high)
+        write_numbers(axis, values, image, _pixel_format(values) if panel.pixels else short)
+        # a kernel's or window's narrow panel: its title in short lines, so it never reaches the colour bars
+        axis.set_title(wrap(panel.title, title_width(axis, layout=True)))
+    else:
+        axis.set_title(panel.title)
+    if panel.annotate:
         axis.set_xticks(range(values.shape[1]))
         axis.set_yticks(range(values.shape[0]))
-        axis.tick_params(labelsize=7, length=0)
-    else:
-        axis.tick_params(labelsize=7)
+        axis.tick_params(length=0)
     for row, col, height, width in panel.boxes:
-        axis.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor="#ffbf00",
-                                 linewidth=1.6))
+        axis.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=_AMBER,
+                                 linewidth=2.0))
     if panel.edges is not None:  # the patient's directions, inside the picture's edges
         for text, x, y, ha, va in zip(panel.edges, (0.5, 0.5, 0.015, 0.985), (0.985, 0.015, 0.5, 0.5),
                                       ("center", "center", "left", "right"),
                                       ("top", "bottom", "center", "center"), strict=True):
-            axis.text(x, y, text, transform=axis.transAxes, ha=ha, va=va, fontsize=8, color="#ffbf00")
-    axis.set_xlabel("column", fontsize=8)
-    axis.set_ylabel("row", fontsize=8)
+            axis.text(x, y, text, transform=axis.transAxes, ha=ha, va=va, fontsize=10, color=_AMBER)
+    axis.set_xlabel("column")
+    axis.set_ylabel("row")
+    if panel.zoom is not None:
+        _zoom(axis, values, panel.zoom, cmap, norm)
 
 
-def _annotate(axis, values: np.ndarray, signed: bool, low: float, high: float) -> None:
-    """Write each cell's number in it, in black or white, whichever reads on its colour."""
-    if values.shape[0] > _ANNOTATE_LIMIT or values.shape[1] > _ANNOTATE_LIMIT:
-        return
-    reach = max(abs(low), abs(high)) or 1.0
-    for (row, col), value in np.ndenumerate(values):
-        # signed: the deep red/blue ends; grey: the dark half
-        dark = abs(value) / reach > 0.6 if signed else high > low and (value - low) / (high - low) < 0.5
-        axis.text(col, row, _short(value), ha="center", va="center", fontsize=8,
-                  color="white" if dark else "black")
+def _zoom(axis, values: np.ndarray, region: tuple[int, int, int, int], cmap, norm) -> None:
+    """An inset enlarging ``region`` with its numbers (when they fit), in the corner of ``axis`` away from it."""
+    row, col, height, width = region
+    # the corner farthest from the region, so the inset never hides it
+    x = 0.02 if col + width / 2 > values.shape[1] / 2 else 0.48
+    y = 0.48 if row + height / 2 > values.shape[0] / 2 else 0.02
+    inset = axis.inset_axes([x, y, 0.5, 0.5])
+    crop = values[row:row + height, col:col + width]
+    extent = (col - 0.5, col + width - 0.5, row + height - 0.5, row - 0.5)
+    image = inset.imshow(crop, cmap=cmap, norm=norm, interpolation="nearest", extent=extent)
+    write_numbers(inset, crop, image, _pixel_format(crop), origin=(row, col))
+    inset.set_xticks([])
+    inset.set_yticks([])
+    for spine in inset.spines.values():
+        spine.set_edgecolor(_AMBER)
+        spine.set_linewidth(2.5)
+    inset.set_title(f"the patch: rows {row}–{row + height - 1}, columns {col}–{col + width - 1}", fontsize=10,
+                    backgroundcolor="white")
+    axis.indicate_inset_zoom(inset, edgecolor=_AMBER)
 
 
-def _short(value: float) -> str:
-    """A number in at most 3 significant digits (``-0`` written as ``0``)."""
-    text = f"{float(value):.3g}"
-    return "0" if text == "-0" else text
+def _pixel_format(values: np.ndarray):
+    """Pixels below 10 (a picture's 0..1 or a map of it) with two decimals, others in 3 significant digits."""
+    return (lambda v: f"{v:.2f}") if np.abs(values).max() < 10 else short
+
+
+def _input_title(source: str) -> str:
+    """The input panel's title: ``input brain.png``, or ``the input`` from a pipe."""
+    return "the input" if source == "-" else f"input {_name(source)}"
 
 
 def _name(source: str) -> str:
-    return "stdin" if source == "-" else Path(source).name
+    """The input's file name, or "the input" when it came through a pipe."""
+    return "the input" if source == "-" else Path(source).name
 
 
-def plot_convolution(path, source: str, image: np.ndarray, kernel: np.ndarray, feature: np.ndarray, *,
-                     kernel_name: str, how: str, mode: str, stride: int = 1,
-                     orientation: str | None = None, patch: dict | None = None,
-                     env: Environment | None = None) -> None:
-    """Input ∗ kernel → feature map, with the ``--patch`` window boxed when one was walked through.
+def plot_convolution(path, *args, env: Environment | None = None, **kwargs) -> None:
+    """Draw :func:`convolution_figure` and save it as a PNG."""
+    save_figure(convolution_figure(*args, **kwargs), path, env)
+
+
+def convolution_figure(source: str, image: np.ndarray, kernel: np.ndarray, feature: np.ndarray, *,
+                       kernel_name: str, how: str, mode: str, stride: int = 1,
+                       orientation: str | None = None, patch: dict | None = None):
+    """Input ∗ kernel → feature map, with the ``--patch`` window boxed and enlarged when one was walked through.
 
     ``patch`` is :func:`nnkit.course.image_convolution.patch_walkthrough`'s result plus ``position`` (row, col).
     """
     kh, kw = kernel.shape
-    image_boxes, feature_boxes = (), ()
+    image_boxes, feature_boxes, zoom = (), (), None
     if patch is not None:
         (r0, c0), (row, col) = patch["top_left"], patch["position"]
-        image_boxes, feature_boxes = ((r0, c0, kh, kw),), ((row, col, 1, 1),)
+        image_boxes, feature_boxes, zoom = ((r0, c0, kh, kw),), ((row, col, 1, 1),), (r0, c0, kh, kw)
     flipped = "as written; convolution flips it" if how == "convolution" else "as applied, not flipped"
     panels = [
-        Panel(image, f"input {_name(source)}  {image.shape[0]}×{image.shape[1]}", "input value",
-              image_boxes, edges=plane_edges(orientation)),
+        Panel(image, f"{_input_title(source)}  {image.shape[0]}×{image.shape[1]}", "input value",
+              image_boxes, edges=plane_edges(orientation), zoom=zoom),
         Panel(kernel, f"kernel {kernel_name}  {kh}×{kw}\n({flipped})", "weight",
               annotate=max(kh, kw) <= _ANNOTATE_LIMIT),
         Panel(feature, f"feature map  {feature.shape[0]}×{feature.shape[1]}", "feature value",
@@ -177,12 +208,16 @@ def plot_convolution(path, source: str, image: np.ndarray, kernel: np.ndarray, f
     if patch is not None:
         note += (f"; the boxed {kh}×{kw} patch × kernel, summed, is feature_map[{patch['position'][0]}, "
                  f"{patch['position'][1]}] = {patch['value']:.6g}")
-    plot_maps(path, panels, f"{how}: {_name(source)} with {kernel_name} → feature map", env, note)
+    return maps_figure(panels, f"{how}: {_name(source)} with {kernel_name} → feature map", note)
 
 
-def plot_pooling(path, source: str, array: np.ndarray, pooled: np.ndarray, sizes: tuple[int, int],
-                 strides: tuple[int, int], op: str, *, orientation: str | None = None,
-                 env: Environment | None = None) -> None:
+def plot_pooling(path, *args, env: Environment | None = None, **kwargs) -> None:
+    """Draw :func:`pooling_figure` and save it as a PNG."""
+    save_figure(pooling_figure(*args, **kwargs), path, env)
+
+
+def pooling_figure(source: str, array: np.ndarray, pooled: np.ndarray, sizes: tuple[int, int],
+                   strides: tuple[int, int], op: str, *, orientation: str | None = None):
     """Input → one window of it (the middle one, its chosen pixel boxed for max/min) → pooled map."""
     row, col = pooled.shape[0] // 2, pooled.shape[1] // 2
     r0, c0 = row * strides[0], col * strides[1]
@@ -193,14 +228,14 @@ def plot_pooling(path, source: str, array: np.ndarray, pooled: np.ndarray, sizes
         boxes = ((int(where[0]), int(where[1]), 1, 1),)
     h, w = window.shape
     panels = [
-        Panel(array, f"input {_name(source)}  {array.shape[0]}×{array.shape[1]}", "input value",
+        Panel(array, f"{_input_title(source)}  {array.shape[0]}×{array.shape[1]}", "input value",
               ((r0, c0, h, w),), edges=plane_edges(orientation)),
         Panel(window, f"one {h}×{w} window\ninput[{r0}:{r0 + h}, {c0}:{c0 + w}] → {op} "
-              f"{_short(pooled[row, col])}", "input value", boxes,
-              annotate=max(h, w) <= _ANNOTATE_LIMIT),
+              f"{short(pooled[row, col])}", "input value", boxes,
+              annotate=max(h, w) <= _ANNOTATE_LIMIT, pixels=True),
         Panel(pooled, f"{op}-pooled map  {pooled.shape[0]}×{pooled.shape[1]}", f"{op} of each window",
               ((row, col, 1, 1),), edges=plane_edges(orientation)),
     ]
     note = (f"{sizes[0]}×{sizes[1]} windows, stride {strides[0]},{strides[1]}: each window of the input "
             f"becomes one pixel; the boxed window is pooled[{row}, {col}]")
-    plot_maps(path, panels, f"{op} pooling: {_name(source)} → {pooled.shape[0]}×{pooled.shape[1]}", env, note)
+    return maps_figure(panels, f"{op} pooling: {_name(source)} → {pooled.shape[0]}×{pooled.shape[1]}", note)

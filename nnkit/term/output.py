@@ -369,11 +369,15 @@ def output_format(path: str | Path) -> str:
     return SUFFIX_FORMATS[suffix]
 
 
-def write_array_file(array: np.ndarray, path: str | Path, env: Environment) -> None:
-    """Write ``array`` to ``path`` in the format its extension names (``-o``; docs/conventions.md, "Output")."""
+def write_array_file(array: np.ndarray, path: str | Path, env: Environment, picture: Callable | None = None) -> None:
+    """Write ``array`` to ``path`` in the format its extension names (``-o``; docs/conventions.md, "Output").
+
+    ``picture(array, path, env)`` writes a ``.png`` when given (the CLI's array-as-picture rule),
+    else the PNG is the 8-bit map of :func:`write_png`.
+    """
     fmt = output_format(path)
     if fmt == "png":
-        write_png(array, path, env)
+        (picture or write_png)(array, path, env)
         return
     data = to_npy_bytes(array) if fmt == "npy" else to_text(array, fmt).encode()
     with atomic_write(path, env) as handle:
@@ -492,6 +496,7 @@ def emit(
     output: str | None = None,
     precision: int = 6,
     render: Callable | None = None,
+    picture: Callable | None = None,
 ) -> None:
     """Hand a command's result to the user, in the one way docs/conventions.md ("Output") describes.
 
@@ -510,6 +515,8 @@ def emit(
         Significant digits in tables.
     render : callable, optional
         ``render(console)`` draws the command's own table view instead of the plain array table.
+    picture : callable, optional
+        ``picture(result, path, env)`` writes ``-o x.png`` (default: the 8-bit map, :func:`write_png`).
     """
     at_least_one(precision, "--precision")
     chosen = resolve_format(fmt, env)
@@ -517,7 +524,7 @@ def emit(
         # Text is made in memory: about 64 bytes per number while it is being joined.
         require_array(np.shape(result), 64, f"printing a {shape_text(np.shape(result))} result as text")
     if output is not None:
-        write_array_file(result, output, env)
+        write_array_file(result, output, env, picture)
         env.note(f"nnkit: wrote {output}")
         if fmt is None and not env.stdout_isatty:
             return

@@ -292,3 +292,13 @@ def test_a_bad_folder_for_o_or_plot_writes_no_picture(cli, tmp_path, command):
     cli(name, BRAIN_PATH, *options, "-o", str(tmp_path / "map.png"), "--plot", missing).assert_input_error(
         "does not exist")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_o_of_a_signed_map_says_which_grey_is_zero(cli, tmp_path):
+    run = cli("convolve", BRAIN_PATH, "--filter", "laplacian", "-o", str(tmp_path / "lap.png"))
+    assert run.exit_code == 0, run.stderr
+    feature = signal.convolve2d(BRAIN, np.array([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]), mode="valid")
+    grey = round(-feature.min() / (feature.max() - feature.min()) * 255)
+    assert f"0 is grey {grey}" in run.stderr and "--plot draws them red and blue" in run.stderr
+    png = np.asarray(Image.open(tmp_path / "lap.png")).astype(int)
+    assert np.bincount(png.ravel()).argmax() == grey  # the flat background is that grey

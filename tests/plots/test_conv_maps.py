@@ -6,7 +6,7 @@ from scipy.signal import correlate2d
 
 from nnkit.nn.stack import build_network
 from nnkit.plots.conv_maps import (
-    MAX_MAPS,
+    DEFAULT_MAPS,
     conv_plot_extras,
     conv_stages,
     features_figure,
@@ -81,13 +81,13 @@ def test_features_figure_draws_the_weights_and_maps_on_one_scale_per_layer(netwo
     for k in range(4):
         np.testing.assert_array_equal(tiles[k], stages[0].maps[:, :, k])
     assert (image.norm.vmin, image.norm.vmax) == (0.0, stages[0].maps.max())
-    # 40 maps: the MAX_MAPS strongest by mean, in channel order, each labelled with its channel.
+    # 40 maps: the DEFAULT_MAPS strongest by mean, in channel order, each labelled with its channel.
     image, tiles = _tiles(maps2, (3, 2))
     means = stages[1].maps.reshape(-1, 40).mean(axis=0)
-    assert sorted(tiles) == sorted(np.argsort(-means)[:MAX_MAPS].tolist())
+    assert sorted(tiles) == sorted(np.argsort(-means)[:DEFAULT_MAPS].tolist())
     for k, tile in tiles.items():
         np.testing.assert_array_equal(tile, stages[1].maps[:, :, k])
-    assert f"the {MAX_MAPS} most active of 40 maps" in maps2._suptitle.get_text()
+    assert f"the {DEFAULT_MAPS} most active of 40 maps" in maps2._suptitle.get_text()
     assert image.norm.vmin == -np.abs(stages[1].maps).max()  # signed: red–blue around 0
     # No axes and ticks around the tiles.
     assert not any(axis.axison for band in (filters, maps1, maps2) for axis in band.axes if axis.images)
@@ -124,33 +124,61 @@ def test_the_prepared_picture_is_shown_beside_the_input(network, image, tmp_path
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_training_plot_adds_the_filters_and_maps_of_the_first_test_image(network, monkeypatch):
+def test_training_plot_shows_a_misclassified_test_image_beside_a_correct_one(network, monkeypatch):
     import nnkit.plots.training_run
+    from nnkit.plots import style
 
     drawn = []
     monkeypatch.setattr(nnkit.plots.training_run, "save_figure", lambda figure, path, env: drawn.append(figure))
     rng = np.random.default_rng(1)
     xs = {"train": rng.random((5, 12, 10, 1)), "test": rng.random((4, 12, 10, 1))}
-    ys = {"train": np.zeros(5, int), "test": np.array([2, 0, 1, 1])}
+    predicted = network.forward(xs["test"]).argmax(axis=1)
+    # image 0 right, images 1 and 3 wrong: the first wrong one (1) is drawn beside the first right one (0)
+    labels = predicted.copy()
+    labels[1], labels[3] = (predicted[1] + 1) % 3, (predicted[3] + 2) % 3
+    ys = {"train": np.zeros(5, int), "test": labels}
     extras = conv_plot_extras(network, xs, ys, ["a", "b", "c"])
-    predicted = "abc"[int(np.argmax(network.forward(xs["test"][:1])))]
-    assert extras["example_caption"] == f"test image 0: true c, predicted {predicted}"
+    names = "abc"
+    assert extras["example_caption"] == f"✗ wrong: test image 1\ntrue {names[labels[1]]}, predicted {names[predicted[1]]}"
+    assert extras["contrast_caption"] == f"✓ right: test image 0\ntrue {names[labels[0]]}, predicted {names[predicted[0]]}"
     history = [{"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": None, "val_accuracy": None}]
-    write_training_plot("run.png", history, np.eye(3, dtype=int), ["a", "b", "c"], "run", **extras)
+    write_training_plot("run.png", history, np.eye(3, dtype=int), ["a", "b", "c"], "run", maps=3, **extras)
     (figure,) = drawn
-    curves, filters, _, maps2 = figure.subfigs
-    assert [a.get_title() for a in curves.axes[:3]] == [
-        "loss per epoch",
-        "accuracy per epoch",
-        "confusion matrix (test)",
-    ]
-    example = filters.subfigs[0].axes[0]
-    np.testing.assert_array_equal(example.images[0].get_array(), xs["test"][0][:, :, 0])
-    assert example.get_title().startswith("test image 0: true c")
-    assert "conv2d_1" in maps2._suptitle.get_text()
+    curves, filters, maps1, maps2 = figure.subfigs
+    assert [a.get_title() for a in curves.axes[:3]] == ["loss per epoch", "accuracy per epoch", "confusion matrix (test)"]
+    wrong, right = filters.subfigs[0].axes
+    np.testing.assert_array_equal(wrong.images[0].get_array(), xs["test"][1][:, :, 0])
+    np.testing.assert_array_equal(right.images[0].get_array(), xs["test"][0][:, :, 0])
+    assert wrong.get_title().startswith("✗ wrong: test image 1") and right.get_title().startswith("✓ right")
+    # each conv layer: the same 3 most active maps (of the wrong image) for both images, one scale
+    first, second = conv_stages(network.layers, xs["test"][1]), conv_stages(network.layers, xs["test"][0])
+    for band, k in ((maps1, 0), (maps2, 1)):
+        (axis,) = [a for a in band.axes if a.images]
+        chosen = np.sort(np.argsort(-first[k].maps.reshape(-1, first[k].maps.shape[2]).mean(axis=0), kind="stable")[:3])
+        labels_drawn = [t.get_text() for t in axis.texts if t.get_text().startswith("#")]
+        assert labels_drawn == [f"#{c}" for c in chosen] * 2
+        captions = [t.get_text() for t in axis.texts if not t.get_text().startswith("#")]
+        assert captions[0].startswith("✗ wrong: test image 1, true") and captions[1].startswith("✓ right: test image 0")
+        picture = axis.images[0].get_array().filled(np.nan)
+        h, w = first[k].maps.shape[:2]
+        np.testing.assert_array_equal(picture[:h, :w], first[k].maps[:, :, chosen[0]])
+        everything = np.concatenate([first[k].maps[..., chosen].ravel(), second[k].maps[..., chosen].ravel()])
+        assert axis.images[0].norm.vmax == np.abs(everything).max()
+    assert "3 of the 4 filters" in filters.subfigs[1]._suptitle.get_text()
+    width, height = figure.get_size_inches()
+    assert width == style.SLIDE[0] and height <= style.SLIDE[1]
+    assert style.overlapping_titles(figure) == [] and style.small_texts(figure) == []
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+def test_a_model_that_gets_every_image_right_shows_one():
+    net = build_network([*SPECS[:1], {"type": "flatten"}, {"type": "dense", "units": 3, "activation": "softmax"}],
+                        (12, 10, 1), seed=3, dtype=np.float64)
+    x = np.random.default_rng(4).random((3, 12, 10, 1))
+    extras = conv_plot_extras(net, {"test": x}, {"test": net.forward(x).argmax(axis=1)}, [0, 1, 2])
+    assert extras["contrast"] is None and extras["example_caption"].startswith("✓ right: test image 0")
 
 
 def test_an_mlp_run_has_no_extras_and_keeps_todays_figure(monkeypatch):

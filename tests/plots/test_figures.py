@@ -54,7 +54,7 @@ def test_digits_figure_ticks_whole_pixels():
 
     digits = np.zeros((6, 5, 4))
     figure = digits_figure(digits, digits.reshape(6, 20))
-    rows = figure.axes[-1]
+    rows = figure.axes[6]  # after the six digits (the last axes is its colour bar)
     assert list(rows.get_xticks()) == list(range(20))
     assert [line.get_xdata()[0] for line in rows.get_lines()] == [3.5, 7.5, 11.5, 15.5]  # digit rows
     close(figure)
@@ -95,3 +95,26 @@ def test_softmax_plot_puts_each_dot_on_its_own_curve():
     np.testing.assert_allclose(py, np.exp(x) / np.exp(x).sum())
     many, points = _softmax_curves(act, x, np.arange(8.0), False, env)
     assert points is None and len(many) == 1 and "not marked" in env.stderr.getvalue()
+
+
+def test_digits_are_white_ink_on_black_inside_a_black_margin_with_their_numbers_below():
+    from nnkit.course.reshaping import DIGITS, flatten
+    from nnkit.plots import style
+    from nnkit.plots.figures import digits_figure
+
+    rows = flatten(DIGITS)
+    figure = digits_figure(DIGITS, rows)
+    assert "1 = white ink, 0 = black" in figure.get_suptitle()
+    digit_axes = figure.axes[:6]
+    for axis, digit in zip(digit_axes, DIGITS, strict=True):
+        image = axis.get_images()[0]
+        assert image.get_cmap().name == "gray" and (image.norm.vmin, image.norm.vmax) == (0, 1)
+        np.testing.assert_array_equal(image.get_array(), digit)
+        assert axis.get_facecolor()[:3] == (0.0, 0.0, 0.0)  # the margin around the white strokes is black
+        assert axis.get_xlim() == (-1.0, 4.0) and axis.get_ylim() == (5.0, -1.0)
+    matrix = figure.axes[6]
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in matrix.texts}
+    assert cells == {(r, c): str(int(rows[r, c])) for r in range(6) for c in range(20)}
+    assert style.overlapping_titles(figure) == [] and style.small_texts(figure) == []
+    assert tuple(figure.get_size_inches()) == style.NOTEBOOK
+    close(figure)
