@@ -31,7 +31,7 @@ from nnkit.nn.network import Network
 
 
 def conv_layer_names(network: Network) -> list[tuple[str, int]]:
-    """(name, index) of every conv layer, named as Keras names them: ``conv2d``, ``conv2d_1`` …
+    """(name, index) of every conv layer, named as Keras names them: ``conv2d``, ``conv2d_1``….
 
     Examples
     --------

@@ -546,13 +546,14 @@ def bootstrap_interval(statistic, y_true, probabilities, n_resamples: int = 1000
     """Percentile bootstrap confidence interval of ``statistic(y_true, probabilities)``.
 
     Cases are drawn with replacement ``n_resamples`` times (NumPy's ``default_rng(seed)``, so a
-    seed gives the same interval); a resample where the statistic is undefined (one class only, for
-    an AUC) is skipped and counted.
+    seed gives the same interval). The statistic may return one number or a vector of them (every
+    interval of a report then comes from the same resamples); a value that is undefined on a
+    resample (NaN, or an input error such as an AUC of one class only) is skipped and counted.
 
     Returns
     -------
-    dict with ``low``, ``high`` (None when fewer than 2 resamples gave a value), ``level``,
-    ``resamples`` (the number that gave a value).
+    dict with ``low``, ``high`` (None where fewer than 2 resamples gave a value), ``level``,
+    ``resamples`` (how many gave a value); numbers for a scalar statistic, lists for a vector.
 
     Examples
     --------
@@ -566,18 +567,22 @@ def bootstrap_interval(statistic, y_true, probabilities, n_resamples: int = 1000
     y_true = np.asarray(y_true)
     probabilities = np.asarray(probabilities)
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(n_resamples):
+    width = np.size(statistic(y_true, probabilities))
+    draws = np.full((n_resamples, width), np.nan)
+    for r in range(n_resamples):
         idx = rng.integers(0, len(y_true), len(y_true))
         try:
-            values.append(statistic(y_true[idx], probabilities[idx]))
+            draws[r] = statistic(y_true[idx], probabilities[idx])
         except NnkitInputError:
             continue
     tail = (1.0 - level) / 2.0 * 100.0
-    if len(values) < 2:
-        return {"low": None, "high": None, "level": level, "resamples": len(values)}
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return {"low": float(low), "high": float(high), "level": level, "resamples": len(values)}
+    counts = np.sum(~np.isnan(draws), axis=0)
+    low, high = [None] * width, [None] * width
+    for j in np.flatnonzero(counts >= 2):
+        low[j], high[j] = (float(v) for v in np.nanpercentile(draws[:, j], [tail, 100.0 - tail]))
+    if np.ndim(statistic(y_true, probabilities)) == 0:
+        return {"low": low[0], "high": high[0], "level": level, "resamples": int(counts[0])}
+    return {"low": low, "high": high, "level": level, "resamples": counts.astype(int).tolist()}
 
 
 def most_confused(cm, top: int = 5) -> list[dict]:
