@@ -34,6 +34,7 @@ class Cases:
     kind: str
     raw_rows: np.ndarray | None = None  # tables: the feature values as given
     feature_names: list | None = None
+    image_shape: tuple | None = None
 
 
 def evaluation_cases(meta: dict, input_shape: tuple, source: str, part: str, label_column: str | None,
@@ -89,7 +90,8 @@ def evaluation_cases(meta: dict, input_shape: tuple, source: str, part: str, lab
     spec = meta["preprocessing"]
     if spec["kind"] == "standardize":
         raw = x * np.asarray(spec["std"]) + np.asarray(spec["mean"])
-    return Cases(x, y, part, note, dataset.name, dataset.kind, raw, spec.get("feature_names"))
+    return Cases(x, y, part, note, dataset.name, dataset.kind, raw, spec.get("feature_names"),
+                 tuple(spec["image_shape"]) if spec.get("image_shape") else None)
 
 
 def evaluate(
@@ -129,13 +131,15 @@ def evaluate(
     precision: Precision = 4,
     quiet: Quiet = False,
 ) -> None:
-    r"""Evaluate a saved classifier on labelled cases: per-class sensitivity, specificity, PPV, NPV with
-    95 % bootstrap intervals, ROC AUC, the threshold, calibration and the worst cases.
+    r"""Evaluate a saved classifier on labelled cases: how good it is, at which threshold, how sure.
+
+    Per class sensitivity, specificity, PPV, NPV with 95 % bootstrap intervals; ROC AUC and average
+    precision; the threshold and its sweep (two classes); calibration; the worst cases.
 
     \b
     Examples:
       nnkit train-mlp --data samples/breast_cancer_wdbc.csv --save cancer.npz
-      nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv --positive M --plot eval.png
+      nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv --plot eval.png
       nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv --target-sensitivity 0.95
       nnkit evaluate cnn.npz --data mnist -f json > report.json
     """

@@ -83,11 +83,8 @@ def _gallery(subfigure, worst: list[dict], cases) -> None:
     count = len(worst)
     axes = np.atleast_1d(subfigure.subplots(1, count))
     for axis, case in zip(axes, worst, strict=True):
-        image = cases.x[case["index"]]
+        image = cases.x[case["index"]].reshape(cases.image_shape or cases.x.shape[1:])
         image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-        if image.ndim == 1:
-            side = int(round(image.size ** 0.5))
-            image = image.reshape(side, side) if side * side == image.size else image[None]
         axis.imshow(np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
         axis.set_title(f"case {case['index']}\ntrue {case['true']}\npredicted {case['predicted']} "
                        f"(p {case['p_predicted']:.2f})", fontsize=9)
