@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+import numpy as np
 import typer
 
 from nnkit.cli.common import environment
@@ -496,6 +497,7 @@ def run_training(
             "epochs_run": epochs_before + len(history),
             "command": command,
             "options": report["options"],
+            "training_summary": _training_summary(network, x["train"], settings.seed),
         }
         save_model(save, network, saved, env)
         env.note(f"nnkit: wrote {save}")
@@ -529,6 +531,16 @@ def run_training(
     if history.interrupted:
         env.note("nnkit: interrupted: the results above are for the epochs completed")
         raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def _training_summary(network, x_train, seed: int) -> dict:
+    """What the training inputs looked like, for predict's out-of-distribution caution."""
+    from nnkit.nn.metrics import class_probabilities
+    from nnkit.nn.novelty import MAX_SAMPLES, training_summary
+
+    if len(x_train) > MAX_SAMPLES:  # the same seeded sample training_summary takes: classify only it
+        x_train = x_train[np.sort(np.random.default_rng(seed).choice(len(x_train), MAX_SAMPLES, replace=False))]
+    return training_summary(x_train, class_probabilities(network.forward(x_train)), seed)
 
 
 def _shape_text(shape) -> str:

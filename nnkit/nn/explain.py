@@ -206,6 +206,8 @@ def occlusion(network: Network, image: np.ndarray, cls: int, patch: int = 4, str
               fill: float = 0.0, batch: int = 256) -> tuple[np.ndarray, float]:
     """Drop in the class probability when each region of ``image`` (H, W, C) is covered.
 
+    A dense model's image is flattened (in C order, as it was trained) before it is classified.
+
     Every ``patch × patch`` square at a step of ``stride`` (default ``patch // 2``, at least 1) is
     set to ``fill``; squares at the right and bottom edges are shifted inside so that every pixel
     is covered at least once. Each pixel gets the mean of ``p(original) − p(covered)`` over the
@@ -225,7 +227,12 @@ def occlusion(network: Network, image: np.ndarray, cls: int, patch: int = 4, str
     starts_y = _starts(h, patch, stride)
     starts_x = _starts(w, patch, stride)
     corners = [(i, j) for i in starts_y for j in starts_x]
-    base = float(class_probability(network, network.logits(image[np.newaxis]), cls)[0])
+    shape = network.input_shape  # (H, W, C) for conv models, (H·W·C,) for dense ones
+
+    def probability(batch):
+        return class_probability(network, network.logits(batch.reshape(len(batch), *shape)), cls)
+
+    base = float(probability(image[np.newaxis])[0])
     total = np.zeros((h, w))
     count = np.zeros((h, w))
     for start in range(0, len(corners), batch):
@@ -233,7 +240,7 @@ def occlusion(network: Network, image: np.ndarray, cls: int, patch: int = 4, str
         covered = np.repeat(image[np.newaxis], len(chunk), axis=0)
         for k, (i, j) in enumerate(chunk):
             covered[k, i : i + patch, j : j + patch] = fill
-        drops = base - class_probability(network, network.logits(covered), cls)
+        drops = base - probability(covered)
         for (i, j), drop in zip(chunk, drops, strict=True):
             total[i : i + patch, j : j + patch] += drop
             count[i : i + patch, j : j + patch] += 1
