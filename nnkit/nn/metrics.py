@@ -257,7 +257,8 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
     Returns
     -------
     dict with ``accuracy``, ``confusion_matrix`` (nested list), ``per_class`` (a list of
-    dicts ``{class, precision, recall, f1, support}`` with ``class`` the index) and, for two
+    dicts ``{class, precision, recall, f1, sensitivity, specificity, support}`` with ``class`` the
+    index; sensitivity and specificity one vs the rest, from :func:`per_class_rates`) and, for two
     classes, ``sensitivity``, ``specificity`` and ``roc_auc`` (None when the part has only one
     class, where AUC is undefined).
     """
@@ -269,6 +270,7 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
     y_pred = np.argmax(probabilities, axis=1)
     cm = confusion_matrix(y_true, y_pred, n_classes)
     prf = precision_recall_f1(cm)
+    rates = per_class_rates(cm)  # one vs the rest, for any number of classes
     report = {
         "accuracy": accuracy(y_true, y_pred),
         "confusion_matrix": cm.tolist(),
@@ -278,6 +280,8 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
                 "precision": float(prf["precision"][k]),
                 "recall": float(prf["recall"][k]),
                 "f1": float(prf["f1"][k]),
+                "sensitivity": float(rates["sensitivity"][k]),
+                "specificity": float(rates["specificity"][k]),
                 "support": int(prf["support"][k]),
             }
             for k in range(n_classes)

@@ -191,3 +191,15 @@ def test_bad_arguments_are_input_errors():
     with pytest.raises(NnkitInputError):
         average_precision([1, 1], [0.2, 0.8])  # no negative sample
     assert accuracy([0], [0]) == 1.0
+
+
+def test_training_report_has_per_class_sensitivity_and_specificity_for_any_number_of_classes():
+    from nnkit.nn.metrics import classification_report
+
+    y, p = _multiclass(0)
+    report = classification_report(y, p)
+    pred = p.argmax(1)
+    for row in report["per_class"]:
+        k = row["class"]
+        assert abs(row["sensitivity"] - sk.recall_score(y == k, pred == k)) < TOL
+        assert abs(row["specificity"] - sk.recall_score(y != k, pred != k)) < TOL
