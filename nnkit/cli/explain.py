@@ -57,7 +57,6 @@ def explain(
       nnkit explain cnn.npz digit.png --method occlusion --patch 7 -f npy > occlusion.npy
     """
     from nnkit.cli.predict import _Inputs
-    from nnkit.files.images import read_image
     from nnkit.files.model_file import load_model
     from nnkit.nn import explain as maps
     from nnkit.nn.metrics import class_probabilities
@@ -82,7 +81,7 @@ def explain(
     if collected.image_shape is None:
         raise NnkitInputError("explain draws maps over images; this model was trained on a table of features")
     env.inputs.append(Path(image))
-    collected.add_picture(read_image(image, slice_spec), image)
+    _add_image(collected, image, slice_spec, env)
     x = collected.matrix(int(np.prod(network.input_shape)))
     shape = collected.image_shape
     sample = x.reshape(network.input_shape) if len(network.input_shape) == 3 else x[0]
@@ -145,6 +144,28 @@ def explain(
         write_stdout_bytes(env, to_npy_bytes(np.asarray(result[method]["values"])))
     else:
         _show(env.console(), report, precision)
+
+
+def _add_image(collected, image: str, slice_spec: str | None, env) -> None:
+    """Read the image as ``predict`` takes it.
+
+    An ``.npy`` of raw values (grey or colour) gets the model's preprocessing; a picture is read as
+    grey 0..1 (a learner's digit prepared as MNIST's); a medical slice is scaled from its own
+    minimum and maximum to 0..1.
+    """
+    from nnkit.files.images import read_image
+    from nnkit.files.npyfile import load_npy_file
+
+    name = image.lower()
+    if name.endswith(".npy") and slice_spec is None:
+        collected.add_rows(load_npy_file(Path(image)), [image])
+        return
+    picture = read_image(image, slice_spec)
+    if name.endswith((".nii", ".nii.gz", ".dcm", ".npy")):
+        low, high = float(picture.min()), float(picture.max())
+        picture = (picture - low) / (high - low) if high > low else np.zeros_like(picture)
+        env.note(f"nnkit: {image}: the slice's values {low:.4g}..{high:.4g} scaled to 0..1")
+    collected.add_picture(picture, image)
 
 
 def _show(console, report: dict, precision: int) -> None:
