@@ -139,9 +139,9 @@ def evaluate(
     \b
     Examples:
       nnkit train-mlp --data samples/breast_cancer_wdbc.csv --save cancer.npz
-      nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv --plot eval.png
-      nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv --target-sensitivity 0.95
-      nnkit evaluate cnn.npz --data mnist -f json > report.json
+      nnkit evaluate cancer.npz --data samples/breast_cancer_wdbc.csv
+      nnkit evaluate cancer.npz --data cancer.csv --target-sensitivity 0.95
+      nnkit evaluate cnn.npz --data mnist --plot eval.png -f json > report.json
     """
     from nnkit.files.model_file import load_model
     from nnkit.nn.evaluation import evaluate_classifier

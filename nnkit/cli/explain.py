@@ -54,7 +54,8 @@ def explain(
     \b
     Examples:
       nnkit explain cnn.npz samples/my_digit.png --plot why.png
-      nnkit explain cnn.npz digit.png --method occlusion --patch 7 -f npy > occlusion.npy
+      nnkit explain cnn.npz digit.png --layer conv2d_1 -f json > maps.json
+      nnkit explain cnn.npz digit.png --method occlusion --patch 7 -f npy > o.npy
     """
     from nnkit.cli.predict import _Inputs
     from nnkit.files.model_file import load_model

@@ -136,6 +136,9 @@ TRAINING_SUMMARY = Record(
         "mean": Field(List(Number()), required=False),
         "std": Field(List(Number(positive=True)), required=False),
         "distance_limit": Field(Number(low=0), required=False),
+        "value_edges": Field(List(Number(), max_length=100), required=False),
+        "value_histogram": Field(List(Number(low=0, high=1), max_length=101), required=False),
+        "histogram_limit": Field(Number(low=0), required=False),
     }
 )
 
@@ -377,6 +380,11 @@ def _common_rules(kind: ModelKind, meta: dict) -> None:
         keys = [key for key in ("mean", "std", "distance_limit") if key in summary]
         if keys and len(keys) != 3:
             raise SchemaError("meta.training_summary", "must have mean, std and distance_limit together")
+        shape = [key for key in ("value_edges", "value_histogram", "histogram_limit") if key in summary]
+        if shape and len(shape) != 3:
+            raise SchemaError("meta.training_summary", "must have value_edges, value_histogram and histogram_limit together")
+        if shape and len(summary["value_histogram"]) != len(summary["value_edges"]) + 1:
+            raise SchemaError("meta.training_summary.value_histogram", "must have one bin more than value_edges")
         for key in keys[:2]:
             if len(summary[key]) != n_inputs:
                 raise SchemaError(f"meta.training_summary.{key}", f"must hold {n_inputs} values, not {len(summary[key])}")
