@@ -116,6 +116,8 @@ COMMANDS = {
     "train": ("train", "train"),
     "summary": ("summary", "summary"),
     "predict": ("predict", "predict"),
+    "evaluate": ("evaluate", "evaluate"),
+    "explain": ("explain", "explain"),
     "datasets": ("datasets", "datasets"),
     "export": ("export", "export"),
 }

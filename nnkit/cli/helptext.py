@@ -37,6 +37,8 @@ COURSE_SECTIONS = {
     "summary": "3-2 畳み込み層, 3-3 プーリング層; next chapter: model.summary() (出力の形とパラメータ数)",
     "datasets": "next chapter: 手書き数字の分類 (MNIST, Fashion-MNIST)",
     "export": "4. 深層学習専用のフレームワーク (a model that leaves nnkit: ONNX)",
+    "evaluate": "2-2 深層学習の流れ (別のデータセットで妥当かどうかを評価する); next chapter: model.evaluate on the test set",
+    "explain": "2-2 深層学習の流れ (逆伝播 backward propagation: the gradient of a class score); 3-2 畳み込み層 (特徴量マップ)",
 }
 
 _KEEP_LINES = ("\\b", "\b")

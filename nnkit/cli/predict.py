@@ -303,6 +303,7 @@ def predict(
     predicted = [classes[k] for k in np.argmax(proba, axis=1)]
     for note in collected.notes:
         env.note(note)
+    _cautions(meta.get("training_summary"), x, proba, collected.labels, env)
 
     if features is not None:
         _draw_features(features, network, x, proba, classes, collected, Path(model).name, env, maps)
@@ -323,6 +324,18 @@ def predict(
         write_stdout_bytes(env, to_npy_bytes(proba))
     else:
         _show(env.console(), collected.labels, predicted, proba, classes, precision)
+
+
+def _cautions(summary, x, proba, labels, env, most: int = 5) -> None:
+    """One line on stderr per input unlike the training inputs (stdout is unchanged)."""
+    from nnkit.nn.novelty import caution
+
+    flagged = [(label, text) for label, row, p in zip(labels, x.reshape(len(x), -1), proba, strict=True)
+               if (text := caution(summary, row, p))]
+    for label, text in flagged[:most]:
+        env.note(f"nnkit: caution: {label}: {text}")
+    if len(flagged) > most:
+        env.note(f"nnkit: caution: {len(flagged) - most} more of the {len(labels)} inputs are unlike the training inputs")
 
 
 def _draw_features(path, network, x, proba, classes, collected: _Inputs, model_name: str, env,

@@ -250,14 +250,16 @@ def _show_report(console, report: dict, precision: int, title: str) -> None:
         cm.add_row(Text(name), *[str(v) for v in row])
     console.print(cm)
 
-    per_class = Table(title="per class (test)", header_style="bold")
-    for column in ("class", "precision", "recall", "F1", "support"):
+    per_class = Table(title="per class (test; sensitivity and specificity one vs the rest; nnkit evaluate: "
+                      "intervals, thresholds, calibration)", header_style="bold")
+    for column in ("class", "precision (PPV)", "recall (sensitivity)", "specificity", "F1", "support"):
         per_class.add_column(column, justify="right")
     for row in test["per_class"]:
         per_class.add_row(
             Text(str(row["class"])),
             num(row["precision"]),
             num(row["recall"]),
+            num(row["specificity"]),
             num(row["f1"]),
             str(row["support"]),
         )

@@ -400,6 +400,18 @@ def run_options(settings: Settings, batch: int | None, lr: float, extra: dict) -
     }
 
 
+def training_inputs_summary(network, x_train, seed: int) -> dict:
+    """What the training inputs looked like, for the out-of-distribution caution of predict and explain."""
+    import numpy as np
+
+    from nnkit.nn.metrics import class_probabilities
+    from nnkit.nn.novelty import MAX_SAMPLES, training_summary
+
+    if len(x_train) > MAX_SAMPLES:  # the same seeded sample training_summary takes: classify only it
+        x_train = x_train[np.sort(np.random.default_rng(seed).choice(len(x_train), MAX_SAMPLES, replace=False))]
+    return training_summary(x_train, class_probabilities(network.forward(x_train)), seed)
+
+
 def save(request: TrainingRequest, run: TrainingRun, env) -> None:
     """Write ``--save``: the network with what predicting and resuming need."""
     from nnkit.files.model_file import save_model
@@ -413,6 +425,7 @@ def save(request: TrainingRequest, run: TrainingRun, env) -> None:
         "epochs_run": run.epochs_before + report["epochs_run"],
         "command": request.command,
         "options": report["options"],
+        "training_summary": training_inputs_summary(run.network, prepared.x["train"], report["options"]["seed"]),
     }
     save_model(request.save, run.network, meta, env)
     env.note(f"nnkit: wrote {request.save}")

@@ -129,6 +129,21 @@ OPTIONS = Record(
     }
 )
 
+#: What the training inputs looked like (:mod:`nnkit.nn.novelty`), for predict's and explain's caution.
+TRAINING_SUMMARY = Record(
+    {
+        "samples": Int(low=1),
+        "intensity_range": List(Number(), min_length=2, max_length=2),
+        "confidence_floor": Number(low=0, high=1),
+        "mean": Field(List(Number()), required=False),
+        "std": Field(List(Number(positive=True)), required=False),
+        "distance_limit": Field(Number(low=0), required=False),
+        "value_edges": Field(List(Number(), max_length=100), required=False),
+        "value_histogram": Field(List(Number(low=0, high=1), max_length=101), required=False),
+        "histogram_limit": Field(Number(low=0), required=False),
+    }
+)
+
 #: Keys every kind of model has or may have.
 COMMON_META = Record(
     {
@@ -143,6 +158,7 @@ COMMON_META = Record(
         "data": Field(Str(), required=False),
         "gate": Field(Choice(tuple(GATES)), required=False),
         "command": Field(Str(max_length=100), required=False),
+        "training_summary": Field(TRAINING_SUMMARY, required=False),  # absent in older files
     }
 )
 
@@ -333,6 +349,19 @@ def _common_rules(kind: ModelKind, meta: dict) -> None:
         raise SchemaError(
             "meta.classes", f"must name the {n_classes} classes of the output layer, not {len(classes)}"
         )
+    summary = meta.get("training_summary")
+    if summary is not None:
+        keys = [key for key in ("mean", "std", "distance_limit") if key in summary]
+        if keys and len(keys) != 3:
+            raise SchemaError("meta.training_summary", "must have mean, std and distance_limit together")
+        shape = [key for key in ("value_edges", "value_histogram", "histogram_limit") if key in summary]
+        if shape and len(shape) != 3:
+            raise SchemaError("meta.training_summary", "must have value_edges, value_histogram and histogram_limit together")
+        if shape and len(summary["value_histogram"]) != len(summary["value_edges"]) + 1:
+            raise SchemaError("meta.training_summary.value_histogram", "must have one bin more than value_edges")
+        for key in keys[:2]:
+            if len(summary[key]) != n_inputs:
+                raise SchemaError(f"meta.training_summary.{key}", f"must hold {n_inputs} values, not {len(summary[key])}")
     spec = meta.get("preprocessing")
     if not spec:
         return

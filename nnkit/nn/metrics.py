@@ -213,14 +213,7 @@ def roc_curve(is_positive, scores) -> tuple[np.ndarray, np.ndarray]:
     >>> fpr.tolist(), tpr.tolist()
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
     """
-    roc_auc(is_positive, scores)  # the same checks: lengths, both classes, finite scores
-    is_positive = np.asarray(is_positive).astype(bool).ravel()
-    scores = np.asarray(scores, dtype=np.float64).ravel()
-    order = np.argsort(-scores, kind="stable")
-    ranked, positive = scores[order], is_positive[order]
-    last_of_each = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
-    tp = np.cumsum(positive)[last_of_each]
-    fp = (last_of_each + 1) - tp
+    _, tp, fp = _ranked_counts(is_positive, scores)
     return np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]]
 
 
@@ -264,7 +257,8 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
     Returns
     -------
     dict with ``accuracy``, ``confusion_matrix`` (nested list), ``per_class`` (a list of
-    dicts ``{class, precision, recall, f1, support}`` with ``class`` the index) and, for two
+    dicts ``{class, precision, recall, f1, sensitivity, specificity, support}`` with ``class`` the
+    index; sensitivity and specificity one vs the rest, from :func:`per_class_rates`) and, for two
     classes, ``sensitivity``, ``specificity`` and ``roc_auc`` (None when the part has only one
     class, where AUC is undefined).
     """
@@ -276,6 +270,7 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
     y_pred = np.argmax(probabilities, axis=1)
     cm = confusion_matrix(y_true, y_pred, n_classes)
     prf = precision_recall_f1(cm)
+    rates = per_class_rates(cm)  # one vs the rest, for any number of classes
     report = {
         "accuracy": accuracy(y_true, y_pred),
         "confusion_matrix": cm.tolist(),
@@ -285,6 +280,8 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
                 "precision": float(prf["precision"][k]),
                 "recall": float(prf["recall"][k]),
                 "f1": float(prf["f1"][k]),
+                "sensitivity": float(rates["sensitivity"][k]),
+                "specificity": float(rates["specificity"][k]),
                 "support": int(prf["support"][k]),
             }
             for k in range(n_classes)
@@ -298,3 +295,328 @@ def classification_report(y_true, probabilities, positive: int | None = None) ->
         report["specificity"] = spec
         report["roc_auc"] = roc_auc(is_pos, probabilities[:, positive]) if both_present else None
     return report
+
+
+# --- what a clinician asks: rates per class, thresholds, intervals, calibration ---------------------
+
+
+def per_class_rates(cm) -> dict:
+    """One-vs-rest counts and rates of every class from a confusion matrix.
+
+    For class ``k`` the positives are the samples of class ``k`` and the negatives all others, so
+    with two classes the row of the positive class is the usual 2×2 table.
+
+    Parameters
+    ----------
+    cm : (n_classes, n_classes) array, rows true classes, columns predictions
+
+    Returns
+    -------
+    dict of (n_classes,) arrays: ``tp``, ``fp``, ``fn``, ``tn`` (int64), ``sensitivity``
+    (recall, TP/(TP+FN)), ``specificity`` (TN/(TN+FP)), ``ppv`` (precision, TP/(TP+FP)),
+    ``npv`` (TN/(TN+FN)), ``f1`` and ``support`` (TP+FN). A ratio with a zero denominator is 0.
+
+    Examples
+    --------
+    >>> r = per_class_rates([[8, 2], [1, 9]])
+    >>> r["sensitivity"].tolist(), r["specificity"].tolist()
+    ([0.8, 0.9], [0.9, 0.8])
+    >>> r["ppv"][1], r["npv"][1]
+    (np.float64(0.8181818181818182), np.float64(0.8888888888888888))
+    """
+    cm = np.asarray(cm)
+    prf = precision_recall_f1(cm)  # checks the shape
+    cm = cm.astype(np.int64)
+    tp = np.diag(cm)
+    fp = cm.sum(axis=0) - tp
+    fn = cm.sum(axis=1) - tp
+    tn = cm.sum() - tp - fp - fn
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "sensitivity": prf["recall"],
+        "specificity": _ratio(tn, tn + fp),
+        "ppv": prf["precision"],
+        "npv": _ratio(tn, tn + fn),
+        "f1": prf["f1"],
+        "support": prf["support"],
+    }
+
+
+def balanced_accuracy(cm) -> float:
+    """The mean of the classes' sensitivities (scikit-learn's ``balanced_accuracy_score``).
+
+    A class absent from the data (no row) is left out of the mean, as scikit-learn does.
+
+    Examples
+    --------
+    >>> balanced_accuracy([[90, 0], [5, 5]])
+    0.75
+    """
+    cm = np.asarray(cm)
+    rates = per_class_rates(cm)
+    present = rates["support"] > 0
+    if not present.any():
+        raise NnkitInputError("balanced accuracy needs at least one sample")
+    return float(np.mean(rates["sensitivity"][present]))
+
+
+def _ranked_counts(is_positive, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(thresholds, tp, fp) as the threshold falls through each distinct score, highest first.
+
+    At threshold ``thresholds[i]`` the samples with ``score >= thresholds[i]`` are called positive:
+    ``tp[i]`` of them truly are, ``fp[i]`` are not.
+    """
+    roc_auc(is_positive, scores)  # the same checks: lengths, both classes, finite scores
+    is_positive = np.asarray(is_positive).astype(bool).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    order = np.argsort(-scores, kind="stable")
+    ranked, positive = scores[order], is_positive[order]
+    last_of_each = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    tp = np.cumsum(positive)[last_of_each]
+    fp = (last_of_each + 1) - tp
+    return ranked[last_of_each], tp, fp
+
+
+def average_precision(is_positive, scores) -> float:
+    """Average precision: ``Σ_n (R_n − R_{n−1}) P_n`` over the distinct scores, highest first.
+
+    The precision at each threshold weighted by the recall it adds, without interpolation:
+    scikit-learn's ``average_precision_score``. A classifier that ranks every positive first
+    scores 1; a random one scores about the share of positives. Arguments as for :func:`roc_auc`.
+
+    Examples
+    --------
+    >>> round(average_precision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 6)
+    0.833333
+    """
+    _, tp, fp = _ranked_counts(is_positive, scores)
+    precision = tp / (tp + fp)
+    recall = tp / tp[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def threshold_sweep(is_positive, scores, thresholds) -> list[dict]:
+    """Sensitivity, specificity, PPV and NPV when ``score >= threshold`` is called positive.
+
+    Parameters
+    ----------
+    is_positive : (n_samples,) bool or 0/1 array
+    scores : (n_samples,) float array (the positive class's probability)
+    thresholds : sequence of float
+
+    Returns
+    -------
+    list of dicts, one per threshold: ``threshold, tp, fp, fn, tn, sensitivity, specificity,
+    ppv, npv`` (a ratio with a zero denominator is 0).
+
+    Examples
+    --------
+    >>> row = threshold_sweep([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], [0.3])[0]
+    >>> row["tp"], row["fp"], row["sensitivity"], row["specificity"]
+    (2, 1, 1.0, 0.5)
+    """
+    is_positive = np.asarray(is_positive).astype(bool).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if is_positive.shape != scores.shape:
+        raise NnkitInputError(f"labels and scores differ in length: {is_positive.size} vs {scores.size}")
+    rows = []
+    for threshold in thresholds:
+        called = scores >= threshold
+        tp = int(np.count_nonzero(called & is_positive))
+        fp = int(np.count_nonzero(called & ~is_positive))
+        fn = int(np.count_nonzero(~called & is_positive))
+        tn = int(np.count_nonzero(~called & ~is_positive))
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "tn": tn,
+                "sensitivity": float(_ratio(tp, tp + fn)),
+                "specificity": float(_ratio(tn, tn + fp)),
+                "ppv": float(_ratio(tp, tp + fp)),
+                "npv": float(_ratio(tn, tn + fn)),
+            }
+        )
+    return rows
+
+
+def threshold_for_sensitivity(is_positive, scores, target: float) -> float:
+    """The highest threshold whose sensitivity reaches ``target`` on these samples.
+
+    Of all thresholds that find at least ``target`` of the positives, the highest one calls the
+    fewest negatives positive (the best specificity there): the score of the ⌈target·P⌉-th
+    highest-scoring positive.
+
+    Examples
+    --------
+    >>> threshold_for_sensitivity([0, 1, 1, 1, 1], [0.2, 0.9, 0.7, 0.6, 0.1], 0.75)
+    0.6
+    """
+    if not 0.0 < target <= 1.0:
+        raise NnkitInputError(f"the target sensitivity must lie in (0, 1], got {target}")
+    is_positive = np.asarray(is_positive).astype(bool).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    positives = np.sort(scores[is_positive])[::-1]
+    if positives.size == 0:
+        raise NnkitInputError("choosing a threshold by sensitivity needs positive samples")
+    # ceil of target·P, robust to 0.95·20 = 18.999999999999996
+    k = int(np.ceil(round(target * positives.size, 9)))
+    return float(positives[max(k, 1) - 1])
+
+
+def brier_score(y_true, probabilities, positive: int | None = None) -> float:
+    """Mean squared distance between the predicted probabilities and what happened.
+
+    Two classes: ``mean((p − y)²)`` with ``p`` the positive class's probability and ``y`` 1 for
+    a positive sample (scikit-learn's ``brier_score_loss``); more classes: ``mean Σ_k (p_k − t_k)²``
+    with ``t`` the one-hot truth (scikit-learn's multi-class form, not halved). 0 is perfect.
+
+    Examples
+    --------
+    >>> round(brier_score([0, 1], np.array([[0.9, 0.1], [0.2, 0.8]]), positive=1), 12)
+    0.025
+    """
+    y_true = _labels(y_true, "y_true")
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.shape[1] == 2:
+        positive = 1 if positive is None else positive
+        return float(np.mean((probabilities[:, positive] - (y_true == positive)) ** 2))
+    truth = np.zeros_like(probabilities)
+    truth[np.arange(len(y_true)), y_true] = 1.0
+    return float(np.mean(np.sum((probabilities - truth) ** 2, axis=1)))
+
+
+def reliability(outcome, confidence, bins: int = 10) -> dict:
+    """Reliability table: within each equal-width bin of predicted probability, how often it happened.
+
+    Parameters
+    ----------
+    outcome : (n_samples,) bool or 0/1 array
+        Whether the predicted event happened (the sample is positive, or the top class was right).
+    confidence : (n_samples,) float array in [0, 1]
+        The predicted probability of that event.
+    bins : int
+        Equal-width bins over [0, 1]; a value on an inner edge goes to the lower bin (scikit-learn's
+        ``calibration_curve(strategy="uniform")``).
+
+    Returns
+    -------
+    dict with ``rows`` (one per non-empty bin: ``low, high, count, mean_predicted, observed``) and
+    ``ece``, the expected calibration error ``Σ_b (n_b/N)·|observed_b − mean_predicted_b|``.
+
+    Examples
+    --------
+    >>> table = reliability([0, 1, 1, 1], [0.2, 0.7, 0.8, 0.9], bins=2)
+    >>> [(r["count"], r["observed"]) for r in table["rows"]], round(table["ece"], 6)
+    ([(1, 0.0), (3, 1.0)], 0.2)
+    """
+    if bins < 1:
+        raise NnkitInputError(f"--bins must be at least 1, got {bins}")
+    outcome = np.asarray(outcome).astype(np.float64).ravel()
+    confidence = np.asarray(confidence, dtype=np.float64).ravel()
+    if outcome.shape != confidence.shape or outcome.size == 0:
+        raise NnkitInputError("a reliability table needs one outcome per probability, and at least one")
+    if not np.all((confidence >= 0) & (confidence <= 1)):
+        raise NnkitInputError("probabilities must lie in [0, 1]")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.searchsorted(edges[1:-1], confidence)
+    count = np.bincount(which, minlength=bins)
+    predicted = np.bincount(which, weights=confidence, minlength=bins)
+    happened = np.bincount(which, weights=outcome, minlength=bins)
+    rows = []
+    ece = 0.0
+    for b in np.flatnonzero(count):
+        mean_predicted, observed = predicted[b] / count[b], happened[b] / count[b]
+        ece += count[b] / outcome.size * abs(observed - mean_predicted)
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": int(count[b]),
+                "mean_predicted": float(mean_predicted),
+                "observed": float(observed),
+            }
+        )
+    return {"rows": rows, "ece": float(ece)}
+
+
+def bootstrap_interval(statistic, y_true, probabilities, n_resamples: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> dict:
+    """Percentile bootstrap confidence interval of ``statistic(y_true, probabilities)``.
+
+    Cases are drawn with replacement ``n_resamples`` times (NumPy's ``default_rng(seed)``, so a
+    seed gives the same interval). The statistic may return one number or a vector of them (every
+    interval of a report then comes from the same resamples); a value that is undefined on a
+    resample (NaN, or an input error such as an AUC of one class only) is skipped and counted.
+
+    Returns
+    -------
+    dict with ``low``, ``high`` (None where fewer than 2 resamples gave a value), ``level``,
+    ``resamples`` (how many gave a value); numbers for a scalar statistic, lists for a vector.
+
+    Examples
+    --------
+    >>> y = np.array([0, 1] * 10); p = np.column_stack([1 - y * 0.8, y * 0.8]) + 0.05
+    >>> ci = bootstrap_interval(lambda t, q: accuracy(t, q.argmax(1)), y, p, 200)
+    >>> ci["low"], ci["high"], ci["resamples"]
+    (1.0, 1.0, 200)
+    """
+    if n_resamples < 0:
+        raise NnkitInputError(f"--bootstrap must not be negative, got {n_resamples}")
+    y_true = np.asarray(y_true)
+    probabilities = np.asarray(probabilities)
+    rng = np.random.default_rng(seed)
+    width = np.size(statistic(y_true, probabilities))
+    draws = np.full((n_resamples, width), np.nan)
+    for r in range(n_resamples):
+        idx = rng.integers(0, len(y_true), len(y_true))
+        try:
+            draws[r] = statistic(y_true[idx], probabilities[idx])
+        except NnkitInputError:
+            continue
+    tail = (1.0 - level) / 2.0 * 100.0
+    counts = np.sum(~np.isnan(draws), axis=0)
+    low, high = [None] * width, [None] * width
+    for j in np.flatnonzero(counts >= 2):
+        low[j], high[j] = (float(v) for v in np.nanpercentile(draws[:, j], [tail, 100.0 - tail]))
+    if np.ndim(statistic(y_true, probabilities)) == 0:
+        return {"low": low[0], "high": high[0], "level": level, "resamples": int(counts[0])}
+    return {"low": low, "high": high, "level": level, "resamples": counts.astype(int).tolist()}
+
+
+def most_confused(cm, top: int = 5) -> list[dict]:
+    """The off-diagonal cells of a confusion matrix with the most samples, largest first.
+
+    Examples
+    --------
+    >>> most_confused([[5, 3, 0], [1, 4, 0], [0, 3, 2]], top=2)
+    [{'true': 0, 'predicted': 1, 'count': 3}, {'true': 2, 'predicted': 1, 'count': 3}]
+    """
+    cm = np.asarray(cm)
+    pairs = [
+        {"true": i, "predicted": j, "count": int(cm[i, j])}
+        for i in range(cm.shape[0])
+        for j in range(cm.shape[1])
+        if i != j and cm[i, j] > 0
+    ]
+    pairs.sort(key=lambda p: -p["count"])  # stable: ties keep row-major order
+    return pairs[:top]
+
+
+def top_losses(y_true, probabilities, top: int = 9) -> np.ndarray:
+    """Indices of the samples with the largest cross-entropy ``−log p(true class)``, largest first.
+
+    Examples
+    --------
+    >>> top_losses([0, 1, 1], np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]), top=2).tolist()
+    [1, 2]
+    """
+    y_true = _labels(y_true, "y_true")
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    p_true = probabilities[np.arange(len(y_true)), y_true]
+    return np.argsort(p_true, kind="stable")[:top]

@@ -26,6 +26,8 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "train",
         "summary",
         "predict",
+        "evaluate",
+        "explain",
         "datasets",
         "export",
     ]

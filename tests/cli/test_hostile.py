@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from nnkit.files.model_file import model_arrays
-from nnkit.nn.stack import build_mlp
+from nnkit.nn.stack import build_mlp, build_network
 from tests.conftest import nnkit_executable
 
 
@@ -139,6 +139,15 @@ def make_files(folder: Path) -> None:
     arrays = _model_with(net, **good_meta)
     arrays["meta"] = np.array('{"format": "nnkit-model", "x": ' + "[" * 100000 + "]" * 100000 + "}")
     np.savez(w("m_deep.npz"), **arrays)
+    # evaluate and explain: labels the model does not know, image models with and without conv layers
+    w("cd_other.csv").write_text("f1,f2,label\n" + "".join(f"{i},{-i},{'xy'[i % 2]}\n" for i in range(6)))
+    w("cd_ok.csv").write_text("f1,f2,label\n" + "".join(f"{i},{i % 3},{'ab'[i % 2]}\n" for i in range(8)))
+    digits_meta = {"classes": list(range(10)), "preprocessing": {"kind": "scale", "divisor": 16.0, "image_shape": [8, 8]}}
+    conv = build_network([{"type": "conv2d", "filters": 2, "kernel": 3, "activation": "relu"}, {"type": "flatten"},
+                          {"type": "dense", "units": 10, "activation": "softmax"}], (8, 8, 1), seed=0)
+    np.savez(w("m_conv.npz"), **_model_with(conv, **digits_meta))
+    np.savez(w("m_dense_img.npz"), **_model_with(build_mlp(64, [4], 10, rng=0), **digits_meta))
+    np.save(w("digit8.npy"), np.arange(64.0).reshape(8, 8) % 17)
     huge = _model_with(net, **good_meta)
     huge["W0"] = np.full((2, 3), 1e30, dtype=huge["W0"].dtype)  # finite, but 1e30 × 1e30 is not
     huge["W1"] = np.full((3, 2), 1e30, dtype=huge["W1"].dtype)
@@ -314,6 +323,20 @@ def cases(d: str) -> list[Case]:
         C("export not onnx", "export", f("model.npz"), "out.csv"),
         C("export missing folder", "export", f("model.npz"), "nope/out.onnx"),
         C("export onto its model", "export", f("model.npz"), f("model.npz")),
+        # evaluate and explain (issue 19)
+        C("evaluate classes differ", "evaluate", f("model.npz"), "--data", f("cd_other.csv"), fragment="not one of the model's classes"),
+        C("evaluate threshold above 1", "evaluate", f("model.npz"), "--data", f("cd_ok.csv"), "--threshold", "1.5",
+          fragment="--threshold must lie in [0, 1]"),
+        C("evaluate threshold nan", "evaluate", f("model.npz"), "--data", f("cd_ok.csv"), "--threshold", "nan"),
+        C("evaluate plot missing folder", "evaluate", f("model.npz"), "--data", f("cd_ok.csv"), "--plot", "nope/e.png"),
+        C("evaluate valid", "evaluate", f("model.npz"), "--data", f("cd_ok.csv"), "--bootstrap", "20", code=0),
+        C("explain dense gradcam", "explain", f("m_dense_img.npz"), f("digit8.npy"), "--method", "gradcam",
+          "--plot", "x.png", fragment="needs a conv layer"),
+        C("explain no such layer", "explain", f("m_conv.npz"), f("digit8.npy"), "--layer", "conv2d_9", fragment="conv2d_9"),
+        C("explain table model", "explain", f("model.npz"), f("digit8.npy"), fragment="table of features"),
+        C("explain npy of all", "explain", f("m_conv.npz"), f("digit8.npy"), "-f", "npy", fragment="one map"),
+        C("explain valid", "explain", f("m_conv.npz"), f("digit8.npy"), "-f", "json", code=0),
+        C("explain dense valid", "explain", f("m_dense_img.npz"), f("digit8.npy"), "-f", "json", code=0),
         C("datasets unknown", "datasets", "--download", "nosuchset"),
         # Round three (§3, §4, §8-§10): each class at its cause.
         *[C(f"lr {lr} {cmd}", cmd, "--lr", lr, *extra, fragment="--lr must be a positive number")

@@ -132,6 +132,8 @@ def test_classification_report_many_classes_has_no_binary_keys():
         "precision": 1.0,
         "recall": 0.5,
         "f1": pytest.approx(2 / 3),
+        "sensitivity": 0.5,  # one vs the rest: 1 of its 2 cases found
+        "specificity": 1.0,  # neither case of classes 0 and 2 called 1
         "support": 2,
     }
 

@@ -1,0 +1,114 @@
+"""``nnkit evaluate --plot``: ROC with the operating point, reliability diagram, confusion matrix, worst cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nnkit.plots.figures import pyplot, save_figure
+from nnkit.term.env import Environment
+
+
+def evaluation_figure(report: dict, probabilities: np.ndarray, cases, positive: int | None):
+    """One slide: four panels on top, the worst cases (a gallery of images, or rows) below."""
+    from nnkit.nn.metrics import roc_auc, roc_curve
+
+    plt = pyplot()
+    images = cases.kind == "images"
+    worst = report["top_losses"]
+    figure = plt.figure(figsize=(16, 9.6 if worst else 5.2), layout="constrained")
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1.0, 0.8]) if worst else (figure, None)
+    roc_axis, cal_axis, cm_axis = top.subplots(1, 3)
+    classes = [str(c) for c in report["classes"]]
+    y = cases.y
+    # ROC: the positive class, or one curve per class (one vs the rest)
+    ranked = [positive] if positive is not None else range(len(classes))
+    for c in ranked:
+        is_c = y == c
+        if 0 < is_c.sum() < is_c.size:
+            fpr, tpr = roc_curve(is_c, probabilities[:, c])
+            label = f"{classes[c]}: AUC {roc_auc(is_c, probabilities[:, c]):.3f}"
+            roc_axis.plot(fpr, tpr, linewidth=2 if positive is not None else 1.2, label=label)
+    if positive is not None:
+        t = report["threshold"]
+        roc_axis.plot(1 - t["specificity"], t["sensitivity"], "o", ms=10, color="tab:red", zorder=5,
+                      label=f"threshold {t['value']:.3g}: sens {t['sensitivity']:.3f}, spec {t['specificity']:.3f}")
+    roc_axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
+    roc_axis.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity", ylabel="sensitivity",
+                 title="ROC" + (f" (positive: {classes[positive]})" if positive is not None else " (one vs the rest)"))
+    roc_axis.set_aspect("equal")
+    roc_axis.legend(loc="lower right", fontsize=8 if len(ranked) <= 4 else 6)
+    roc_axis.grid(alpha=0.3)
+    # reliability diagram
+    cal = report["calibration"]
+    rows = cal["rows"]
+    width = 1.0 / cal["bins"]
+    cal_axis.bar([r["low"] for r in rows], [r["observed"] for r in rows], width=width, align="edge",
+                 color="tab:blue", alpha=0.7, edgecolor="white", label="observed frequency")
+    cal_axis.plot([r["mean_predicted"] for r in rows], [r["observed"] for r in rows], "o", color="tab:orange",
+                  label="at the bin's mean prediction")
+    cal_axis.plot([0, 1], [0, 1], ":", color="0.3", label="perfect calibration")
+    event = "positive" if cal["event"] == "positive" else "top class correct"
+    cal_axis.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=f"predicted probability ({event})",
+                 ylabel="observed frequency",
+                 title=f"reliability: ECE {cal['ece']:.3f}, Brier {cal['brier']:.3f}")
+    for r in rows:
+        cal_axis.text(r["low"] + width / 2, 0.02, str(r["count"]), ha="center", fontsize=7, color="white"
+                      if r["observed"] > 0.08 else "black")
+    cal_axis.legend(loc="upper left", fontsize=8)
+    cal_axis.grid(alpha=0.3)
+    # confusion matrix
+    cm = np.asarray(report["confusion_matrix"])
+    cm_axis.imshow(cm, cmap="Blues")
+    ticks = range(len(classes))
+    cm_axis.set_xticks(ticks, classes, rotation=45 if len(classes) > 4 else 0)
+    cm_axis.set_yticks(ticks, classes)
+    if len(classes) <= 20:
+        for i in ticks:
+            for j in ticks:
+                cm_axis.text(j, i, str(cm[i, j]), ha="center", va="center",
+                             color="white" if cm[i, j] > cm.max() / 2 else "black", fontsize=8 if len(classes) > 6 else 11)
+    cm_axis.set(xlabel="predicted class", ylabel="true class", title=f"confusion matrix ({report['samples']} cases)")
+    if bottom is not None:
+        if images:
+            _gallery(bottom, worst, cases)
+        else:
+            _rows(bottom, worst, cases)
+    figure.suptitle(f"nnkit evaluate {report['model']} on {report['cases']}", fontsize=12)
+    return figure
+
+
+def _gallery(subfigure, worst: list[dict], cases) -> None:
+    count = len(worst)
+    axes = np.atleast_1d(subfigure.subplots(1, count))
+    for axis, case in zip(axes, worst, strict=True):
+        image = cases.x[case["index"]].reshape(cases.image_shape or cases.x.shape[1:])
+        image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        axis.imshow(np.clip(image, 0, 1), cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
+        axis.set_title(f"case {case['index']}\ntrue {case['true']}\npredicted {case['predicted']} "
+                       f"(p {case['p_predicted']:.2f})", fontsize=9)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    subfigure.suptitle("worst cases: the largest losses (−log p(true class))", fontsize=11)
+
+
+def _rows(subfigure, worst: list[dict], cases) -> None:
+    axis = subfigure.subplots()
+    axis.axis("off")
+    names = list(worst[0].get("values", {}))[:6]
+    header = ["case", "true", "predicted", "p(pred)", *names]
+    body = [[str(c["index"]), str(c["true"]), str(c["predicted"]), f"{c['p_predicted']:.2f}",
+             *(f"{c['values'][n]:.4g}" for n in names)] for c in worst]
+    table = axis.table(cellText=body, colLabels=header, loc="center", cellLoc="right")
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    table.scale(1, 1.4)
+    more = len(worst[0].get("values", {})) - len(names)
+    extra = f" (first {len(names)} features; {more} more in -f json)" if more > 0 else ""
+    subfigure.suptitle(f"worst cases: the largest losses, with their values{extra}", fontsize=11)
+
+
+def write_evaluation_plot(path: str | Path, report: dict, probabilities, cases, positive, env: Environment | None = None) -> None:
+    """Draw :func:`evaluation_figure` and write it as a PNG, atomically."""
+    save_figure(evaluation_figure(report, probabilities, cases, positive), path, env)
