@@ -26,7 +26,7 @@ from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import load_array
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
-from nnkit.term.output import array_table
+from nnkit.term.output import array_table, check_outputs
 
 _CHOICES = ", ".join(ACTIVATIONS)
 _PLOT_POINTS = 501
@@ -131,6 +131,7 @@ def activate(
             x, result = x.reshape(-1, 1), result.reshape(-1, 1)
     else:
         result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
+    check_outputs(env, (plot, "--plot"), (output, "-o"))  # all or nothing
     if plot is not None:
         _plot(act, plot, x_range, *(as_vector or (x, result)), derivative=derivative, alpha=alpha, env=env)
         env.note(f"nnkit: wrote {plot}")

@@ -14,7 +14,7 @@ from nnkit.files.arrays import OPERAND_HELP, load_array, load_operand
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, get_activation
 from nnkit.term.limits import require_array
-from nnkit.term.output import TABLE_MAX_ROWS, _elided, array_table, format_number
+from nnkit.term.output import TABLE_MAX_ROWS, _elided, array_table, check_outputs, format_number
 
 #: Inputs up to which the table spells out each unit's sum term by term.
 _MAX_TERMS = 6
@@ -148,6 +148,7 @@ def dense(
     out = result.y[0] if one_row else result.y
     if column_in:
         out = out.reshape(-1, 1)
+    check_outputs(env, (plot, "--plot"), (output, "-o"))  # all or nothing
     if plot is not None:
         from nnkit.plots.dense_layer import write_dense_plot
 

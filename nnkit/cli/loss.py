@@ -15,7 +15,7 @@ from nnkit.files.arrays import load_operand
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import sigmoid, softmax
 from nnkit.nn.losses import DELTA, LOSS_ALIASES, LOSSES, REDUCTIONS, get_loss
-from nnkit.term.output import format_number
+from nnkit.term.output import check_outputs, format_number
 
 _CHOICES = ", ".join([*LOSSES, *LOSS_ALIASES])
 #: Most element rows the terminal view lists before eliding the middle.
@@ -133,6 +133,7 @@ def loss(
         result = chosen.grad(y, t, reduction=reduction, **options).reshape(pred_shape)
     else:
         result = chosen.fn(y, t, reduction=reduction, **options)
+    check_outputs(env, (plot, "--plot"), (output, "-o"))  # all or nothing
     if plot is not None:
         _plot(chosen, plot, y, t, options, env)
         env.note(f"nnkit: wrote {plot}")

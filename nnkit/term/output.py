@@ -211,6 +211,18 @@ def check_target(path: str | Path, env: Environment | None = None, create_folder
     return path
 
 
+def check_outputs(env: Environment | None, *targets: tuple[str | None, str]) -> None:
+    """Check every ``(path, option)`` target together before any is written (None: not asked for).
+
+    A command that writes ``--plot`` and then ``-o`` calls this first, so that a ``-o`` into a
+    missing folder leaves no picture behind.
+    """
+    plan = OutputPlan(env)
+    for path, option in targets:
+        if path is not None:
+            plan.add(path, option)
+
+
 class OutputPlan:
     """Every file a command will write, checked together before the first is written (all or nothing).
 

@@ -359,6 +359,9 @@ def cases(d: str) -> list[Case]:
         C("reshape 3-D npy huge slice", "reshape", f("volume.npy"), "--slice", "0:99999999999999999999",
           "--shape", "-1", fragment="outside the volume"),
         C("reshape 3-D npy slice", "reshape", f("volume.npy"), "--slice", "2:1", "--shape", "-1", "-f", "csv", code=0),
+        *[C(f"--plot then a bad -o {cmd}", cmd, *args, "--plot", "p.png", "-o", "nodir/x.csv", fragment="nodir")
+          for cmd, args in (("dense", ("1", "2", "--weights", "0.5;0.5")), ("loss", ("mse", "--pred", "1", "--target", "1")),
+                            ("activate", ("sigmoid", "1", "2")))],
         C("control characters escaped", "onehot", "a", "--names", "x\u202ey\nz,w", fragment="is not one of --names"),
         C("datasets closed stdout", "datasets", "-f", "csv", stdin=">&-", fragment="standard output is closed"),
     ]
