@@ -422,7 +422,7 @@ def save(request: TrainingRequest, run: TrainingRun, env) -> None:
         "classes": prepared.classes,
         "preprocessing": prepared.preprocessing,
         "data": prepared.info["data"],
-        "epochs_run": run.epochs_before + report["epochs_run"],
+        "epochs_run": report["epochs_run"],
         "command": request.command,
         "options": report["options"],
         "training_summary": training_inputs_summary(run.network, prepared.x["train"], report["options"]["seed"]),
@@ -463,8 +463,10 @@ def train_prepared(request: TrainingRequest, prepared, env, guard, resumed: Resu
     for row in history:
         row["epoch"] += before
     parts, roc = evaluate(network, prepared, positive)
-    report = {"task": "classification", "classes": prepared.classes, "epochs_run": len(history),
-              "history": list(history), **parts}
+    # epochs_run counts every epoch the model has been trained, earlier runs included (as the saved
+    # model's meta does); epochs_this_run only this run's (the history's rows).
+    report = {"task": "classification", "classes": prepared.classes, "epochs_run": before + len(history),
+              "epochs_this_run": len(history), "history": list(history), **parts}
     if positive is not None:
         report["positive"] = prepared.classes[positive]
     report.update({

@@ -325,3 +325,17 @@ def test_models_from_before_the_layer_list_resume(cli, tmp_path):
     old = Path(__file__).parents[1] / "files" / "fixtures" / "model_main_digits.npz"
     resumed = report(cli("train-mlp", "--resume", str(old), "--epochs", "1", "--save", str(tmp_path / "new.npz")))
     assert resumed["history"][0]["epoch"] == 4 and resumed["network"]["sizes"] == [64, 16, 8, 10]
+
+
+def test_a_resumed_run_and_its_model_count_epochs_alike(cli, tmp_path):
+    model = tmp_path / "m.npz"
+    first = json.loads(cli("train-mlp", *SMALL[:2], "--epochs", "2", "--save", str(model), "-f", "json").stdout)
+    assert first["epochs_run"] == first["epochs_this_run"] == 2
+    again = json.loads(cli("train-mlp", "--resume", str(model), "--epochs", "3", "--save", str(model.with_name("n.npz")),
+                           "-f", "json").stdout)
+    model = model.with_name("n.npz")
+    with np.load(model) as archive:
+        meta = json.loads(str(archive["meta"]))
+    assert meta["epochs_run"] == again["epochs_run"] == 5  # every epoch the model has had
+    assert again["epochs_this_run"] == len(again["history"]) == 3
+    assert [row["epoch"] for row in again["history"]] == [3, 4, 5]
