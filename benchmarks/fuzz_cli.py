@@ -33,6 +33,9 @@ NUMBERS = ["1", "-2", "0.5", "1e308", "-1e308", "inf", "-inf", "nan", "0", "1e-3
 INTS = ["0", "1", "2", "3", "-1", "5", "1000000000", "99999999999999999999", "x", "1.5", "", "2,3", "-5"]
 FLOATS = ["0", "0.1", "-1", "1e308", "nan", "inf", "1e-300", "x", "", "0.999", "1"]
 FORMATS = ["table", "csv", "tsv", "json", "npy", "xml"]
+LAYERS = ["conv 8 3 relu, maxpool 2, flatten, dense 10", "conv 8 100000, flatten, dense 10", "dense 4 relu, dense 2",
+          "conv 1 30000, flatten, dense 2", "gap, dense 2", "maxpol 2", "", "dense 0", "flatten, dense 1e9",
+          "conv 8 3 stride=0", "dropout 1.5, dense 2"]
 OUTPUTS = ["o.csv", "o.json", "o.npy", "o.png", "o.txt", "o.xyz", "missing/o.csv", "x" * 300 + ".csv",
            "d/", "{ro}", "{input}"]
 
@@ -48,6 +51,7 @@ def build(rng: random.Random, shared: Path) -> tuple[list[str], bytes | str]:
     def value(kind):
         return {"num": lambda: pick(NUMBERS), "int": lambda: pick(INTS), "float": lambda: pick(FLOATS),
                 "file": lambda: pick(files), "fmt": lambda: pick(FORMATS),
+                "layers": lambda: pick(LAYERS), "model": lambda: pick(["course-cnn", "course-mlp", "bogus"]),
                 "out": lambda: pick(OUTPUTS).replace("{ro}", str(shared / "ro.csv")).replace(
                     "{input}", pick(files))}[kind]()
 
@@ -72,7 +76,22 @@ def build(rng: random.Random, shared: Path) -> tuple[list[str], bytes | str]:
         "train-mlp": ([], {"--data": "file", "--hidden": "num", "--lr": "float", "--batch-size": "int",
                            "--val-split": "float", "--test-split": "float", "--resume": "file", "--save": "out",
                            "--plot": "out", "-f": "fmt", "--label-column": "int"}),
-        "predict": ([value("file")], {"-f": "fmt"}),
+        "predict": ([value("file")], {"-f": "fmt", "--data": "file", "--plot": "out", "-o": "out"}),
+        "train": ([], {"--layers": "layers", "--model": "model", "--data": "file", "--lr": "float",
+                       "--batch-size": "int", "--resume": "file", "--save": "out", "--plot": "out", "-f": "fmt"}),
+        "summary": ([], {"--layers": "layers", "--model": "model", "--input-shape": "num", "-f": "fmt"}),
+        "export": ([value("file"), value("out").replace("o.csv", "o.onnx")], {}),
+        "datasets": ([], {"-f": "fmt", "--download": "num"}),
+        "dense": ([], {"--weights": "num", "--units": "int", "--random-weights": None, "-i": "file",
+                       "--activation": "fmt", "--plot": "out", "-f": "fmt", "-o": "out"}),
+        "optimize": ([], {"--function": "fmt", "--optimizer": "fmt", "--lr": "float", "--steps": "int",
+                          "--start": "num", "--plot": "out", "-f": "fmt"}),
+        "evaluate": ([value("file")], {"--data": "file", "--threshold": "float", "--bootstrap": "int",
+                                       "--bins": "int", "--plot": "out", "-f": "fmt"}),
+        "explain": ([value("file"), value("file")], {"--method": "fmt", "--layer": "num", "--class": "num",
+                                                     "--patch": "int", "--stride": "int", "--plot": "out",
+                                                     "-f": "fmt"}),
+        "backprop": ([], {"--steps": "int", "--lr": "float", "-f": "fmt"}),
     }
     name = pick(list(commands))
     fixed, options = commands[name]
@@ -87,7 +106,7 @@ def build(rng: random.Random, shared: Path) -> tuple[list[str], bytes | str]:
             args.append(option)
         else:
             args += [option, value(kind)]
-    if name == "train-mlp":
+    if name in ("train-mlp", "train"):
         args += ["--epochs", pick(["1", "2"])]
     if name == "train-xor" and "--epochs" not in args:
         args += ["--epochs", "50"]
