@@ -384,6 +384,24 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
                 hint=f"delete it so that nnkit downloads it again from {url}, or put the right file there",
             )
         return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NnkitInputError(
+            f"cannot create the data folder {path.parent}: {exc.strerror or exc}",
+            hint=f"set {DATA_DIR_VARIABLE} to a folder you can write to",
+        ) from None
+    try:
+        _download(dataset, remote, url, path, env)
+    finally:
+        if not path.is_file():
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # only when empty: a failed first download leaves no folder
+    return path
+
+
+def _download(dataset: NamedDataset, remote: RemoteFile, url: str, path: Path, env) -> None:
+    """One file into the cache through pooch (checked against its checksum), each failure an input error."""
     import logging
 
     import pooch
@@ -393,22 +411,10 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
     # pooch reports each download on stderr; nnkit shows its own progress bar (terminal only).
     pooch.get_logger().setLevel(logging.WARNING)
     show = env is not None and env.stderr_isatty and not env.quiet
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NnkitInputError(
-            f"cannot create the data folder {path.parent}: {exc.strerror or exc}",
-            hint=f"set {DATA_DIR_VARIABLE} to a folder you can write to",
-        ) from None
     bar = _DownloadBar(env, f"{dataset.name}: {remote.name}") if show else None
     try:
-        pooch.retrieve(
-            url,
-            known_hash=remote.known_hash,
-            fname=remote.name,
-            path=path.parent,
-            downloader=_CappedDownloader(most_bytes(dataset), bar),
-        )
+        pooch.retrieve(url, known_hash=remote.known_hash, fname=remote.name, path=path.parent,
+                       downloader=_CappedDownloader(most_bytes(dataset), bar))
     except _DownloadRefused as exc:
         raise NnkitInputError(f"the download of {remote.name} from {url} was stopped: {exc}",
                               hint=_place_by_hand_hint(url, path)) from None
@@ -431,10 +437,6 @@ def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
     finally:
         if bar is not None:
             bar.close()
-        if not path.is_file():
-            with contextlib.suppress(OSError):
-                path.parent.rmdir()  # only when empty: a failed first download leaves no folder
-    return path
 
 
 def _reason(exc) -> str:

@@ -8,21 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnkit.errors import NnkitInputError
+from nnkit.plots.style import pyplot  # every figure module takes pyplot from here; the style owns it
 from nnkit.term.env import Environment
 from nnkit.term.output import atomic_write
 
-
-def pyplot():
-    """``matplotlib.pyplot`` on the off-screen Agg backend (no display is needed or used)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from nnkit.plots.style import apply
-
-    apply()
-    return plt
+__all__ = ["pyplot", "save_figure"]
 
 
 def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int | None = None) -> None:

@@ -75,13 +75,22 @@ def apply() -> None:
     matplotlib.rcParams.update(_RC)
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the off-screen Agg backend (no display is needed or used), styled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    apply()
+    return plt
+
+
 def new_figure(size: tuple[float, float] = NOTEBOOK, rows: int = 1, cols: int = 1, **subplots):
     """A styled figure of ``size`` inches with a ``rows × cols`` grid of panels (constrained layout).
 
     Returns ``(figure, axes)`` like ``plt.subplots`` (``axes`` is one Axes for a 1 × 1 grid).
     """
-    from nnkit.plots.figures import pyplot
-
     plt = pyplot()
     _check_size(size)
     return plt.subplots(rows, cols, figsize=size, layout="constrained", **subplots)
