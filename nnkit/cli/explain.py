@@ -71,7 +71,11 @@ def explain(
     if plot is not None:
         plan.add(plot, "--plot", ".png")
     if output is not None:
-        plan.add(output, "-o", ".json" if method == "all" else None)
+        if Path(output).suffix.lower() not in (".json", ".npy"):
+            raise NnkitInputError(f"-o writes the report as .json or one map as .npy; {output} is neither")
+        if Path(output).suffix.lower() == ".npy" and method == "all":
+            raise NnkitInputError("-o .npy writes one map: choose it with --method gradcam, saliency or occlusion")
+        plan.add(output, "-o")
     network, meta = load_model(model)
     has_conv = bool(maps.conv_layer_names(network))
     if method == "gradcam":
@@ -84,6 +88,9 @@ def explain(
     env.inputs.append(Path(image))
     _add_image(collected, image, slice_spec, env)
     x = collected.matrix(int(np.prod(network.input_shape)))
+    if len(x) != 1:
+        raise NnkitInputError(f"explain takes one image; {image} holds {len(x)}",
+                              hint="save the one to explain on its own, e.g. np.save('one.npy', stack[0])")
     shape = collected.image_shape
     sample = x.reshape(network.input_shape) if len(network.input_shape) == 3 else x[0]
     proba = class_probabilities(network.forward(sample[np.newaxis]))[0].astype(np.float64)
@@ -135,10 +142,11 @@ def explain(
     if output is not None:
         from nnkit.term.output import atomic_write
 
-        data = (json.dumps(report) + "\n").encode() if method == "all" else to_npy_bytes(
-            np.asarray(result[method]["values"]))
+        as_map = Path(output).suffix.lower() == ".npy"
+        data = to_npy_bytes(np.asarray(result[method]["values"])) if as_map else (json.dumps(report) + "\n").encode()
         with atomic_write(output, env) as handle:
             handle.write(data)
+        env.note(f"nnkit: wrote {output}")
     if chosen == "json":
         write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
     elif chosen == "npy":

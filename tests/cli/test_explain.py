@@ -79,10 +79,14 @@ def test_explain_one_map_as_npy_another_class_and_a_plot(digits_cnn, tmp_path):
     plot = tmp_path / "why.png"
     as_json = json.loads(run_cli("explain", str(model), str(image), "--class", "3").stdout)
     run = run_cli("explain", str(model), str(image), "--class", "3", "--method", "saliency", "-f", "npy",
-                  "--plot", str(plot))
+                  "--plot", str(plot), "-o", str(tmp_path / "s.npy"))
     assert run.exit_code == 0, run.stderr
     values = np.load(io.BytesIO(run.stdout_bytes))
     np.testing.assert_array_equal(values, as_json["maps"]["saliency"]["values"])
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), values)
+    refused = run_cli("explain", str(model), str(image), "-o", str(tmp_path / "all.npy"))
+    refused.assert_input_error("one map")
+    assert not (tmp_path / "all.npy").exists()
     assert as_json["class"] == 3
     assert plot.read_bytes().startswith(b"\x89PNG")
 
