@@ -175,11 +175,17 @@ def evaluate(
     report = _named(report, classes, cases)
     report = {"model": Path(model).name, "data": cases.data, "part": cases.part, "cases": cases.note, **report}
     if "threshold" in report and report["threshold"]["chosen_by"] == "target sensitivity":
-        report["threshold"]["warning"] = (
-            f"chosen on {cases.note}: its sensitivity there is flattered; choose it on a validation "
-            "part and evaluate on a test part")
-        env.note(f"nnkit: the threshold {report['threshold']['value']:.4g} was chosen on {cases.note}, "
-                 "the cases it is evaluated on: its numbers flatter it (choose it with --part validation)")
+        value = report["threshold"]["value"]
+        report["threshold"]["chosen_on"] = cases.note
+        if cases.part == "validation":
+            env.note(f"nnkit: threshold {value:.6g} chosen on {cases.note}; judge it on the test part: "
+                     f"--threshold {value:.6g}")
+        else:
+            report["threshold"]["warning"] = (
+                f"chosen on the very cases it is judged on ({cases.note}): its numbers there flatter it; "
+                "choose it with --part validation and judge it on the test part")
+            env.note(f"nnkit: the threshold {value:.4g} was chosen on {cases.note}, the cases it is judged on: "
+                     "its numbers flatter it (choose it with --part validation)")
     if plot is not None:
         from nnkit.plots.evaluation import write_evaluation_plot
 
