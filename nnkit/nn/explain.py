@@ -25,8 +25,7 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.nn.activations import log_softmax, sigmoid
-from nnkit.nn.conv_layers import Conv2D, Dropout
-from nnkit.nn.layers import Activation
+from nnkit.nn.layers import Activation, Conv2D, Dropout
 from nnkit.nn.network import Network
 
 

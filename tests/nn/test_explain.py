@@ -18,8 +18,7 @@ from nnkit.nn.explain import (
     saliency,
     score_gradients,
 )
-from nnkit.nn.network import build_mlp
-from nnkit.nn.stack import build_network
+from nnkit.nn.stack import build_mlp, build_network
 from nnkit.nn.training import fit
 
 CNN = [
