@@ -175,11 +175,17 @@ def evaluate(
     report = _named(report, classes, cases)
     report = {"model": Path(model).name, "data": cases.data, "part": cases.part, "cases": cases.note, **report}
     if "threshold" in report and report["threshold"]["chosen_by"] == "target sensitivity":
-        report["threshold"]["warning"] = (
-            f"chosen on {cases.note}: its sensitivity there is flattered; choose it on a validation "
-            "part and evaluate on a test part")
-        env.note(f"nnkit: the threshold {report['threshold']['value']:.4g} was chosen on {cases.note}, "
-                 "the cases it is evaluated on: its numbers flatter it (choose it with --part validation)")
+        value = report["threshold"]["value"]
+        report["threshold"]["chosen_on"] = cases.note
+        if cases.part == "validation":
+            env.note(f"nnkit: threshold {value:.6g} chosen on {cases.note}; judge it on the test part: "
+                     f"--threshold {value:.6g}")
+        else:
+            report["threshold"]["warning"] = (
+                f"chosen on the very cases it is judged on ({cases.note}): its numbers there flatter it; "
+                "choose it with --part validation and judge it on the test part")
+            env.note(f"nnkit: the threshold {value:.4g} was chosen on {cases.note}, the cases it is judged on: "
+                     "its numbers flatter it (choose it with --part validation)")
     if plot is not None:
         from nnkit.plots.evaluation import write_evaluation_plot
 
@@ -231,67 +237,92 @@ def _interval(entry, precision: int) -> str:
 
 
 def _show(console, report: dict, precision: int) -> None:
-    from rich.table import Table
     from rich.text import Text
-
-    def num(v):
-        return "—" if v is None else format_number(v, precision)
 
     boot = report["bootstrap"]
     ci = f"95 % CI, {boot['resamples']} bootstrap resamples (seed {boot['seed']})" if boot["resamples"] else "no CI"
     console.print(Text(f"{report['model']} on {report['cases']}: {report['samples']} cases; in brackets: {ci}"))
-    overall = Table(title="overall", header_style="bold")
-    for column in ("accuracy", "balanced accuracy", *(("ROC AUC", "average precision") if "roc_auc" in report else ())):
-        overall.add_column(column, justify="right")
-    cells = [_interval(report["accuracy"], precision), _interval(report["balanced_accuracy"], precision)]
-    if "roc_auc" in report:
-        cells += [_interval(report["roc_auc"], precision), _interval(report["average_precision"], precision)]
-    overall.add_row(*cells)
+    _show_overall(console, report, precision)
+    _show_per_class(console, report, precision)
+    if "sweep" in report:
+        _show_sweep(console, report, precision)
+    _show_calibration(console, report["calibration"], precision)
+    _show_errors(console, report, precision)
+
+
+def _table(title: str, columns):
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
+def _show_overall(console, report: dict, precision: int) -> None:
+    from rich.text import Text
+
+    ranked = ("roc_auc", "average_precision") if "roc_auc" in report else ()
+    names = {"roc_auc": "ROC AUC", "average_precision": "average precision"}
+    overall = _table("overall", ("accuracy", "balanced accuracy", *(names[k] for k in ranked)))
+    overall.add_row(*(_interval(report[k], precision) for k in ("accuracy", "balanced_accuracy", *ranked)))
     console.print(overall)
     if "threshold" in report:
         t = report["threshold"]
         console.print(Text(f"positive class: {report['positive']}; threshold {t['value']:.4g} ({t['chosen_by']}): "
                            f"TP {t['tp']}, FP {t['fp']}, FN {t['fn']}, TN {t['tn']}"))
-    per_class = Table(title="per class (one vs the rest)", header_style="bold")
-    for column in ("class", "sensitivity", "specificity", "PPV", "NPV", "F1", "support"):
-        per_class.add_column(column, justify="right")
+
+
+def _show_per_class(console, report: dict, precision: int) -> None:
+    from rich.text import Text
+
     multi = "roc_auc" in report["per_class"][0]
-    if multi:
-        per_class.add_column("ROC AUC", justify="right")
+    table = _table("per class (one vs the rest)", ("class", "sensitivity", "specificity", "PPV", "NPV", "F1",
+                                                  "support", *(("ROC AUC",) if multi else ())))
     for row in report["per_class"]:
-        cells = [Text(str(row["class"])), _interval(row["sensitivity"], precision), _interval(row["specificity"], precision),
-                 num(row["ppv"]), num(row["npv"]), num(row["f1"]), str(row["support"])]
-        if multi:
-            cells.append(_interval(row["roc_auc"], precision))
-        per_class.add_row(*cells)
-    console.print(per_class)
-    if "sweep" in report:
-        sweep = Table(title=f"threshold sweep (positive: {report['positive']})", header_style="bold")
-        for column in ("threshold", "sensitivity", "specificity", "PPV", "NPV", "TP", "FP", "FN", "TN"):
-            sweep.add_column(column, justify="right")
-        for row in report["sweep"]:
-            mark = "bold" if row["threshold"] == report["threshold"]["value"] else ""
-            sweep.add_row(Text(format_number(row["threshold"], 4), style=mark), num(row["sensitivity"]),
-                          num(row["specificity"]), num(row["ppv"]), num(row["npv"]),
-                          *(str(row[k]) for k in ("tp", "fp", "fn", "tn")))
-        console.print(sweep)
-    cal = report["calibration"]
-    table = Table(title=f"calibration ({cal['event']}): ECE {format_number(cal['ece'], precision)}, "
-                  f"Brier {format_number(cal['brier'], precision)}", header_style="bold")
-    for column in ("bin", "cases", "mean predicted", "observed"):
-        table.add_column(column, justify="right")
-    for row in cal["rows"]:
-        table.add_row(f"{row['low']:.2f}–{row['high']:.2f}", str(row["count"]), num(row["mean_predicted"]),
-                      num(row["observed"]))
+        cells = [Text(str(row["class"])), _interval(row["sensitivity"], precision),
+                 _interval(row["specificity"], precision), *(_num(row[k], precision) for k in ("ppv", "npv", "f1")),
+                 str(row["support"])]
+        table.add_row(*cells, *((_interval(row["roc_auc"], precision),) if multi else ()))
     console.print(table)
+
+
+def _show_sweep(console, report: dict, precision: int) -> None:
+    from rich.text import Text
+
+    table = _table(f"threshold sweep (positive: {report['positive']})",
+                   ("threshold", "sensitivity", "specificity", "PPV", "NPV", "TP", "FP", "FN", "TN"))
+    for row in report["sweep"]:
+        mark = "bold" if row["threshold"] == report["threshold"]["value"] else ""
+        table.add_row(Text(format_number(row["threshold"], 4), style=mark),
+                      *(_num(row[k], precision) for k in ("sensitivity", "specificity", "ppv", "npv")),
+                      *(str(row[k]) for k in ("tp", "fp", "fn", "tn")))
+    console.print(table)
+
+
+def _show_calibration(console, cal: dict, precision: int) -> None:
+    table = _table(f"calibration ({cal['event']}): ECE {format_number(cal['ece'], precision)}, "
+                   f"Brier {format_number(cal['brier'], precision)}", ("bin", "cases", "mean predicted", "observed"))
+    for row in cal["rows"]:
+        table.add_row(f"{row['low']:.2f}–{row['high']:.2f}", str(row["count"]),
+                      _num(row["mean_predicted"], precision), _num(row["observed"], precision))
+    console.print(table)
+
+
+def _show_errors(console, report: dict, precision: int) -> None:
+    from rich.text import Text
+
     if report["most_confused"]:
         console.print(Text("most confused (true → predicted: cases): " + "; ".join(
             f"{p['true']} → {p['predicted']}: {p['count']}" for p in report["most_confused"])))
     if report["top_losses"]:
-        worst = Table(title="worst cases (largest loss −log p(true class))", header_style="bold")
-        for column in ("case", "true", "predicted", "p(true)", "p(predicted)", "loss"):
-            worst.add_column(column, justify="right")
+        table = _table("worst cases (largest loss −log p(true class))",
+                       ("case", "true", "predicted", "p(true)", "p(predicted)", "loss"))
         for case in report["top_losses"]:
-            worst.add_row(str(case["index"]), Text(str(case["true"])), Text(str(case["predicted"])),
-                          num(case["p_true"]), num(case["p_predicted"]), num(case["loss"]))
-        console.print(worst)
+            table.add_row(str(case["index"]), Text(str(case["true"])), Text(str(case["predicted"])),
+                          *(_num(case[k], precision) for k in ("p_true", "p_predicted", "loss")))
+        console.print(table)
+
+
+def _num(value, precision: int) -> str:
+    return "—" if value is None else format_number(value, precision)

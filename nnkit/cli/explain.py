@@ -57,54 +57,94 @@ def explain(
       nnkit explain cnn.npz digit.png --layer conv2d_1 -f json > maps.json
       nnkit explain cnn.npz digit.png --method occlusion --patch 7 -f npy > o.npy
     """
-    from nnkit.cli.predict import _Inputs
     from nnkit.files.model_file import load_model
     from nnkit.nn import explain as maps
-    from nnkit.nn.metrics import class_probabilities
-    from nnkit.term.output import OutputPlan
 
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
     if chosen == "npy" and method == "all":
         raise NnkitInputError("-f npy writes one map: choose it with --method gradcam, saliency or occlusion")
+    _plan_outputs(env, model, image, plot, output, method)
+    network, meta = load_model(model)
+    has_conv = bool(maps.conv_layer_names(network))
+    if method == "gradcam" or (layer is not None and has_conv):
+        maps.choose_conv_layer(network, layer)  # a dense model or an unknown layer: said before any work
+    sample, shape, proba = _read_sample(network, meta, image, slice_spec, env)
+    classes = list(meta.get("classes") or range(len(proba)))
+    target = _class_index(cls, [str(c) for c in classes], proba)
+    from nnkit.nn.novelty import caution
+
+    warning = caution(meta.get("training_summary"), sample, proba)
+    if warning:
+        env.note(f"nnkit: caution: {warning}")
+    wanted = [m for m in METHODS if m != "gradcam" or has_conv] if method == "all" else [method]
+    image2d = sample.reshape(*shape[:2], -1)
+    result = _maps(network, sample, image2d, target, wanted, layer, patch, stride, env)
+    report = {"model": Path(model).name, "input": image, "prediction": classes[int(np.argmax(proba))],
+              "class": classes[target],
+              "probabilities": {str(c): float(p) for c, p in zip(classes, proba, strict=True)},
+              "caution": warning, "maps": result}
+    _write_outputs(env, plot, output, image2d, report, method)
+    if chosen == "json":
+        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
+    elif chosen == "npy":
+        write_stdout_bytes(env, to_npy_bytes(np.asarray(result[method]["values"])))
+    else:
+        _show(env.console(), report, precision)
+
+
+def _plan_outputs(env, model: str, image: str, plot: str | None, output: str | None, method: str) -> None:
+    """Check --plot and -o before any work (all or nothing)."""
+    from nnkit.term.output import OutputPlan
+
     plan = OutputPlan(env, inputs=[model, image])
     if plot is not None:
         plan.add(plot, "--plot", ".png")
     if output is not None:
-        plan.add(output, "-o", ".json" if method == "all" else None)
-    network, meta = load_model(model)
-    has_conv = bool(maps.conv_layer_names(network))
-    if method == "gradcam":
-        maps.choose_conv_layer(network, layer)  # a dense model or an unknown layer: said before any work
-    elif layer is not None and has_conv:
-        maps.choose_conv_layer(network, layer)
-    collected = _Inputs(meta.get("preprocessing"), None, None, int(np.prod(network.input_shape)))
+        suffix = Path(output).suffix.lower()
+        if suffix not in (".json", ".npy"):
+            raise NnkitInputError(f"-o writes the report as .json or one map as .npy; {output} is neither")
+        if suffix == ".npy" and method == "all":
+            raise NnkitInputError("-o .npy writes one map: choose it with --method gradcam, saliency or occlusion")
+        plan.add(output, "-o")
+
+
+def _read_sample(network, meta: dict, image: str, slice_spec: str | None, env):
+    """(the one input as the network takes it, the image's shape, the class probabilities)."""
+    from nnkit.cli.predict import _Inputs
+    from nnkit.nn.metrics import class_probabilities
+
+    n_inputs = int(np.prod(network.input_shape))
+    collected = _Inputs(meta.get("preprocessing"), None, None, n_inputs)
     if collected.image_shape is None:
         raise NnkitInputError("explain draws maps over images; this model was trained on a table of features")
     env.inputs.append(Path(image))
     _add_image(collected, image, slice_spec, env)
-    x = collected.matrix(int(np.prod(network.input_shape)))
-    shape = collected.image_shape
-    sample = x.reshape(network.input_shape) if len(network.input_shape) == 3 else x[0]
-    proba = class_probabilities(network.forward(sample[np.newaxis]))[0].astype(np.float64)
-    classes = list(meta.get("classes") or range(len(proba)))
-    names = [str(c) for c in classes]
-    if cls is None:
-        target = int(np.argmax(proba))
-    elif cls in names:
-        target = names.index(cls)
-    else:
-        raise NnkitInputError(f"--class {cls!r} is not a class; the classes are {', '.join(names)}")
+    x = collected.matrix(n_inputs)
+    if len(x) != 1:
+        raise NnkitInputError(f"explain takes one image; {image} holds {len(x)}",
+                              hint="save the one to explain on its own, e.g. np.save('one.npy', stack[0])")
     for note in collected.notes:
         env.note(note)
-    from nnkit.nn.novelty import caution
+    sample = x.reshape(network.input_shape) if len(network.input_shape) == 3 else x[0]
+    proba = class_probabilities(network.forward(sample[np.newaxis]))[0].astype(np.float64)
+    return sample, collected.image_shape, proba
 
-    warning = caution(meta.get("training_summary"), x, proba)
-    if warning:
-        env.note(f"nnkit: caution: {warning}")
 
-    wanted = [m for m in METHODS if m != "gradcam" or has_conv] if method == "all" else [method]
-    image2d = sample.reshape(*shape[:2], -1) if len(shape) >= 2 else sample
+def _class_index(cls: str | None, names: list[str], proba) -> int:
+    """``--class`` by name, or the predicted class."""
+    if cls is None:
+        return int(np.argmax(proba))
+    if cls not in names:
+        raise NnkitInputError(f"--class {cls!r} is not a class; the classes are {', '.join(names)}")
+    return names.index(cls)
+
+
+def _maps(network, sample, image2d, target: int, wanted: list[str], layer, patch, stride, env) -> dict:
+    """Each asked-for map with what it was made from (JSON-ready, at its own resolution)."""
+    from nnkit.nn import explain as maps
+
+    shape = image2d.shape
     result: dict = {}
     if "gradcam" in wanted:
         cam = maps.grad_cam(network, sample, target, layer)
@@ -114,37 +154,32 @@ def explain(
             env.note("nnkit: Grad-CAM is empty here: no channel of the layer speaks for the class on average "
                      "(common behind flatten → dense); see saliency and occlusion")
     if "saliency" in wanted:
-        sal = maps.saliency(network, sample, target)
-        sal = sal.reshape(shape) if sal.ndim == 1 else sal
-        sal = sal.max(axis=-1) if sal.ndim == 3 else sal
+        sal = maps.saliency(network, sample, target)  # (H, W), or one value per input of a dense model
+        sal = sal.reshape(shape).max(axis=-1) if sal.ndim == 1 else sal
         result["saliency"] = {"shape": list(sal.shape), "values": sal.tolist()}
     if "occlusion" in wanted:
-        side = min(shape[:2])
-        size = patch or max(1, side // 7)
+        size = patch or max(1, min(shape[:2]) // 7)
         drops, _ = maps.occlusion(network, image2d, target, size, stride)
         result["occlusion"] = {"patch": size, "stride": stride or max(1, size // 2), "shape": list(drops.shape),
                                "values": drops.tolist()}
-    report = {"model": Path(model).name, "input": image, "prediction": classes[int(np.argmax(proba))],
-              "class": classes[target], "probabilities": {n: float(p) for n, p in zip(names, proba, strict=True)},
-              "caution": warning, "maps": result}
+    return result
+
+
+def _write_outputs(env, plot: str | None, output: str | None, image2d, report: dict, method: str) -> None:
     if plot is not None:
         from nnkit.plots.explanation import write_explanation_plot
 
-        write_explanation_plot(plot, image2d, result, report, env=env)
+        write_explanation_plot(plot, image2d, report["maps"], report, env=env)
         env.note(f"nnkit: wrote {plot}")
     if output is not None:
         from nnkit.term.output import atomic_write
 
-        data = (json.dumps(report) + "\n").encode() if method == "all" else to_npy_bytes(
-            np.asarray(result[method]["values"]))
+        as_map = Path(output).suffix.lower() == ".npy"
+        values = report["maps"][method]["values"] if as_map else None
+        data = to_npy_bytes(np.asarray(values)) if as_map else (json.dumps(report) + "\n").encode()
         with atomic_write(output, env) as handle:
             handle.write(data)
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
-    elif chosen == "npy":
-        write_stdout_bytes(env, to_npy_bytes(np.asarray(result[method]["values"])))
-    else:
-        _show(env.console(), report, precision)
+        env.note(f"nnkit: wrote {output}")
 
 
 def _add_image(collected, image: str, slice_spec: str | None, env) -> None:

@@ -11,72 +11,75 @@ from nnkit.term.env import Environment
 
 
 def evaluation_figure(report: dict, probabilities: np.ndarray, cases, positive: int | None):
-    """One slide: four panels on top, the worst cases (a gallery of images, or rows) below."""
-    from nnkit.nn.metrics import roc_auc, roc_curve
-
+    """One slide: ROC, reliability and confusion panels on top, the worst cases (images or rows) below."""
     plt = pyplot()
-    images = cases.kind == "images"
     worst = report["top_losses"]
     figure = plt.figure(figsize=(16, 9.6 if worst else 5.2), layout="constrained")
     top, bottom = figure.subfigures(2, 1, height_ratios=[1.0, 0.8]) if worst else (figure, None)
     roc_axis, cal_axis, cm_axis = top.subplots(1, 3)
     classes = [str(c) for c in report["classes"]]
-    y = cases.y
-    # ROC: the positive class, or one curve per class (one vs the rest)
+    _draw_roc(roc_axis, report, probabilities, cases.y, classes, positive)
+    _draw_reliability(cal_axis, report["calibration"])
+    _draw_confusion(cm_axis, np.asarray(report["confusion_matrix"]), classes, report["samples"])
+    if bottom is not None:
+        (_gallery if cases.kind == "images" else _rows)(bottom, worst, cases)
+    figure.suptitle(f"nnkit evaluate {report['model']} on {report['cases']}", fontsize=12)
+    return figure
+
+
+def _draw_roc(axis, report: dict, probabilities, y, classes: list[str], positive: int | None) -> None:
+    """The positive class's ROC curve with the operating point, or one curve per class."""
+    from nnkit.nn.metrics import roc_auc, roc_curve
+
     ranked = [positive] if positive is not None else range(len(classes))
     for c in ranked:
         is_c = y == c
         if 0 < is_c.sum() < is_c.size:
             fpr, tpr = roc_curve(is_c, probabilities[:, c])
             label = f"{classes[c]}: AUC {roc_auc(is_c, probabilities[:, c]):.3f}"
-            roc_axis.plot(fpr, tpr, linewidth=2 if positive is not None else 1.2, label=label)
+            axis.plot(fpr, tpr, linewidth=2 if positive is not None else 1.2, label=label)
     if positive is not None:
         t = report["threshold"]
-        roc_axis.plot(1 - t["specificity"], t["sensitivity"], "o", ms=10, color="tab:red", zorder=5,
-                      label=f"threshold {t['value']:.3g}: sens {t['sensitivity']:.3f}, spec {t['specificity']:.3f}")
-    roc_axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
-    roc_axis.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity", ylabel="sensitivity",
-                 title="ROC" + (f" (positive: {classes[positive]})" if positive is not None else " (one vs the rest)"))
-    roc_axis.set_aspect("equal")
-    roc_axis.legend(loc="lower right", fontsize=8 if len(ranked) <= 4 else 6)
-    roc_axis.grid(alpha=0.3)
-    # reliability diagram
-    cal = report["calibration"]
+        axis.plot(1 - t["specificity"], t["sensitivity"], "o", ms=10, color="tab:red", zorder=5,
+                  label=f"threshold {t['value']:.3g}: sens {t['sensitivity']:.3f}, spec {t['specificity']:.3f}")
+    axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
+    axis.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity", ylabel="sensitivity",
+             title="ROC" + (f" (positive: {classes[positive]})" if positive is not None else " (one vs the rest)"))
+    axis.set_aspect("equal")
+    axis.legend(loc="lower right", fontsize=8 if len(ranked) <= 4 else 6)
+    axis.grid(alpha=0.3)
+
+
+def _draw_reliability(axis, cal: dict) -> None:
+    """Observed frequency per bin of predicted probability, the diagonal, and each bin's count."""
     rows = cal["rows"]
     width = 1.0 / cal["bins"]
-    cal_axis.bar([r["low"] for r in rows], [r["observed"] for r in rows], width=width, align="edge",
-                 color="tab:blue", alpha=0.7, edgecolor="white", label="observed frequency")
-    cal_axis.plot([r["mean_predicted"] for r in rows], [r["observed"] for r in rows], "o", color="tab:orange",
-                  label="at the bin's mean prediction")
-    cal_axis.plot([0, 1], [0, 1], ":", color="0.3", label="perfect calibration")
+    axis.bar([r["low"] for r in rows], [r["observed"] for r in rows], width=width, align="edge",
+             color="tab:blue", alpha=0.7, edgecolor="white", label="observed frequency")
+    axis.plot([r["mean_predicted"] for r in rows], [r["observed"] for r in rows], "o", color="tab:orange",
+              label="at the bin's mean prediction")
+    axis.plot([0, 1], [0, 1], ":", color="0.3", label="perfect calibration")
     event = "positive" if cal["event"] == "positive" else "top class correct"
-    cal_axis.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=f"predicted probability ({event})",
-                 ylabel="observed frequency",
-                 title=f"reliability: ECE {cal['ece']:.3f}, Brier {cal['brier']:.3f}")
+    axis.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=f"predicted probability ({event})", ylabel="observed frequency",
+             title=f"reliability: ECE {cal['ece']:.3f}, Brier {cal['brier']:.3f}")
     for r in rows:
-        cal_axis.text(r["low"] + width / 2, 0.02, str(r["count"]), ha="center", fontsize=7, color="white"
-                      if r["observed"] > 0.08 else "black")
-    cal_axis.legend(loc="upper left", fontsize=8)
-    cal_axis.grid(alpha=0.3)
-    # confusion matrix
-    cm = np.asarray(report["confusion_matrix"])
-    cm_axis.imshow(cm, cmap="Blues")
+        axis.text(r["low"] + width / 2, 0.02, str(r["count"]), ha="center", fontsize=7,
+                  color="white" if r["observed"] > 0.08 else "black")
+    axis.legend(loc="upper left", fontsize=8)
+    axis.grid(alpha=0.3)
+
+
+def _draw_confusion(axis, cm: np.ndarray, classes: list[str], samples: int) -> None:
+    axis.imshow(cm, cmap="Blues")
     ticks = range(len(classes))
-    cm_axis.set_xticks(ticks, classes, rotation=45 if len(classes) > 4 else 0)
-    cm_axis.set_yticks(ticks, classes)
+    axis.set_xticks(ticks, classes, rotation=45 if len(classes) > 4 else 0)
+    axis.set_yticks(ticks, classes)
     if len(classes) <= 20:
         for i in ticks:
             for j in ticks:
-                cm_axis.text(j, i, str(cm[i, j]), ha="center", va="center",
-                             color="white" if cm[i, j] > cm.max() / 2 else "black", fontsize=8 if len(classes) > 6 else 11)
-    cm_axis.set(xlabel="predicted class", ylabel="true class", title=f"confusion matrix ({report['samples']} cases)")
-    if bottom is not None:
-        if images:
-            _gallery(bottom, worst, cases)
-        else:
-            _rows(bottom, worst, cases)
-    figure.suptitle(f"nnkit evaluate {report['model']} on {report['cases']}", fontsize=12)
-    return figure
+                axis.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8 if len(classes) > 6 else 11,
+                          color="white" if cm[i, j] > cm.max() / 2 else "black")
+    axis.set(xlabel="predicted class", ylabel="true class", title=f"confusion matrix ({samples} cases)")
 
 
 def _gallery(subfigure, worst: list[dict], cases) -> None:

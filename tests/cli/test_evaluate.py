@@ -86,6 +86,11 @@ def test_target_sensitivity_picks_a_threshold_and_warns_where_it_was_chosen(canc
     assert (t["tp"], t["fp"], t["fn"], t["tn"]) == (tp, fp, fn, tn)
     assert report["confusion_matrix"] == [[tn, fp], [fn, tp]]
     assert any(row["threshold"] == t["value"] for row in report["sweep"])
+    # chosen on the validation part instead: no warning, and a pointer to judge it on the test part
+    chosen, stderr = _evaluate(model, "--data", CANCER, "--part", "validation", "--target-sensitivity", "0.95",
+                               "--bootstrap", "0")
+    assert "warning" not in chosen["threshold"] and "validation part" in chosen["threshold"]["chosen_on"]
+    assert f"--threshold {chosen['threshold']['value']:.6g}" in stderr
 
 
 def test_threshold_moves_the_operating_point_and_the_sweep_agrees(cancer):

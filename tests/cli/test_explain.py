@@ -79,10 +79,14 @@ def test_explain_one_map_as_npy_another_class_and_a_plot(digits_cnn, tmp_path):
     plot = tmp_path / "why.png"
     as_json = json.loads(run_cli("explain", str(model), str(image), "--class", "3").stdout)
     run = run_cli("explain", str(model), str(image), "--class", "3", "--method", "saliency", "-f", "npy",
-                  "--plot", str(plot))
+                  "--plot", str(plot), "-o", str(tmp_path / "s.npy"))
     assert run.exit_code == 0, run.stderr
     values = np.load(io.BytesIO(run.stdout_bytes))
     np.testing.assert_array_equal(values, as_json["maps"]["saliency"]["values"])
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), values)
+    refused = run_cli("explain", str(model), str(image), "-o", str(tmp_path / "all.npy"))
+    refused.assert_input_error("one map")
+    assert not (tmp_path / "all.npy").exists()
     assert as_json["class"] == 3
     assert plot.read_bytes().startswith(b"\x89PNG")
 
@@ -161,3 +165,25 @@ def test_the_digits_model_cautions_on_a_blank_and_a_shrunk_brain_not_on_its_test
     more = [int(line.split()[2]) for line in flagged if " more of the " in line]
     count = len(flagged) - len(more) + sum(more)
     assert count / len(test) < 0.05, run.stderr  # 1.9 % for an 8-epoch CNN (see the README)
+
+
+def test_a_colour_image_as_an_npy_array(tmp_path):
+    """MedMNIST's colour sets: (H, W, 3) uint8 arrays, scaled as in training; saliency takes the largest channel."""
+    from nnkit.files.model_file import model_arrays
+    from nnkit.nn.explain import saliency
+    from nnkit.nn.stack import build_network
+
+    net = build_network([{"type": "conv2d", "filters": 3, "kernel": 3, "activation": "relu"}, {"type": "flatten"},
+                         {"type": "dense", "units": 4, "activation": "softmax"}], (10, 10, 3), seed=2)
+    meta = {"classes": ["a", "b", "c", "d"], "preprocessing": {"kind": "scale", "divisor": 255.0, "image_shape": [10, 10, 3]}}
+    np.savez(tmp_path / "colour.npz", **model_arrays(net, meta))
+    pixels = np.random.default_rng(0).integers(0, 256, (10, 10, 3)).astype(np.uint8)
+    np.save(tmp_path / "colour.npy", pixels)
+    run = run_cli("explain", str(tmp_path / "colour.npz"), str(tmp_path / "colour.npy"), "--plot", str(tmp_path / "c.png"))
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(run.stdout)
+    x = (pixels / 255.0).astype(np.float32)
+    cls = ["a", "b", "c", "d"].index(report["class"])
+    np.testing.assert_allclose(report["maps"]["saliency"]["values"], saliency(net, x, cls), atol=1e-12)
+    assert report["maps"]["gradcam"]["shape"] == [8, 8] and report["maps"]["occlusion"]["shape"] == [10, 10]
+    assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")

@@ -148,6 +148,7 @@ def make_files(folder: Path) -> None:
     np.savez(w("m_conv.npz"), **_model_with(conv, **digits_meta))
     np.savez(w("m_dense_img.npz"), **_model_with(build_mlp(64, [4], 10, rng=0), **digits_meta))
     np.save(w("digit8.npy"), np.arange(64.0).reshape(8, 8) % 17)
+    np.save(w("digits8.npy"), np.zeros((3, 8, 8)))
     huge = _model_with(net, **good_meta)
     huge["W0"] = np.full((2, 3), 1e30, dtype=huge["W0"].dtype)  # finite, but 1e30 × 1e30 is not
     huge["W1"] = np.full((3, 2), 1e30, dtype=huge["W1"].dtype)
@@ -334,6 +335,7 @@ def cases(d: str) -> list[Case]:
           "--plot", "x.png", fragment="needs a conv layer"),
         C("explain no such layer", "explain", f("m_conv.npz"), f("digit8.npy"), "--layer", "conv2d_9", fragment="conv2d_9"),
         C("explain table model", "explain", f("model.npz"), f("digit8.npy"), fragment="table of features"),
+        C("explain a stack", "explain", f("m_conv.npz"), f("digits8.npy"), fragment="takes one image"),
         C("explain npy of all", "explain", f("m_conv.npz"), f("digit8.npy"), "-f", "npy", fragment="one map"),
         C("explain valid", "explain", f("m_conv.npz"), f("digit8.npy"), "-f", "json", code=0),
         C("explain dense valid", "explain", f("m_dense_img.npz"), f("digit8.npy"), "-f", "json", code=0),

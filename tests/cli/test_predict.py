@@ -277,8 +277,10 @@ def test_your_own_digit_is_prepared_as_mnist_and_said_on_stderr(cli, conv_model,
     digit = drawn_digit(tmp_path / "seven.png")
     run = cli("predict", str(model), str(digit), "-f", "json")
     assert run.exit_code == 0, run.stderr
-    (note,) = run.stderr.splitlines()
+    note, *cautions = run.stderr.splitlines()
     assert note.startswith(f"nnkit: {digit} is 200×200; prepared as MNIST's digits were: inverted")
+    # the model learned bands, not digits: a drawn seven is unlike its training images
+    assert cautions and all(line.startswith(f"nnkit: caution: {digit}: this input is unlike") for line in cautions)
     expected = prepare_digit(read_image(digit)).image  # 0..1, the model's ÷255 scale already applied
     (result,) = json.loads(run.stdout)
     proba = engine_probabilities(model, (expected * 255)[np.newaxis])[0]
@@ -356,8 +358,9 @@ def test_installed_predict_prepares_the_sample_photo_of_a_digit(shell, conv_mode
     done = shell(f"nnkit predict {model} samples/my_digit.png -f csv | tail -n +2 | cut -d, -f1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().strip() in ("0", "1", "2")
-    (note,) = done.stderr.decode().splitlines()
+    note, *cautions = done.stderr.decode().splitlines()
     assert note.startswith("nnkit: samples/my_digit.png is 240×200; prepared as MNIST's digits were: inverted")
+    assert all(line.startswith("nnkit: caution: samples/my_digit.png: ") for line in cautions)
 
 
 def test_a_colour_model_asks_for_an_array_not_a_grayscale_picture(cli, tmp_path):
