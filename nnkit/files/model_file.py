@@ -68,7 +68,8 @@ from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_TYPES, Dense, layer_type
 from nnkit.nn.layers.base import MAX_SIZE
 from nnkit.nn.network import OUTPUTS, Network
 from nnkit.nn.optimizers import OPTIMIZERS
-from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, walk
+from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, stack_footprint, walk
+from nnkit.term.limits import require_memory
 from nnkit.term.output import atomic_write, check_target
 
 FORMAT = "nnkit-model"
@@ -213,6 +214,8 @@ class ModelKind:
         ``rule(meta)`` raises :class:`SchemaError` when keys disagree (lengths, counts).
     n_inputs, n_outputs : callable
         ``(meta) -> int``: values per input and units of the output layer.
+    stack : callable
+        ``(meta) -> (layer configs, input shape)``: the layer list the meta describes.
     build : callable
         ``build(meta, arrays) -> Network`` from validated parts.
     """
@@ -222,6 +225,7 @@ class ModelKind:
     rules: tuple[Callable[[dict], None], ...]
     n_inputs: Callable[[dict], int]
     n_outputs: Callable[[dict], int]
+    stack: Callable[[dict], tuple[list, tuple]]
     build: Callable[[dict, dict[str, np.ndarray]], Network]
 
 
@@ -276,15 +280,21 @@ def _layers_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
     return Network(layers, output=meta["output"], input_shape=tuple(meta["input_shape"]))
 
 
+def _mlp_stack(meta: dict) -> tuple[list, tuple]:
+    """The layer list of an MLP described by ``sizes`` and ``activations`` (version 1 files)."""
+    configs = []
+    for i, units in enumerate(meta["sizes"][1:]):
+        configs.append({"type": "dense", "units": units})
+        if i < len(meta["activations"]):
+            configs.append({"type": "activation", "name": meta["activations"][i]})
+    return configs, tuple(meta["sizes"][:1])
+
+
 def _mlp_layer_list(meta: dict) -> None:
     """An MLP's optional layer list repeats ``sizes`` and ``activations``: they must agree."""
     if "layers" not in meta and "input_shape" not in meta:
         return
-    expected = []
-    for i, units in enumerate(meta["sizes"][1:]):
-        expected.append({"type": "dense", "units": units})
-        if i < len(meta["activations"]):
-            expected.append({"type": "activation", "name": meta["activations"][i]})
+    expected, _ = _mlp_stack(meta)
     if meta.get("layers") != expected:
         raise SchemaError("meta.layers", "does not match meta.sizes and meta.activations")
     if meta.get("input_shape") != meta["sizes"][:1]:
@@ -305,6 +315,7 @@ MODEL_KINDS: dict[str, ModelKind] = {
         rules=(_mlp_activation_count, _mlp_layer_list),
         n_inputs=lambda meta: meta["sizes"][0],
         n_outputs=lambda meta: meta["sizes"][-1],
+        stack=_mlp_stack,
         build=_mlp_build,
     ),
     "layers": ModelKind(
@@ -318,6 +329,7 @@ MODEL_KINDS: dict[str, ModelKind] = {
         rules=(_layers_consistent,),
         n_inputs=lambda meta: math.prod(meta["input_shape"]),
         n_outputs=lambda meta: meta["layers"][-1]["units"],
+        stack=lambda meta: (meta["layers"], tuple(meta["input_shape"])),
         build=_layers_build,
     ),
 }
@@ -534,6 +546,16 @@ def _read_meta(archive: NpzArchive, path: Path) -> dict:
     return meta
 
 
+def _within_budget(path: Path, configs: list, input_shape: tuple) -> None:
+    """Refuse a model whose weights and one sample's work cannot fit in memory, before reading them.
+
+    The sizes are those the meta claims (already checked to fit each other); float64 is assumed.
+    """
+    parameters, per_sample = stack_footprint(configs, input_shape)
+    require_memory(8 * (parameters + 2 * per_sample), f"the model {path} ({parameters:,} parameters, "
+                   f"{per_sample:,} values per sample)")
+
+
 def _read(archive: NpzArchive, path: Path) -> tuple[Network, dict]:
     meta = _read_meta(archive, path)
     try:
@@ -553,13 +575,16 @@ def _read(archive: NpzArchive, path: Path) -> tuple[Network, dict]:
             raise _not_a_model(path, f"{name} has shape {header.shape}, its meta data says {spec.shape}")
         if header.dtype.kind != "f":
             raise _not_a_model(path, f"{name} must hold floats, not {header.dtype}")
-        dtypes.add(header.dtype)
+        dtypes.add(header.dtype.newbyteorder("="))
     if len(dtypes) > 1:
         raise _not_a_model(path, f"the weights mix dtypes {', '.join(sorted(map(str, dtypes)))}")
+    _within_budget(path, *kind.stack(meta))
     arrays = {}
     for name in specs:
         array = archive.read(name)
         if not np.all(np.isfinite(array)):
             raise _not_a_model(path, f"{name} holds NaN or infinite weights")
-        arrays[name] = array
+        # Big-endian arrays (written on another machine) become native: the same values, and what
+        # the engine's products and ONNX's tensors take.
+        arrays[name] = array.astype(array.dtype.newbyteorder("="), copy=False)
     return kind.build(meta, arrays), meta
