@@ -223,3 +223,19 @@ def test_divergence_is_reported_not_a_warning():
 def test_bad_input_is_an_input_error(call, message):
     with pytest.raises(NnkitInputError, match=message):
         call(build_mlp(2, [3], 3, rng=0))
+
+
+def test_the_training_loss_is_the_courses_cross_entropy_from_logits():
+    """One cross-entropy: the fused output's loss equals ``cce``/``bce`` with ``from_logits``."""
+    from nnkit.nn.losses import get_loss
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4))
+    net = build_mlp(4, [5], 3, activation="tanh", dtype=np.float64, rng=0)
+    onehot = np.eye(3)[[0, 2, 1, 1, 0, 2]]
+    z = net.logits(x)
+    assert net.loss(x, onehot) == get_loss("cce").fn(z, onehot, from_logits=True)
+    assert net.loss(x, np.array([0, 2, 1, 1, 0, 2])) == pytest.approx(net.loss(x, onehot), rel=1e-15)
+    binary = build_mlp(4, [5], 1, activation="tanh", output="sigmoid", dtype=np.float64, rng=0)
+    t = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
+    assert binary.loss(x, t) == get_loss("bce").fn(binary.logits(x), t, from_logits=True)
