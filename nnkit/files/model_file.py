@@ -1,25 +1,22 @@
-"""Saving and loading trained networks as plain ``.npz`` files (SPEC §5), never with pickle.
+"""Saving and loading trained networks as plain ``.npz`` files (docs/conventions.md, model files), never with pickle.
 
 Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
 dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)
-and one 0-d string array ``meta`` holding JSON. A multilayer perceptron (kind ``mlp``, version 1,
-readable by every nnkit)::
-
-    {"format": "nnkit-model", "version": 1, "sizes": [64, 256, 10],
-     "activations": ["relu"], "output": "softmax", "input_shape": [64],
-     "layers": [{"type": "dense", "units": 256}, {"type": "activation", "name": "relu"},
-                {"type": "dense", "units": 10}],
-     ...whatever the command adds: "task", "classes", "preprocessing", "options", "epochs_run"...}
-
-Any other stack (conv, pool, flatten, dropout; kind ``layers``, version 2)::
+and one 0-d string array ``meta`` holding JSON. Every network is written as its layer list (kind
+``layers``, version 2)::
 
     {"format": "nnkit-model", "version": 2, "kind": "layers", "output": "softmax",
      "input_shape": [28, 28, 1], "layers": [{"type": "conv2d", "filters": 32, "kernel": [3, 3],
-     "stride": 1, "padding": "valid"}, {"type": "activation", "name": "relu"}, …], …}
+     "stride": 1, "padding": "valid"}, {"type": "activation", "name": "relu"}, …],
+     ...whatever the command adds: "task", "classes", "preprocessing", "options", "epochs_run"...}
 
-``layers`` is every engine layer's ``config()`` in order (the fused softmax/sigmoid output is
-``output``, not a layer); the weight arrays' shapes follow from it and ``input_shape``. Files written
-before the layer list (version 1 without ``layers``) load as they always did.
+``layers`` is every layer's ``config()`` in order, its records declared by the layer registry
+(:mod:`nnkit.nn.layers`; the fused softmax/sigmoid output is ``output``, not a layer); the weight
+arrays' shapes follow from it and ``input_shape``.
+
+Files of earlier versions load as they always did: a multilayer perceptron of version 1 (kind
+``mlp``) describes its dense layers by ``"sizes": [64, 256, 10]`` and ``"activations": ["relu"]``,
+with or without the same network as a layer list beside them (which must then agree).
 
 ``np.load(path, allow_pickle=False)`` opens it, so a model can be inspected without nnkit.
 
@@ -27,13 +24,9 @@ What a model file may hold is declared once, below: :data:`COMMON_META` (keys ev
 shares) and :data:`MODEL_KINDS` (for each kind: its own meta keys, the arrays its meta promises, its
 cross-field rules and how to build the network). :func:`load_model` validates the whole file against
 that declaration (every key, type, length, array name, shape and dtype; every zip member's header
-against its real size) before using any of it, and raises :class:`NnkitInputError` for anything
-else, which the CLI turns into exit status 2. :func:`save_model` validates the same way, so nnkit
-never writes a file it would refuse to read.
-
-A new kind of model (a list of layers, each with a ``type`` and its parameters) is one more entry
-of :data:`MODEL_KINDS`: ``COMMON_META.extended(layers=List(Tagged("type", {...})))``, a function
-naming its arrays, and a builder.
+against its real size; the weights and one sample's work against the memory) before using any of
+it, and raises :class:`NnkitInputError` for anything else, which the CLI turns into exit status 2.
+:func:`save_model` validates the same way, so nnkit never writes a file it would refuse to read.
 """
 
 from __future__ import annotations
@@ -415,22 +408,20 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
     --------
     >>> from nnkit.nn.stack import build_mlp
     >>> arrays = model_arrays(build_mlp(2, [3], 1, activation="tanh", output="sigmoid", rng=0))
-    >>> sorted(arrays), arrays["W0"].shape
-    (['W0', 'W1', 'b0', 'b1', 'meta'], (2, 3))
+    >>> sorted(arrays), arrays["W0"].shape, json.loads(str(arrays["meta"]))["layers"][1]
+    (['W0', 'W1', 'b0', 'b1', 'meta'], (2, 3), {'type': 'activation', 'name': 'tanh'})
     """
     full_meta = dict(meta or {})
     full_meta.update(
         {
             "format": FORMAT,
+            "version": 2,
+            "kind": "layers",
             "output": network.output,
             "input_shape": list(network.input_shape),
             "layers": network.configs(),
         }
     )
-    if network.is_mlp:  # version 1, so that an nnkit from before the layer list still reads it
-        full_meta.update({"version": 1, "sizes": network.sizes, "activations": network.activations})
-    else:
-        full_meta.update({"version": 2, "kind": "layers"})
     # Round-trip through JSON so that what is validated is exactly what a reader will see.
     text = json.dumps(full_meta, default=_json_default)
     validate_meta(json.loads(text))
@@ -479,7 +470,7 @@ def save_model(path: str | Path, network: Network, meta: dict | None = None, env
         The trained network.
     meta : dict, optional
         JSON-able facts to keep with it (task, class names, preprocessing statistics, options).
-        The architecture keys (format, version, sizes, activations, output) are added here.
+        The layer keys (format, version, kind, input_shape, layers, output) are added here.
     env : Environment, optional
         With it, refuses to overwrite a file this run has read.
     """
