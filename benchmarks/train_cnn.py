@@ -1,4 +1,4 @@
-"""One epoch of the course CNN on 48 000 28×28 float32 images, batch 128, RMSprop (issue 11 §5).
+"""One epoch of the course CNN on 48 000 28×28 float32 images, batch 128, RMSprop.
 
 The network is the course's next chapter's model 2: conv 32 3×3 relu, max-pool 2, conv 64 3×3 relu,
 max-pool 2, conv 128 3×3 relu, flatten, dense 10 softmax (104 202 parameters); RMSprop with

@@ -1,4 +1,4 @@
-"""One epoch of a 784-256-128-10 ReLU MLP, Adam, batch 128, on 60000×784 float32 (SPEC §4).
+"""One epoch of a 784-256-128-10 ReLU MLP, Adam, batch 128, on 60000×784 float32.
 
 Side by side, in one run:
 - the matrix-multiply bound: the epoch's GEMMs (forward, the weight gradients and the input

@@ -1,4 +1,4 @@
-"""Saving and loading trained networks as plain ``.npz`` files (docs/conventions.md, model files), never with pickle.
+"""Saving and loading trained networks as plain ``.npz`` files, never with pickle (docs/conventions.md, "Model files").
 
 Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
 dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)
@@ -63,10 +63,10 @@ from nnkit.nn.network import OUTPUTS, Network
 from nnkit.nn.optimizers import OPTIMIZERS
 from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, stack_footprint, walk
 from nnkit.term.limits import require_memory
-from nnkit.term.output import atomic_write, check_target
+from nnkit.term.output import atomic_write, check_output_path
 
 FORMAT = "nnkit-model"
-#: Version 2 added the ``layers`` kind (conv networks); an MLP is still written as version 1.
+#: Version 2 added the ``layers`` kind; every network is written so (version 1 MLPs still load).
 VERSION = 2
 #: The largest ``meta`` JSON read (characters): preprocessing statistics of 10⁶ features fit.
 MAX_META_CHARS = 64 * 1024 * 1024
@@ -432,31 +432,6 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
         arrays[f"b{i // 2}"] = params[i + 1]
     arrays["meta"] = np.array(text)
     return arrays
-
-
-def check_output_path(path: str | Path, suffix: str, what: str) -> None:
-    """Refuse an output path that cannot be written, before a long training run rather than after.
-
-    Parameters
-    ----------
-    path : str or Path
-        Where ``--save`` or ``--plot`` will write.
-    suffix : str
-        The extension the file needs (``.npz`` or ``.png``).
-    what : str
-        What is written there, for the message (``models``, ``pictures``).
-
-    Examples
-    --------
-    >>> check_output_path("model.txt", ".npz", "models")
-    Traceback (most recent call last):
-    ...
-    nnkit.errors.NnkitInputError: models are saved as .npz files; model.txt does not end in .npz
-    """
-    path = Path(path)
-    if path.suffix.lower() != suffix:
-        raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
-    check_target(path)
 
 
 def save_model(path: str | Path, network: Network, meta: dict | None = None, env=None) -> None:

@@ -1,4 +1,4 @@
-"""Hostile input through the installed ``nnkit``: every class of issue 10 for every command that reads it.
+"""Hostile input through the installed ``nnkit``: every class of bad input (docs/conventions.md, "Errors and exit codes") for every command that reads it.
 
 Each case runs as a real process in its own empty working folder, beside a shared folder of hostile
 files. Every case must end with its expected status (2, or 0 where the input is valid), print at
@@ -279,7 +279,7 @@ def cases(d: str) -> list[Case]:
         C("predict huge weights", "predict", f("m_huge_weights.npz"), "1e30,1e30", fragment="not finite"),
         C("activate softmax 1e308", "activate", "softmax", "1e308", "-1e308", code=0),
         C("loss mse 1e200", "loss", "mse", "--pred", "1e200", "--target", "-1e200", code=0),
-        # 7. train and summary (issue 11): the layer grammar, conv on a table, models from elsewhere.
+        # 7. train and summary: the layer grammar, conv on a table, models from elsewhere.
         C("train misspelt layer", "train", "--layers", "conv 8 3, maxpol 2, flatten, dense 10", fragment="maxpol"),
         C("train shrinking stack", "train", "--layers", "conv 8 5, maxpool 2, conv 8 3, flatten, dense 10",
           "--epochs", "1", fragment="layer 3 (conv2d)"),
@@ -310,7 +310,7 @@ def cases(d: str) -> list[Case]:
           fragment="does not fit"),
         C("summary valid", "summary", f("model.npz"), "-f", "json", code=0),
         C("summary course-cnn", "summary", "--model", "course-cnn", "-f", "csv", code=0),
-        # dense and optimize (issue 13): the same classes.
+        # dense and optimize: the same classes.
         C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
           fragment="standard output is closed"),
         C("closed stdin dense", "dense", "--weights", "0.5", stdin="<&-", fragment="standard input is closed"),
@@ -324,7 +324,7 @@ def cases(d: str) -> list[Case]:
         C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
         C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
-        # export and datasets (issue 12): model files from elsewhere, bad targets, unknown names.
+        # export and datasets: model files from elsewhere, bad targets, unknown names.
         *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],
         C("export not onnx", "export", f("model.npz"), "out.csv"),

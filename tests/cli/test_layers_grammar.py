@@ -19,7 +19,7 @@ from nnkit.nn.layers import LAYER_TYPES
 from nnkit.nn.stack import summary
 
 
-def test_the_issues_example_stack():
+def test_a_three_conv_stack_as_the_course_writes_it():
     specs = parse_layers("conv 32 3 relu, maxpool 2, conv 64 3 relu, maxpool 2, conv 128 3 relu, flatten, dense 10 softmax")
     assert specs == [
         {"type": "conv2d", "filters": 32, "kernel": 3, "activation": "relu"},

@@ -182,7 +182,7 @@ def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
 
 
 def test_a_column_of_features_is_one_input(cli, cancer_model, tmp_path):
-    # the course's notation: one sample written as a column (issue 9 §1)
+    # the course's notation: one sample written as a column
     values = CANCER.read_text().splitlines()[1].split(",")[:30]
     row = cli("predict", str(cancer_model), ",".join(values), "-f", "json")
     column = cli("predict", str(cancer_model), ";".join(values), "-f", "json")

@@ -297,7 +297,7 @@ def test_damaged_model_bytes_are_input_errors(tmp_path_factory, data):
         load_model(path)
 
 
-# --- the layer list (issue 11) -----------------------------------------------------------------------
+# --- the layer list ----------------------------------------------------------------------------------
 FIXTURES = Path(__file__).parent / "fixtures"
 CNN = [
     {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "activation": "relu"},
