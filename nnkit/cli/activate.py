@@ -25,7 +25,7 @@ from nnkit.cli.completion import complete_names
 from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import load_array
 from nnkit.files.orientation import column_as_vector
-from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
+from nnkit.nn.activations import ACTIVATIONS, apply_activation, get_activation
 from nnkit.term.output import array_table, check_outputs
 
 _CHOICES = ", ".join(ACTIVATIONS)
@@ -125,12 +125,12 @@ def activate(
     ):
         # the course's column vector: one softmax over the column, given back as a column
         x = x[:, 0]
-        result = evaluate(function, x, derivative=derivative, alpha=alpha)
+        result = apply_activation(function, x, derivative=derivative, alpha=alpha)
         as_vector = (x, result)  # what --plot marks: the points of one vector
         if not derivative:
             x, result = x.reshape(-1, 1), result.reshape(-1, 1)
     else:
-        result = evaluate(function, x, derivative=derivative, axis=axis, alpha=alpha)
+        result = apply_activation(function, x, derivative=derivative, axis=axis, alpha=alpha)
     check_outputs(env, (plot, "--plot"), (output, "-o"))  # all or nothing
     if plot is not None:
         _plot(act, plot, x_range, *(as_vector or (x, result)), derivative=derivative, alpha=alpha, env=env)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.activations import evaluate, get_activation
+from nnkit.nn.activations import apply_activation, get_activation
 from nnkit.nn.layers import Dense
 
 
@@ -164,7 +164,7 @@ def dense_forward(x, W, b=None, activation: str = "identity", alpha: float | Non
     layer = Dense(W, b)
     z = layer.forward(x)
     params = {} if alpha is None else {"alpha": alpha}
-    y = np.atleast_2d(evaluate(activation, z, **params))
+    y = np.atleast_2d(apply_activation(activation, z, **params))
     x1 = with_bias_input(x)
     Wb = stacked_weights(W, b)
     return DenseForward(x=x, x1=x1, W=W, b=b, Wb=Wb, z=z, y=y, activation=activation)

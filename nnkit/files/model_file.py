@@ -2,24 +2,21 @@
 
 Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
 dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)
-and one 0-d string array ``meta`` holding JSON. A multilayer perceptron (kind ``mlp``, version 1,
-readable by every nnkit)::
-
-    {"format": "nnkit-model", "version": 1, "sizes": [64, 256, 10],
-     "activations": ["relu"], "output": "softmax", "input_shape": [64],
-     "layers": [{"type": "dense", "units": 256}, {"type": "activation", "name": "relu"},
-                {"type": "dense", "units": 10}],
-     ...whatever the command adds: "task", "classes", "preprocessing", "options", "epochs_run"...}
-
-Any other stack (conv, pool, flatten, dropout; kind ``layers``, version 2)::
+and one 0-d string array ``meta`` holding JSON. Every network is written as its layer list (kind
+``layers``, version 2)::
 
     {"format": "nnkit-model", "version": 2, "kind": "layers", "output": "softmax",
      "input_shape": [28, 28, 1], "layers": [{"type": "conv2d", "filters": 32, "kernel": [3, 3],
-     "stride": 1, "padding": "valid"}, {"type": "activation", "name": "relu"}, …], …}
+     "stride": 1, "padding": "valid"}, {"type": "activation", "name": "relu"}, …],
+     ...whatever the command adds: "task", "classes", "preprocessing", "options", "epochs_run"...}
 
-``layers`` is every engine layer's ``config()`` in order (the fused softmax/sigmoid output is
-``output``, not a layer); the weight arrays' shapes follow from it and ``input_shape``. Files written
-before the layer list (version 1 without ``layers``) load as they always did.
+``layers`` is every layer's ``config()`` in order, its records declared by the layer registry
+(:mod:`nnkit.nn.layers`; the fused softmax/sigmoid output is ``output``, not a layer); the weight
+arrays' shapes follow from it and ``input_shape``.
+
+Files of earlier versions load as they always did: a multilayer perceptron of version 1 (kind
+``mlp``) describes its dense layers by ``"sizes": [64, 256, 10]`` and ``"activations": ["relu"]``,
+with or without the same network as a layer list beside them (which must then agree).
 
 ``np.load(path, allow_pickle=False)`` opens it, so a model can be inspected without nnkit.
 
@@ -27,13 +24,9 @@ What a model file may hold is declared once, below: :data:`COMMON_META` (keys ev
 shares) and :data:`MODEL_KINDS` (for each kind: its own meta keys, the arrays its meta promises, its
 cross-field rules and how to build the network). :func:`load_model` validates the whole file against
 that declaration (every key, type, length, array name, shape and dtype; every zip member's header
-against its real size) before using any of it, and raises :class:`NnkitInputError` for anything
-else, which the CLI turns into exit status 2. :func:`save_model` validates the same way, so nnkit
-never writes a file it would refuse to read.
-
-A new kind of model (a list of layers, each with a ``type`` and its parameters) is one more entry
-of :data:`MODEL_KINDS`: ``COMMON_META.extended(layers=List(Tagged("type", {...})))``, a function
-naming its arrays, and a builder.
+against its real size; the weights and one sample's work against the memory) before using any of
+it, and raises :class:`NnkitInputError` for anything else, which the CLI turns into exit status 2.
+:func:`save_model` validates the same way, so nnkit never writes a file it would refuse to read.
 """
 
 from __future__ import annotations
@@ -68,11 +61,12 @@ from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_TYPES, Dense, layer_type
 from nnkit.nn.layers.base import MAX_SIZE
 from nnkit.nn.network import OUTPUTS, Network
 from nnkit.nn.optimizers import OPTIMIZERS
-from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, walk
+from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, stack_footprint, walk
+from nnkit.term.limits import require_memory
 from nnkit.term.output import atomic_write, check_output_path
 
 FORMAT = "nnkit-model"
-#: Version 2 added the ``layers`` kind (conv networks); an MLP is still written as version 1.
+#: Version 2 added the ``layers`` kind; every network is written so (version 1 MLPs still load).
 VERSION = 2
 #: The largest ``meta`` JSON read (characters): preprocessing statistics of 10⁶ features fit.
 MAX_META_CHARS = 64 * 1024 * 1024
@@ -229,6 +223,8 @@ class ModelKind:
         ``rule(meta)`` raises :class:`SchemaError` when keys disagree (lengths, counts).
     n_inputs, n_outputs : callable
         ``(meta) -> int``: values per input and units of the output layer.
+    stack : callable
+        ``(meta) -> (layer configs, input shape)``: the layer list the meta describes.
     build : callable
         ``build(meta, arrays) -> Network`` from validated parts.
     """
@@ -238,6 +234,7 @@ class ModelKind:
     rules: tuple[Callable[[dict], None], ...]
     n_inputs: Callable[[dict], int]
     n_outputs: Callable[[dict], int]
+    stack: Callable[[dict], tuple[list, tuple]]
     build: Callable[[dict, dict[str, np.ndarray]], Network]
 
 
@@ -292,15 +289,21 @@ def _layers_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
     return Network(layers, output=meta["output"], input_shape=tuple(meta["input_shape"]))
 
 
+def _mlp_stack(meta: dict) -> tuple[list, tuple]:
+    """The layer list of an MLP described by ``sizes`` and ``activations`` (version 1 files)."""
+    configs = []
+    for i, units in enumerate(meta["sizes"][1:]):
+        configs.append({"type": "dense", "units": units})
+        if i < len(meta["activations"]):
+            configs.append({"type": "activation", "name": meta["activations"][i]})
+    return configs, tuple(meta["sizes"][:1])
+
+
 def _mlp_layer_list(meta: dict) -> None:
     """An MLP's optional layer list repeats ``sizes`` and ``activations``: they must agree."""
     if "layers" not in meta and "input_shape" not in meta:
         return
-    expected = []
-    for i, units in enumerate(meta["sizes"][1:]):
-        expected.append({"type": "dense", "units": units})
-        if i < len(meta["activations"]):
-            expected.append({"type": "activation", "name": meta["activations"][i]})
+    expected, _ = _mlp_stack(meta)
     if meta.get("layers") != expected:
         raise SchemaError("meta.layers", "does not match meta.sizes and meta.activations")
     if meta.get("input_shape") != meta["sizes"][:1]:
@@ -321,6 +324,7 @@ MODEL_KINDS: dict[str, ModelKind] = {
         rules=(_mlp_activation_count, _mlp_layer_list),
         n_inputs=lambda meta: meta["sizes"][0],
         n_outputs=lambda meta: meta["sizes"][-1],
+        stack=_mlp_stack,
         build=_mlp_build,
     ),
     "layers": ModelKind(
@@ -334,6 +338,7 @@ MODEL_KINDS: dict[str, ModelKind] = {
         rules=(_layers_consistent,),
         n_inputs=lambda meta: math.prod(meta["input_shape"]),
         n_outputs=lambda meta: meta["layers"][-1]["units"],
+        stack=lambda meta: (meta["layers"], tuple(meta["input_shape"])),
         build=_layers_build,
     ),
 }
@@ -432,22 +437,20 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
     --------
     >>> from nnkit.nn.stack import build_mlp
     >>> arrays = model_arrays(build_mlp(2, [3], 1, activation="tanh", output="sigmoid", rng=0))
-    >>> sorted(arrays), arrays["W0"].shape
-    (['W0', 'W1', 'b0', 'b1', 'meta'], (2, 3))
+    >>> sorted(arrays), arrays["W0"].shape, json.loads(str(arrays["meta"]))["layers"][1]
+    (['W0', 'W1', 'b0', 'b1', 'meta'], (2, 3), {'type': 'activation', 'name': 'tanh'})
     """
     full_meta = dict(meta or {})
     full_meta.update(
         {
             "format": FORMAT,
+            "version": 2,
+            "kind": "layers",
             "output": network.output,
             "input_shape": list(network.input_shape),
             "layers": network.configs(),
         }
     )
-    if network.is_mlp:  # version 1, so that an nnkit from before the layer list still reads it
-        full_meta.update({"version": 1, "sizes": network.sizes, "activations": network.activations})
-    else:
-        full_meta.update({"version": 2, "kind": "layers"})
     # Round-trip through JSON so that what is validated is exactly what a reader will see.
     text = json.dumps(full_meta, default=_json_default)
     validate_meta(json.loads(text))
@@ -471,7 +474,7 @@ def save_model(path: str | Path, network: Network, meta: dict | None = None, env
         The trained network.
     meta : dict, optional
         JSON-able facts to keep with it (task, class names, preprocessing statistics, options).
-        The architecture keys (format, version, sizes, activations, output) are added here.
+        The layer keys (format, version, kind, input_shape, layers, output) are added here.
     env : Environment, optional
         With it, refuses to overwrite a file this run has read.
     """
@@ -538,6 +541,16 @@ def _read_meta(archive: NpzArchive, path: Path) -> dict:
     return meta
 
 
+def _within_budget(path: Path, configs: list, input_shape: tuple) -> None:
+    """Refuse a model whose weights and one sample's work cannot fit in memory, before reading them.
+
+    The sizes are those the meta claims (already checked to fit each other); float64 is assumed.
+    """
+    parameters, per_sample = stack_footprint(configs, input_shape)
+    require_memory(8 * (parameters + 2 * per_sample), f"the model {path} ({parameters:,} parameters, "
+                   f"{per_sample:,} values per sample)")
+
+
 def _read(archive: NpzArchive, path: Path) -> tuple[Network, dict]:
     meta = _read_meta(archive, path)
     try:
@@ -557,13 +570,16 @@ def _read(archive: NpzArchive, path: Path) -> tuple[Network, dict]:
             raise _not_a_model(path, f"{name} has shape {header.shape}, its meta data says {spec.shape}")
         if header.dtype.kind != "f":
             raise _not_a_model(path, f"{name} must hold floats, not {header.dtype}")
-        dtypes.add(header.dtype)
+        dtypes.add(header.dtype.newbyteorder("="))
     if len(dtypes) > 1:
         raise _not_a_model(path, f"the weights mix dtypes {', '.join(sorted(map(str, dtypes)))}")
+    _within_budget(path, *kind.stack(meta))
     arrays = {}
     for name in specs:
         array = archive.read(name)
         if not np.all(np.isfinite(array)):
             raise _not_a_model(path, f"{name} holds NaN or infinite weights")
-        arrays[name] = array
+        # Big-endian arrays (written on another machine) become native: the same values, and what
+        # the engine's products and ONNX's tensors take.
+        arrays[name] = array.astype(array.dtype.newbyteorder("="), copy=False)
     return kind.build(meta, arrays), meta

@@ -387,7 +387,7 @@ def _check_axis(x: np.ndarray, axis: int) -> None:
 
 
 @dataclass(frozen=True)
-class Activation:
+class ActivationFunction:
     """One activation function with its derivative (numpy-ml style).
 
     Attributes
@@ -439,9 +439,9 @@ class Activation:
 
 
 _REGISTERED = [
-    Activation("relu", "ReLU", "max(0, x)", "1 if x > 0 else 0", relu, relu_grad),
-    Activation("sigmoid", "Sigmoid", "1 / (1 + exp(-x))", "s(x)·(1 - s(x))", sigmoid, sigmoid_grad),
-    Activation(
+    ActivationFunction("relu", "ReLU", "max(0, x)", "1 if x > 0 else 0", relu, relu_grad),
+    ActivationFunction("sigmoid", "Sigmoid", "1 / (1 + exp(-x))", "s(x)·(1 - s(x))", sigmoid, sigmoid_grad),
+    ActivationFunction(
         "softmax",
         "Softmax",
         "exp(x_k) / Σ_i exp(x_i)",
@@ -451,12 +451,12 @@ _REGISTERED = [
         params=("axis",),
         elementwise=False,
     ),
-    Activation("tanh", "tanh", "tanh(x)", "1 - tanh(x)²", tanh, tanh_grad),
-    Activation(
+    ActivationFunction("tanh", "tanh", "tanh(x)", "1 - tanh(x)²", tanh, tanh_grad),
+    ActivationFunction(
         "step", "Step", "1 if x > 0 else 0", "0 (undefined at 0, taken as 0)", step, step_grad
     ),
-    Activation("identity", "Identity", "x", "1", identity, identity_grad),
-    Activation(
+    ActivationFunction("identity", "Identity", "x", "1", identity, identity_grad),
+    ActivationFunction(
         "leaky-relu",
         "Leaky ReLU",
         "x if x > 0 else α·x",
@@ -465,7 +465,7 @@ _REGISTERED = [
         leaky_relu_grad,
         params=("alpha",),
     ),
-    Activation(
+    ActivationFunction(
         "elu",
         "ELU",
         "x if x > 0 else α·(exp(x) - 1)",
@@ -474,16 +474,16 @@ _REGISTERED = [
         elu_grad,
         params=("alpha",),
     ),
-    Activation("softplus", "Softplus", "log(1 + exp(x))", "sigmoid(x)", softplus, softplus_grad),
-    Activation("gelu", "GELU", "x·Φ(x) = x/2·(1 + erf(x/√2))", "Φ(x) + x·φ(x)", gelu, gelu_grad),
-    Activation("swish", "Swish", "x·sigmoid(x)", "s(x) + x·s(x)·(1 - s(x))", swish, swish_grad),
+    ActivationFunction("softplus", "Softplus", "log(1 + exp(x))", "sigmoid(x)", softplus, softplus_grad),
+    ActivationFunction("gelu", "GELU", "x·Φ(x) = x/2·(1 + erf(x/√2))", "Φ(x) + x·φ(x)", gelu, gelu_grad),
+    ActivationFunction("swish", "Swish", "x·sigmoid(x)", "s(x) + x·s(x)·(1 - s(x))", swish, swish_grad),
 ]
 
 #: The activation functions by name, in the order ``--help`` lists them.
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _REGISTERED}
+ACTIVATIONS: dict[str, ActivationFunction] = {a.name: a for a in _REGISTERED}
 
 
-def get_activation(name: str) -> Activation:
+def get_activation(name: str) -> ActivationFunction:
     """Look an activation up by name.
 
     Raises
@@ -505,7 +505,7 @@ def get_activation(name: str) -> Activation:
         ) from None
 
 
-def evaluate(
+def apply_activation(
     name: str,
     x,
     *,

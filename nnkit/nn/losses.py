@@ -86,10 +86,30 @@ def _mae_grad(y, t, delta, logits):
     return np.sign(y - t)
 
 
+def sigmoid_cross_entropy_terms(z, t):
+    """Binary cross-entropy of ``sigmoid(z)`` against ``t``, elementwise, from the logits.
+
+    ``log(1 + exp(z)) − z·t``, written so that exp never sees a positive number: the course's
+    ``bce --from-logits`` and the training loss of a sigmoid output are both this.
+    """
+    return np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+
+
+def softmax_cross_entropy_terms(logp, t):
+    """``−t · log softmax`` elementwise, from the log-probabilities, 0 wherever ``t`` is 0.
+
+    Only classes with t > 0 contribute: a log-softmax of −inf (logits more than the largest float
+    apart) times t = 0 would otherwise be NaN. The course's ``cce --from-logits`` and the training
+    loss of a softmax output with probability-row targets are both the sum of these.
+    """
+    terms = np.zeros_like(logp)
+    np.multiply(-t, logp, out=terms, where=t != 0)
+    return terms
+
+
 def _bce_terms(y, t, delta, logits):
     if logits:
-        # log(1 + exp(z)) - z·t, written so that exp never sees a positive number
-        return np.maximum(y, 0) - y * t + np.log1p(np.exp(-np.abs(y)))
+        return sigmoid_cross_entropy_terms(y, t)
     return -(t * _clamped_log(y) + (1 - t) * _clamped_log(1 - y))
 
 
@@ -100,12 +120,9 @@ def _bce_grad(y, t, delta, logits):
 
 
 def _cce_terms(y, t, delta, logits):
-    terms = np.zeros_like(y)
     if logits:
-        # only classes with t > 0 contribute: a log-softmax of -inf (logits more than the largest
-        # float apart) times t = 0 would otherwise be NaN
-        np.multiply(-t, log_softmax(y, axis=-1), out=terms, where=t != 0)
-        return terms
+        return softmax_cross_entropy_terms(log_softmax(y, axis=-1), t)
+    terms = np.zeros_like(y)
     # Only classes with t > 0 contribute; with delta = 0 a zero probability there is an honest inf.
     with np.errstate(divide="ignore"):
         np.multiply(-t, np.log(y + delta), out=terms, where=t != 0)

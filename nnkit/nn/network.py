@@ -20,6 +20,7 @@ import numpy as np
 from nnkit.errors import NnkitInputError
 from nnkit.nn.activations import log_softmax, sigmoid
 from nnkit.nn.layers import Activation, Dense
+from nnkit.nn.losses import sigmoid_cross_entropy_terms, softmax_cross_entropy_terms
 
 OUTPUTS = ("softmax", "sigmoid")
 
@@ -278,34 +279,32 @@ class Network:
         return t if t.dtype == self.dtype else t.astype(self.dtype)
 
     def _loss_and_dz(self, z: np.ndarray, t: np.ndarray, need_grad: bool):
+        """(mean loss, number correct, ∂L/∂z or None) of the fused output, from the logits ``z``."""
         n = len(z)
-        if self.output == "softmax":
-            logp = np.asarray(log_softmax(z, axis=-1), dtype=z.dtype)
-            if t.ndim == 1:
-                rows = np.arange(n)
-                loss = -float(np.sum(logp[rows, t], dtype=np.float64)) / n
-                correct = int(np.count_nonzero(np.argmax(z, axis=1) == t))
-                if not need_grad:
-                    return loss, correct, None
-                dz = np.exp(logp, out=logp)
-                dz[rows, t] -= 1
-            else:
-                loss = -float(np.sum(t * logp, dtype=np.float64)) / n
-                correct = int(np.count_nonzero(np.argmax(z, axis=1) == np.argmax(t, axis=1)))
-                if not need_grad:
-                    return loss, correct, None
-                dz = np.exp(logp, out=logp)
-                dz -= t
-            dz *= 1.0 / n
+        if self.output == "sigmoid":
+            loss = float(np.mean(sigmoid_cross_entropy_terms(z, t), dtype=np.float64))
+            correct = int(np.count_nonzero(np.all((z >= 0) == (t >= 0.5), axis=1)))
+            if not need_grad:
+                return loss, correct, None
+            dz = np.asarray(sigmoid(z), dtype=z.dtype) - t
+            dz *= 1.0 / z.size
             return loss, correct, dz
-        # Sigmoid + binary cross-entropy from logits: log(1 + e^-|z|) never overflows.
-        per = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-        loss = float(np.mean(per, dtype=np.float64))
-        correct = int(np.count_nonzero(np.all((z >= 0) == (t >= 0.5), axis=1)))
+        logp = np.asarray(log_softmax(z, axis=-1), dtype=z.dtype)
+        if t.ndim == 1:  # class indices: pick each row's log-probability (no one-hot array)
+            rows = np.arange(n)
+            loss = -float(np.sum(logp[rows, t], dtype=np.float64)) / n
+            correct = int(np.count_nonzero(np.argmax(z, axis=1) == t))
+        else:
+            loss = float(np.sum(softmax_cross_entropy_terms(logp, t), dtype=np.float64)) / n
+            correct = int(np.count_nonzero(np.argmax(z, axis=1) == np.argmax(t, axis=1)))
         if not need_grad:
             return loss, correct, None
-        dz = np.asarray(sigmoid(z), dtype=z.dtype) - t
-        dz *= 1.0 / z.size
+        dz = np.exp(logp, out=logp)  # softmax(z) − onehot(t), over n
+        if t.ndim == 1:
+            dz[rows, t] -= 1
+        else:
+            dz -= t
+        dz *= 1.0 / n
         return loss, correct, dz
 
 

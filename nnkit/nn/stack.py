@@ -1,4 +1,4 @@
-"""Network architectures as data: layer specs → layers, shapes, parameter counts.
+"""Layer stacks as data: specs → layers, the shape walk, summary, memory, saved configs → layers.
 
 A *spec* is a small dict naming a layer type of :data:`LAYER_TYPES` and its hyper-parameters, e.g.
 ``{"type": "conv2d", "filters": 32, "kernel": 3, "activation": "relu"}``. :func:`build_layers`

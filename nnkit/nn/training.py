@@ -122,9 +122,45 @@ def fit(
     >>> [row["epoch"] for row in history], sorted(history[0])
     ([1, 2, 3], ['accuracy', 'epoch', 'loss', 'seconds', 'val_accuracy', 'val_loss'])
     """
-    epochs = int(epochs)
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    x, t, bounds = _checked(network, x, t, epochs, early_stopping, x_val, t_val, batch_size)
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, network.parameters())
+    batches = _Batches(x, t, bounds, seed)
+    history = History()
+    watch = _EarlyStopping(early_stopping, network)
+    # The weights after the last completed epoch: Ctrl-C in the middle of an epoch (or of an
+    # optimiser step) goes back to them, so the network matches the history it is reported with.
+    completed = network.get_weights()
+    try:
+        for epoch in range(1, int(epochs) + 1):
+            row = _train_epoch(network, optimizer, batches, epoch)
+            if x_val is not None:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
+            # The history, the kept weights and the best epoch move on together or not at all:
+            # a Ctrl-C here is held back until the block ends (the saved model matches the report).
+            with critical():
+                history.append(row)
+                for kept, param in zip(completed, network.parameters(), strict=True):
+                    np.copyto(kept, param)
+                stop = watch.update(row, history)
+                history.stopped_early = stop and epoch < int(epochs)
+            if on_epoch is not None:
+                on_epoch(row)
+            if stop:
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        network.set_weights(completed)
+    if watch.best_weights is not None:
+        network.set_weights(watch.best_weights)
+    return history
+
+
+def _checked(network, x, t, epochs, early_stopping, x_val, t_val, batch_size):
+    """The training data in the network's dtype and the batch bounds, or an input error."""
+    if int(epochs) < 1:
+        raise NnkitInputError(f"--epochs must be at least 1, got {int(epochs)}")
     if early_stopping is not None and int(early_stopping) < 1:
         raise NnkitInputError(f"--early-stopping must be at least 1, got {early_stopping}")
     x = np.ascontiguousarray(x, dtype=network.dtype)
@@ -136,88 +172,79 @@ def fit(
         raise NnkitInputError(f"{n} training samples but {len(t)} targets")
     if (x_val is None) != (t_val is None):
         raise NnkitInputError("validation needs both inputs and targets")
-    bounds = batch_bounds(n, batch_size)
-    if isinstance(optimizer, str):
-        optimizer = make_optimizer(optimizer, network.parameters())
+    return x, t, batch_bounds(n, batch_size)
+
+
+class _Batches:
+    """An epoch's batches: shuffled with a seeded generator, each gathered into one buffer.
+
+    Each batch is gathered into one preallocated buffer rather than shuffling a copy of the whole
+    training set: the same batches, without a second training-set-sized array in memory. A full
+    batch sees every sample at once, so its order cannot matter and it is not shuffled.
+    """
+
+    def __init__(self, x: np.ndarray, t: np.ndarray, bounds: list[tuple[int, int]], seed):
+        self.x, self.t, self.bounds = x, t, bounds
+        self.shuffle = len(bounds) > 1
+        self.rng = np.random.default_rng(seed)
+        if self.shuffle:
+            largest = max(stop - start for start, stop in bounds)
+            self.x_batch = np.empty((largest, *x.shape[1:]), dtype=x.dtype)
+            self.t_batch = np.empty((largest, *t.shape[1:]), dtype=t.dtype)
+
+    def epoch(self):
+        """``(inputs, targets)`` of each batch of one epoch."""
+        order = self.rng.permutation(len(self.x)) if self.shuffle else None
+        for start, stop in self.bounds:
+            if not self.shuffle:
+                yield self.x[start:stop], self.t[start:stop]
+                continue
+            rows = order[start:stop]
+            # mode="clip" (the indices are in range, so nothing is clipped): with the default
+            # "raise", np.take copies through a temporary buffer, ~30× slower.
+            yield (np.take(self.x, rows, axis=0, out=self.x_batch[: stop - start], mode="clip"),
+                   np.take(self.t, rows, axis=0, out=self.t_batch[: stop - start], mode="clip"))
+
+
+def _train_epoch(network: Network, optimizer: Optimizer, batches: _Batches, epoch: int) -> dict:
+    """One pass over the batches: the history row (training loss and accuracy, wall time)."""
     params_grads = network.gradients()
+    start_time = time.perf_counter()
+    total_loss = 0.0
+    total_correct = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for xb, tb in batches.epoch():
+            loss, correct = network.train_batch(xb, tb)
+            optimizer.step(params_grads)
+            total_loss += loss * len(xb)
+            total_correct += correct
+    n = len(batches.x)
+    row = {"epoch": epoch, "loss": total_loss / n, "accuracy": total_correct / n, "val_loss": None,
+           "val_accuracy": None, "seconds": time.perf_counter() - start_time}
+    if not math.isfinite(row["loss"]):
+        raise NnkitInputError(f"training diverged: the loss became {row['loss']} in epoch {epoch}",
+                              hint="lower --lr")
+    return row
 
-    shuffle = len(bounds) > 1  # a full batch sees every sample at once: order cannot matter
-    rng = np.random.default_rng(seed)
-    if shuffle:
-        # Each batch is gathered into one preallocated buffer rather than shuffling a copy of the
-        # whole training set: the same batches, without a second training-set-sized array in memory.
-        largest = max(stop - start for start, stop in bounds)
-        x_batch = np.empty((largest, *x.shape[1:]), dtype=x.dtype)
-        t_batch = np.empty((largest, *t.shape[1:]), dtype=t.dtype)
 
-    history = History()
-    # The weights after the last completed epoch: Ctrl-C in the middle of an epoch (or of an
-    # optimiser step) goes back to them, so the network matches the history it is reported with.
-    completed = network.get_weights()
-    best_loss = math.inf
-    best_weights = None
-    waited = 0
-    try:
-        for epoch in range(1, epochs + 1):
-            start_time = time.perf_counter()
-            order = rng.permutation(n) if shuffle else None
-            total_loss = 0.0
-            total_correct = 0
-            with np.errstate(over="ignore", invalid="ignore"):
-                for start, stop in bounds:
-                    if shuffle:
-                        rows = order[start:stop]
-                        # mode="clip" (the indices are in range, so nothing is clipped): with the
-                        # default "raise", np.take copies through a temporary buffer, ~30× slower.
-                        xb = np.take(x, rows, axis=0, out=x_batch[: stop - start], mode="clip")
-                        tb = np.take(t, rows, axis=0, out=t_batch[: stop - start], mode="clip")
-                    else:
-                        xb, tb = x[start:stop], t[start:stop]
-                    loss, correct = network.train_batch(xb, tb)
-                    optimizer.step(params_grads)
-                    total_loss += loss * (stop - start)
-                    total_correct += correct
-            seconds = time.perf_counter() - start_time
-            row = {
-                "epoch": epoch,
-                "loss": total_loss / n,
-                "accuracy": total_correct / n,
-                "val_loss": None,
-                "val_accuracy": None,
-                "seconds": seconds,
-            }
-            if not math.isfinite(row["loss"]):
-                raise NnkitInputError(
-                    f"training diverged: the loss became {row['loss']} in epoch {epoch}",
-                    hint="lower --lr",
-                )
-            if x_val is not None:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
-            # The history, the kept weights and the best epoch move on together or not at all:
-            # a Ctrl-C here is held back until the block ends (the saved model matches the report).
-            with critical():
-                history.append(row)
-                for kept, param in zip(completed, network.parameters(), strict=True):
-                    np.copyto(kept, param)
-                stop = False
-                if early_stopping is not None:
-                    watched = row["loss"] if row["val_loss"] is None else row["val_loss"]
-                    if watched < best_loss:
-                        best_loss, best_weights, waited = watched, network.get_weights(), 0
-                        history.best_epoch = epoch
-                    else:
-                        waited += 1
-                        if waited >= early_stopping:
-                            history.stopped_early = epoch < epochs
-                            stop = True
-            if on_epoch is not None:
-                on_epoch(row)
-            if stop:
-                break
-    except KeyboardInterrupt:
-        history.interrupted = True
-        network.set_weights(completed)
-    if best_weights is not None:
-        network.set_weights(best_weights)
-    return history
+class _EarlyStopping:
+    """The best epoch so far (by validation loss, else training loss) and its weights."""
+
+    def __init__(self, patience: int | None, network: Network):
+        self.patience = patience
+        self.network = network
+        self.best_loss = math.inf
+        self.best_weights = None
+        self.waited = 0
+
+    def update(self, row: dict, history: History) -> bool:
+        """Record the epoch ``row``; whether training should stop now."""
+        if self.patience is None:
+            return False
+        watched = row["loss"] if row["val_loss"] is None else row["val_loss"]
+        if watched < self.best_loss:
+            self.best_loss, self.best_weights, self.waited = watched, self.network.get_weights(), 0
+            history.best_epoch = row["epoch"]
+            return False
+        self.waited += 1
+        return self.waited >= int(self.patience)

@@ -285,3 +285,21 @@ def test_the_note_gives_the_graphs_own_shapes_even_without_class_names(tmp_path)
     assert "input 'input' float32 (batch, 8, 8) → 'probabilities' (batch, 10), 'label' (batch,)" in run.stderr
     session = ort.InferenceSession(str(tmp_path / "bare.onnx"), providers=["CPUExecutionProvider"])
     assert session.get_outputs()[0].shape == ["batch", 10]
+
+
+def test_a_model_with_big_endian_weights_exports_and_predicts_the_same(tmp_path):
+    """Arrays written big-endian (another machine's np.save) are read as the same native floats."""
+    model = _train(tmp_path, "digits", "--hidden", "8", "--epochs", "2")
+    with np.load(model) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    swapped = tmp_path / "swapped.npz"
+    np.savez(swapped, **{k: v if k == "meta" else v.astype(v.dtype.newbyteorder(">")) for k, v in arrays.items()})
+    with np.load(swapped) as archive:
+        assert archive["W0"].dtype.byteorder == ">"
+    images, _ = load_digits().parts["train"]
+    np.save(tmp_path / "digits.npy", images[:120])
+    session = _export(swapped)
+    _, original = _predict_csv(model, str(tmp_path / "digits.npy"))
+    p = _agree(swapped, session, images[:120].astype(np.float32), str(tmp_path / "digits.npy"))
+    np.testing.assert_array_equal(_predict_csv(swapped, str(tmp_path / "digits.npy"))[1], original)
+    assert p.shape == (120, 10)

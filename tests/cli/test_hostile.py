@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nnkit.cli.layers_grammar import parse_layers
 from nnkit.files.model_file import model_arrays
 from nnkit.nn.stack import build_mlp, build_network
 from tests.conftest import nnkit_executable
@@ -158,6 +159,17 @@ def make_files(folder: Path) -> None:
             with archive.open(f"{name}.npy", "w") as member:
                 np.lib.format.write_array(member, array)
         archive.writestr("W9.npy", b"raw")
+    # Tampered conv models: sizes the arrays do not have, or sizes whose work cannot fit.
+    conv = build_network(parse_layers("conv 2 3 relu, gap, dense 2 softmax"), (6, 6, 1), seed=0)
+    for name, edit in (("m_conv_kernel", {"kernel": 1000000}), ("m_conv_filters", {"filters": 1000000})):
+        arrays = model_arrays(conv, {"classes": ["a", "b"]})
+        meta = json.loads(str(arrays["meta"]))
+        meta["layers"][0].update(edit)
+        arrays["meta"] = np.array(json.dumps(meta))
+        np.savez(w(f"{name}.npz"), **arrays)
+    np.savez(w("m_conv_input.npz"), **_model_with(conv, classes=["a", "b"], input_shape=[1000000, 1000000, 1]))
+    big_endian = {k: (v.astype(">f4") if k != "meta" else v) for k, v in _model_with(net, **good_meta).items()}
+    np.savez(w("m_big_endian.npz"), **big_endian)
     (folder / "images").mkdir()
     for name in ("a", "b"):
         np.save(folder / "images" / f"{name}.npy", np.arange(36.0).reshape(6, 6))
@@ -230,6 +242,14 @@ def cases(d: str) -> list[Case]:
         *[C(f"resume {m}", "train-mlp", "--resume", f(m), "--epochs", "1", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz")],
         C("predict valid", "predict", f("model.npz"), "1,2", code=0),
+        # Claimed sizes are checked against the file's arrays and the memory before anything is made.
+        *[C(f"{command} {m}", *args, fragment=fragment)
+          for m, fragment in (("m_conv_kernel.npz", "does not fit"), ("m_conv_filters.npz", "its meta data says"),
+                              ("m_conv_input.npz", "needs"))
+          for command, *args in (("predict", "predict", f(m), f("images/a.npy")), ("summary", "summary", f(m)),
+                                 ("export", "export", f(m), "out.onnx"),
+                                 ("resume", "train", "--resume", f(m), "--epochs", "1"))],
+        C("predict big-endian", "predict", f("m_big_endian.npz"), "1,2", code=0),
         # 4. several outputs: all or nothing; --data/--resume are inputs.
         C("convolve DIR/ blocked", "convolve", f("images") + "/", "--filter", "box", "-o", f("blocked") + "/",
           fragment="it is a folder"),
@@ -302,6 +322,13 @@ def cases(d: str) -> list[Case]:
         C("summary huge input", "summary", "--model", "course-cnn", "--input-shape", "100000,100000,1",
           fragment="needs"),
         C("summary bad input shape", "summary", "--layers", "dense 2", "--input-shape", "0", fragment="--input-shape"),
+        # Sizes in --layers are bounded, and shapes walked, before any weight or probe is made.
+        C("summary huge kernel", "summary", "--layers", "conv 8 100000, flatten, dense 10", "--input-shape", "8,8,1",
+          fragment="does not fit"),
+        C("summary kernel over the bound", "summary", "--layers", "conv 8 10000000, flatten, dense 10",
+          "--input-shape", "8,8,1", fragment="from 1 to 1000000"),
+        C("train huge kernel", "train", "--layers", "conv 1 30000, flatten, dense 10", "--epochs", "1",
+          fragment="does not fit"),
         C("summary valid", "summary", f("model.npz"), "-f", "json", code=0),
         C("summary course-cnn", "summary", "--model", "course-cnn", "-f", "csv", code=0),
         # dense and optimize: the same classes.

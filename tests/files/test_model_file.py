@@ -30,8 +30,9 @@ def test_layout_is_plain_npz_with_meta_json(tmp_path, network):
         assert archive["W0"].shape == (5, 7) and archive["W2"].shape == (4, 3)
         assert archive["W0"].dtype == np.float32
         meta = json.loads(str(archive["meta"]))
-    assert meta["format"] == "nnkit-model" and meta["version"] == 1
-    assert meta["sizes"] == [5, 7, 4, 3] and meta["activations"] == ["tanh", "tanh"]
+    assert meta["format"] == "nnkit-model" and meta["version"] == 2 and meta["kind"] == "layers"
+    assert "sizes" not in meta and "activations" not in meta  # the layer list only
+    assert meta["input_shape"] == [5] and [c.get("units") for c in meta["layers"]] == [7, None, 4, None, 3]
     assert meta["output"] == "softmax" and meta["classes"] == ["a", "b", "c"]
     assert meta["preprocessing"]["mean"] == [0.0, 1.0, 2.0, 3.0, 4.0]
 
@@ -58,9 +59,14 @@ def _write(path, arrays):
     return path
 
 
-def _meta_with(network, drop=(), **changes):
+def _meta_with(network, drop=(), v1=False, **changes):
+    """The model's arrays with its meta changed; ``v1``: in the version 1 layout of an MLP (sizes and
+    activations beside the layer list), as nnkit wrote MLPs before the layer list alone."""
     arrays = model_arrays(network)
     meta = json.loads(str(arrays["meta"]))
+    if v1:
+        del meta["kind"]
+        meta.update(version=1, sizes=network.sizes, activations=network.activations)
     meta.update(changes)
     for key in drop:
         del meta[key]
@@ -77,11 +83,11 @@ def _meta_with(network, drop=(), **changes):
         (lambda p, n: _write(p, {**model_arrays(n), "meta": np.array(json.dumps({"format": "keras"}))}),
          "not an nnkit model"),
         (lambda p, n: _write(p, _meta_with(n, version=99)), "version 99"),
-        (lambda p, n: _write(p, _meta_with(n, activations=["relu", "bogus"])), "activations.1. must be one of relu"),
-        (lambda p, n: _write(p, _meta_with(n, activations=["relu"])), "one activation per hidden layer .2., not 1"),
+        (lambda p, n: _write(p, _meta_with(n, v1=True, activations=["relu", "bogus"])), "activations.1. must be one of relu"),
+        (lambda p, n: _write(p, _meta_with(n, v1=True, activations=["relu"])), "one activation per hidden layer .2., not 1"),
         (lambda p, n: _write(p, _meta_with(n, output="linear")), "output must be one of softmax, sigmoid"),
-        (lambda p, n: _write(p, _meta_with(n, sizes=[5, 8, 4, 3], drop=("layers", "input_shape"))), "W0 has shape"),
-        (lambda p, n: _write(p, _meta_with(n, sizes=[5, 8, 4, 3])), "meta.layers does not match meta.sizes"),
+        (lambda p, n: _write(p, _meta_with(n, v1=True, sizes=[5, 8, 4, 3], drop=("layers", "input_shape"))), "W0 has shape"),
+        (lambda p, n: _write(p, _meta_with(n, v1=True, sizes=[5, 8, 4, 3])), "meta.layers does not match meta.sizes"),
         (lambda p, n: _write(p, {k: v for k, v in model_arrays(n).items() if k != "b1"}), "b1 is missing"),
         (lambda p, n: _write(p, {**model_arrays(n), "W1": np.full((7, 4), np.nan, dtype=np.float32)}), "NaN"),
         (lambda p, n: _write(p, {**model_arrays(n), "W1": np.ones((7, 4), dtype=int)}), "floats"),
@@ -217,7 +223,7 @@ def _lying_header(path, network):
         (lambda p, n: _write(p, _meta_with(n, options={"lr": -1})), "options.lr must be a positive number"),
         (lambda p, n: _write(p, _meta_with(n, options={"batch_size": "half"})), "positive integer or 'full'"),
         (lambda p, n: _write(p, _meta_with(n, epochs_run=1.5)), "epochs_run must be an integer"),
-        (lambda p, n: _write(p, _meta_with(n, sizes="5,7,4,3")), "meta.sizes must be a list, not a string"),
+        (lambda p, n: _write(p, _meta_with(n, v1=True, sizes="5,7,4,3")), "meta.sizes must be a list, not a string"),
         (lambda p, n: _write(p, _meta_with(n, kind="transformer")), "meta.kind must be one of mlp"),
         (lambda p, n: _write(p, _meta_with(n, version="1")), "meta.version must be an integer"),
         (lambda p, n: _write(p, {**model_arrays(n), "meta": np.array('{"format": "nnkit-model", "a": '
@@ -324,15 +330,31 @@ def test_models_written_before_the_layer_list_load_and_predict_the_same(name):
     np.testing.assert_array_equal(proba, np.load(FIXTURES / f"model_main_{name}_proba20.npy"))
 
 
-def test_an_mlp_is_still_version_1_and_lists_its_layers(tmp_path, network):
+def test_an_mlp_is_written_as_its_layer_list_only(tmp_path, network):
     save_model(tmp_path / "m.npz", network)
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
         meta = json.loads(str(archive["meta"]))
-    assert meta["version"] == 1 and "kind" not in meta  # an nnkit from before the layer list reads it
-    assert meta["input_shape"] == [5]
+    assert (meta["version"], meta["kind"], meta["input_shape"]) == (2, "layers", [5])
+    assert "sizes" not in meta and "activations" not in meta
     assert meta["layers"] == [{"type": "dense", "units": 7}, {"type": "activation", "name": "tanh"},
                               {"type": "dense", "units": 4}, {"type": "activation", "name": "tanh"},
                               {"type": "dense", "units": 3}]
+    loaded, _ = load_model(tmp_path / "m.npz")
+    assert loaded.sizes == [5, 7, 4, 3] and loaded.activations == ["tanh", "tanh"]
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_models_written_with_sizes_and_a_layer_list_load_and_predict_the_same(name):
+    # Written by main b6c94e9 (see fixtures/README.md): an MLP in version 1 (sizes, activations and
+    # the layer list), a CNN in version 2 (conv, pooling of both kinds, dropout).
+    from nnkit.data.labelled import load_dataset
+    from nnkit.data.preprocessing import apply_preprocessing
+
+    net, meta = load_model(FIXTURES / f"model_b6c94e9_{name}.npz")
+    assert meta["version"] == (1 if name == "mlp" else 2) and ("sizes" in meta) == (name == "mlp")
+    x = load_dataset("digits").parts["train"][0][:20]
+    proba = net.predict_proba(apply_preprocessing(x, meta["preprocessing"]).reshape(-1, *net.input_shape))
+    np.testing.assert_array_equal(proba, np.load(FIXTURES / f"model_b6c94e9_{name}_proba20.npy"))
 
 
 def test_a_conv_model_round_trips_without_pickle(tmp_path, cnn):

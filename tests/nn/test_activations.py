@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from nnkit.errors import NnkitInputError
 from nnkit.nn import activations as act
-from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
+from nnkit.nn.activations import ACTIVATIONS, apply_activation, get_activation
 
 # Points away from the kinks of relu, leaky-relu, elu and step, where a central difference is exact
 # enough to check the analytic derivative to 1e-6.
@@ -195,39 +195,39 @@ def test_sigmoid_in_unit_interval_and_derivatives_finite(x):
         assert np.isfinite(a.grad(x)).all()
 
 
-def test_evaluate_validates_user_input():
+def test_apply_activation_validates_user_input():
     with pytest.raises(NnkitInputError, match="NaN at index 1"):
-        evaluate("relu", [1.0, math.nan])
+        apply_activation("relu", [1.0, math.nan])
     with pytest.raises(NnkitInputError, match="--alpha applies only to leaky-relu and elu"):
-        evaluate("sigmoid", [1.0], alpha=0.1)
+        apply_activation("sigmoid", [1.0], alpha=0.1)
     with pytest.raises(NnkitInputError, match="--axis applies only to softmax"):
-        evaluate("relu", [1.0], axis=0)
+        apply_activation("relu", [1.0], axis=0)
     with pytest.raises(NnkitInputError, match="needs one vector, got shape"):
-        evaluate("softmax", np.ones((2, 3)), derivative=True)
+        apply_activation("softmax", np.ones((2, 3)), derivative=True)
     with pytest.raises(NnkitInputError, match="undefined for infinite input"):
-        evaluate("softmax", [math.inf, 1.0])
+        apply_activation("softmax", [math.inf, 1.0])
     with pytest.raises(NnkitInputError, match="at least one value"):
-        evaluate("relu", np.array([]))
-    np.testing.assert_array_equal(evaluate("relu", [-math.inf, 2.0]), [0.0, 2.0])
-    np.testing.assert_array_equal(evaluate("sigmoid", [-math.inf, math.inf]), [0.0, 1.0])
-    assert evaluate("softmax", [[0.0, 0.0]], derivative=True).shape == (2, 2)
-    np.testing.assert_allclose(evaluate("leaky-relu", [-1.0], alpha=0.5), [-0.5])
+        apply_activation("relu", np.array([]))
+    np.testing.assert_array_equal(apply_activation("relu", [-math.inf, 2.0]), [0.0, 2.0])
+    np.testing.assert_array_equal(apply_activation("sigmoid", [-math.inf, math.inf]), [0.0, 1.0])
+    assert apply_activation("softmax", [[0.0, 0.0]], derivative=True).shape == (2, 2)
+    np.testing.assert_allclose(apply_activation("leaky-relu", [-1.0], alpha=0.5), [-0.5])
 
 
 def test_infinite_input_gives_the_limit_or_names_the_right_index():
     inf = math.inf
     # x·Φ(x) and x·sigmoid(x) tend to 0 at -inf (not inf·0 = NaN), and swish' to 0 and 1
     for name in ("gelu", "swish"):
-        np.testing.assert_array_equal(evaluate(name, [-inf, inf, 0.0]), [0.0, inf, 0.0])
-    np.testing.assert_array_equal(evaluate("gelu", [-inf, inf], derivative=True), [0.0, 1.0])
-    np.testing.assert_array_equal(evaluate("swish", [-inf, inf], derivative=True), [0.0, 1.0])
+        np.testing.assert_array_equal(apply_activation(name, [-inf, inf, 0.0]), [0.0, inf, 0.0])
+    np.testing.assert_array_equal(apply_activation("gelu", [-inf, inf], derivative=True), [0.0, 1.0])
+    np.testing.assert_array_equal(apply_activation("swish", [-inf, inf], derivative=True), [0.0, 1.0])
     # softmax is undefined at +inf only: -inf at index 0 is fine, +inf at index 2 is not
     with pytest.raises(NnkitInputError, match="infinite input at index 2$"):
-        evaluate("softmax", [-inf, 1.0, inf])
+        apply_activation("softmax", [-inf, 1.0, inf])
     with pytest.raises(NnkitInputError, match=r"infinite input at index \(1, 1\)$"):
-        evaluate("softmax", [[-inf, 1.0], [-inf, inf]])
+        apply_activation("softmax", [[-inf, 1.0], [-inf, inf]])
     with pytest.raises(NnkitInputError, match=r"infinite input at index \(1, 0\)$"):
-        evaluate("softmax", [[-inf, 1.0], [-inf, -inf]])
+        apply_activation("softmax", [[-inf, 1.0], [-inf, -inf]])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -237,8 +237,8 @@ def test_softmax_of_finite_inputs_further_apart_than_the_largest_float(dtype):
     np.testing.assert_array_equal(act.softmax(x), [1.0, 0.0])
     np.testing.assert_array_equal(act.softmax_jacobian(x), np.zeros((2, 2)))
     assert act.log_softmax(x)[0] == 0.0
-    np.testing.assert_array_equal(evaluate("softmax", x.reshape(1, 2)), [[1.0, 0.0]])
+    np.testing.assert_array_equal(apply_activation("softmax", x.reshape(1, 2)), [[1.0, 0.0]])
 
 
 def test_leaky_relu_with_a_huge_alpha_overflows_quietly():
-    assert evaluate("leaky-relu", [-1e308], alpha=1e10)[0] == -math.inf
+    assert apply_activation("leaky-relu", [-1e308], alpha=1e10)[0] == -math.inf

@@ -5,12 +5,12 @@ import pytest
 from scipy.special import expit, log_softmax
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.layers import Dense
+from nnkit.nn.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D
 from nnkit.nn.network import Network
 from nnkit.nn.optimizers import make_optimizer
 from nnkit.nn.stack import build_mlp, network_from_weights
 from nnkit.nn.training import batch_bounds, fit
-from tests.nn.test_layers import TOLERANCE, numerical_gradient, relative_error
+from tests.nn.layers.test_dense import TOLERANCE, numerical_gradient, relative_error
 
 TRAINER_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky-relu", "elu", "gelu", "swish", "softplus"]
 
@@ -223,3 +223,118 @@ def test_divergence_is_reported_not_a_warning():
 def test_bad_input_is_an_input_error(call, message):
     with pytest.raises(NnkitInputError, match=message):
         call(build_mlp(2, [3], 3, rng=0))
+
+
+def test_the_training_loss_is_the_courses_cross_entropy_from_logits():
+    """One cross-entropy: the fused output's loss equals ``cce``/``bce`` with ``from_logits``."""
+    from nnkit.nn.losses import get_loss
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4))
+    net = build_mlp(4, [5], 3, activation="tanh", dtype=np.float64, rng=0)
+    onehot = np.eye(3)[[0, 2, 1, 1, 0, 2]]
+    z = net.logits(x)
+    assert net.loss(x, onehot) == get_loss("cce").fn(z, onehot, from_logits=True)
+    assert net.loss(x, np.array([0, 2, 1, 1, 0, 2])) == pytest.approx(net.loss(x, onehot), rel=1e-15)
+    binary = build_mlp(4, [5], 1, activation="tanh", output="sigmoid", dtype=np.float64, rng=0)
+    t = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
+    assert binary.loss(x, t) == get_loss("bce").fn(binary.logits(x), t, from_logits=True)
+
+
+# --- conv stacks: whole-network gradients, dtypes, chunks, the relu/max-pool swap -----------------
+
+STACKS = {
+    # stride 2 + same padding, several channels, odd sizes, a partial pooling window
+    "strided-same": lambda rng: [
+        Conv2D(rng.standard_normal((3, 3, 2, 3)) * 0.5, rng.standard_normal(3) * 0.1, 2, "same"),
+        Activation("tanh"),
+        Conv2D(rng.standard_normal((2, 2, 3, 4)) * 0.5, rng.standard_normal(4) * 0.1),
+        Activation("relu"),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(rng.standard_normal((4, 3)) * 0.5, rng.standard_normal(3) * 0.1),
+    ],
+    "course-like": lambda rng: [
+        Conv2D(rng.standard_normal((3, 3, 2, 3)) * 0.5, rng.standard_normal(3) * 0.1),
+        Activation("sigmoid"),
+        MaxPool2D(2, op="mean"),
+        Conv2D(rng.standard_normal((2, 2, 3, 2)) * 0.5, rng.standard_normal(2) * 0.1, 1, "same"),
+        Activation("elu"),
+        MaxPool2D(2),
+        Flatten(),
+        Dropout(0.0),
+        Dense(rng.standard_normal((2, 5)) * 0.5, rng.standard_normal(5) * 0.1),
+        Activation("tanh"),
+        Dense(rng.standard_normal((5, 3)) * 0.5, rng.standard_normal(3) * 0.1),
+    ],
+}
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_whole_conv_stacks_match_central_differences(stack, output):
+    rng = np.random.default_rng(8)
+    net = Network(STACKS[stack](rng), output=output, input_shape=(7, 7, 2))
+    x = rng.standard_normal((3, 7, 7, 2))
+    t = rng.integers(0, 3, 3) if output == "softmax" else rng.integers(0, 2, (3, 3)).astype(float)
+    net.loss_and_gradients(x, t)
+    analytic = [g.copy() for g in net.gradients()]
+    assert len(analytic) == len(net.parameters()) >= 6
+    for param, grad in zip(net.parameters(), analytic, strict=True):
+        numeric = numerical_gradient(lambda: net.loss(x, t), param)
+        assert relative_error(grad, numeric) <= TOLERANCE
+
+
+def test_conv_network_stays_float32_and_takes_grey_images_without_a_channel_axis():
+    rng = np.random.default_rng(9)
+    net = Network([Conv2D(rng.standard_normal((3, 3, 1, 4)).astype(np.float32)), Activation("relu"),
+                   MaxPool2D(2), Flatten(), Dense(rng.standard_normal((144, 3)).astype(np.float32))],
+                  input_shape=(14, 14, 1))
+    x = rng.random((5, 14, 14), dtype=np.float32)
+    assert net.logits(x).dtype == np.float32
+    np.testing.assert_array_equal(net.logits(x), net.logits(x[..., None]))
+    net.train_batch(x[..., None], np.array([0, 1, 2, 0, 1]))
+    assert all(g.dtype == np.float32 for g in net.gradients())
+    np.testing.assert_allclose(net.logits(x[0]), net.logits(x)[:1], rtol=1e-6)  # one image
+    with pytest.raises(NnkitInputError, match="14×14×1"):
+        net.logits(np.zeros((2, 12, 12, 1)))
+
+
+def test_logits_in_chunks_equal_one_pass():
+    rng = np.random.default_rng(10)
+    net = Network([Conv2D(rng.standard_normal((3, 3, 1, 2))), Flatten(),
+                   Dense(rng.standard_normal((72, 2)))], input_shape=(8, 8, 1))
+    x = rng.standard_normal((50, 8, 8, 1))
+    chunk = net.chunk_size(budget=7 * (6 * 6 * 2 + 6 * 6 * 9))  # conv output and patches
+    assert chunk == 7
+    whole = net._logits(x)
+    net.chunk_size = lambda: chunk
+    np.testing.assert_allclose(net.logits(x), whole, atol=1e-12)
+def test_relu_then_max_pool_runs_swapped_with_the_same_values_and_gradients():
+    rng = np.random.default_rng(11)
+
+    def make():
+        r = np.random.default_rng(12)
+        return Network([Conv2D(r.standard_normal((3, 3, 2, 4))), Activation("relu"), MaxPool2D(2),
+                        Flatten(), Dense(r.standard_normal((144, 3)))], input_shape=(15, 14, 2))
+
+    swapped, declared = make(), make()
+    assert [type(layer).__name__ for layer in swapped._run] == [
+        "Conv2D", "MaxPool2D", "Activation", "Flatten", "Dense"]
+    declared._run = list(declared.layers)  # compute in the order the layers were given
+    x, t = rng.standard_normal((5, 15, 14, 2)), rng.integers(0, 3, 5)
+    np.testing.assert_allclose(swapped.logits(x), declared.logits(x), atol=1e-12)
+    assert swapped.loss_and_gradients(x, t) == pytest.approx(declared.loss_and_gradients(x, t))
+    for a, b in zip(swapped.gradients(), declared.gradients(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+@pytest.mark.parametrize("first", [[], [Flatten()], [Flatten(), Dropout(0.0)]])
+def test_training_never_overwrites_the_data(first):
+    rng = np.random.default_rng(13)
+    net = Network([*first, Activation("relu"), Dense(rng.standard_normal((12, 2)))],
+                  input_shape=(12,) if not first else (3, 4, 1))
+    x = rng.standard_normal((6, 12) if not first else (6, 3, 4, 1))
+    kept = x.copy()
+    net.loss_and_gradients(x, rng.integers(0, 2, 6))
+    np.testing.assert_array_equal(x, kept)

@@ -7,6 +7,8 @@ shapes, memory per sample, a new layer with initial weights, a layer rebuilt fro
 instances run (``forward``/``backward``) and export themselves (``onnx``). The registry
 (:mod:`nnkit.nn.layers`) lists the classes; the grammar, the model-file check, ``summary``, the
 memory check, ONNX export and network building loop over it (see docs/design.md, "adding a layer").
+Another export (a ``keras_config()`` for ``.keras`` files, say) is one more method here, answered by
+each class from its ``config()``, ``keras_class`` and ``keras_names``.
 
 Shapes leave out the batch axis: ``(H, W, C)`` for channels-last images, ``(F,)`` for rows.
 """

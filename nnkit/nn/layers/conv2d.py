@@ -207,11 +207,7 @@ class Conv2D(Layer):
             xp[:, top : top + h, left : left + w] = x
         else:
             xp = x
-        ho = (xp.shape[1] - kh) // s + 1
-        wo = (xp.shape[2] - kw) // s + 1
-        if ho < 1 or wo < 1:
-            raise NnkitInputError(
-                f"conv2d with a {kh}×{kw} kernel does not fit a {h}×{w} input")
+        ho, wo, _ = self.output_shape((h, w, c))
         k, m = kh * kw * c, n * ho * wo
         if c < 8:
             shape = (k + 1, m)
