@@ -15,8 +15,8 @@ Every figure is made for a teacher's slide or a notebook cell, so they all share
 - **Small matrices are drawn with their numbers** in the cells, in black or white, whichever reads on
   the cell's colour (:func:`value_image`).
 
-Figures get the style by being made through :func:`nnkit.plots.figures.pyplot` (which calls
-:func:`apply`) or :func:`new_figure`. matplotlib is imported only inside the functions here.
+Figures get the style by being made through :func:`pyplot` (also :func:`nnkit.plots.figures.pyplot`,
+which calls :func:`apply`) or :func:`new_figure`. matplotlib is imported only inside the functions here.
 
 Example (a new figure module)::
 
@@ -68,6 +68,17 @@ _RC = {
 }
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the off-screen Agg backend (no display is needed or used), styled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    apply()
+    return plt
+
+
 def apply() -> None:
     """Set the shared style on matplotlib (idempotent; called by :func:`nnkit.plots.figures.pyplot`)."""
     import matplotlib
@@ -80,8 +91,6 @@ def new_figure(size: tuple[float, float] = NOTEBOOK, rows: int = 1, cols: int = 
 
     Returns ``(figure, axes)`` like ``plt.subplots`` (``axes`` is one Axes for a 1 × 1 grid).
     """
-    from nnkit.plots.figures import pyplot
-
     plt = pyplot()
     _check_size(size)
     return plt.subplots(rows, cols, figsize=size, layout="constrained", **subplots)
