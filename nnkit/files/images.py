@@ -357,9 +357,8 @@ def _note_signed(values: np.ndarray, path: str, env, clip: bool) -> None:
     if clip or not low < 0 < high:
         return
     grey = round(-low / (high - low) * 255)
-    env.note(f"nnkit: {Path(path).name} holds values from {low:.3g} to {high:.3g}, min–max scaled: "
-             f"0 is grey {grey}, darker is negative; --plot draws them red and blue around a white 0, "
-             "with a colour bar")
+    env.note(f"nnkit: {Path(path).name}: values {low:.3g} to {high:.3g} min–max scaled, 0 became grey {grey}")
+    env.note("nnkit: --plot draws such a map red and blue around a white 0, with a colour bar")
 
 
 def _finite(image: np.ndarray, source: str) -> np.ndarray:

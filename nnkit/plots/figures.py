@@ -8,17 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnkit.errors import NnkitInputError
-from nnkit.plots.style import pyplot  # every figure module takes pyplot from here; the style owns it
+from nnkit.plots.style import DPI, pyplot
 from nnkit.term.env import Environment
 from nnkit.term.output import atomic_write
-
-__all__ = ["pyplot", "save_figure"]
 
 
 def save_figure(figure, path: str | Path, env: Environment | None = None, dpi: int | None = None) -> None:
     """Write a figure as PNG at the shared style's resolution (:data:`nnkit.plots.style.DPI`), atomically, and free it."""
-    from nnkit.plots.style import DPI
-
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise NnkitInputError(f"pictures are written as PNG; {path} does not end in .png")

@@ -15,8 +15,8 @@ Every figure is made for a teacher's slide or a notebook cell, so they all share
 - **Small matrices are drawn with their numbers** in the cells, in black or white, whichever reads on
   the cell's colour (:func:`value_image`).
 
-Figures get the style by being made through :func:`nnkit.plots.figures.pyplot` (which calls
-:func:`apply`) or :func:`new_figure`. matplotlib is imported only inside the functions here.
+Figures get the style by being made through :func:`pyplot` (also :func:`nnkit.plots.figures.pyplot`,
+which calls :func:`apply`) or :func:`new_figure`. matplotlib is imported only inside the functions here.
 
 Example (a new figure module)::
 
@@ -68,13 +68,6 @@ _RC = {
 }
 
 
-def apply() -> None:
-    """Set the shared style on matplotlib (idempotent; called by :func:`nnkit.plots.figures.pyplot`)."""
-    import matplotlib
-
-    matplotlib.rcParams.update(_RC)
-
-
 def pyplot():
     """``matplotlib.pyplot`` on the off-screen Agg backend (no display is needed or used), styled."""
     import matplotlib
@@ -84,6 +77,13 @@ def pyplot():
 
     apply()
     return plt
+
+
+def apply() -> None:
+    """Set the shared style on matplotlib (idempotent; called by :func:`nnkit.plots.figures.pyplot`)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(_RC)
 
 
 def new_figure(size: tuple[float, float] = NOTEBOOK, rows: int = 1, cols: int = 1, **subplots):

@@ -299,6 +299,9 @@ def test_o_of_a_signed_map_says_which_grey_is_zero(cli, tmp_path):
     assert run.exit_code == 0, run.stderr
     feature = signal.convolve2d(BRAIN, np.array([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]), mode="valid")
     grey = round(-feature.min() / (feature.max() - feature.min()) * 255)
-    assert f"0 is grey {grey}" in run.stderr and "--plot draws them red and blue" in run.stderr
+    assert f"lap.png: values {feature.min():.3g} to {feature.max():.3g} min–max scaled, 0 became grey {grey}" in run.stderr
+    assert "--plot draws such a map red and blue around a white 0" in run.stderr
+    notes = [line for line in run.stderr.splitlines() if not line.startswith("nnkit: wrote")]
+    assert len(notes) == 2 and max(map(len, notes)) <= 80  # a terminal's width
     png = np.asarray(Image.open(tmp_path / "lap.png")).astype(int)
     assert np.bincount(png.ravel()).argmax() == grey  # the flat background is that grey
