@@ -134,6 +134,16 @@ class NnkitGroup(TyperGroup):
         """The subcommands, in the course's order."""
         return list(COMMANDS)
 
+    def resolve_command(self, ctx, args):
+        """Find the subcommand; a mistyped one gets a "did you mean" hint."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            from nnkit.errors import did_you_mean
+
+            raise NnkitInputError(f"no such command {name!r}",
+                                  hint=did_you_mean(name, COMMANDS, also="see 'nnkit --help'"))
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, cmd_name: str):
         """Build the click command of one subcommand, importing only its module."""
         if cmd_name not in COMMANDS:
@@ -201,8 +211,8 @@ class NnkitGroup(TyperGroup):
                 return _exit(ExitStatus.SUCCESS, standalone_mode)
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "nnkit"
-            message = error.format_message()
-            _say_error(message[:1].lower() + message[1:], f"see '{command} --help'")
+            message, hint = usage_hint(error, args, command)
+            _say_error(message, hint)
             status = ExitStatus.INPUT_ERROR
         except typer.Abort:
             print("nnkit: aborted", file=sys.stderr)
@@ -215,6 +225,43 @@ class NnkitGroup(TyperGroup):
             _say_error(f"cannot write the result to standard output: {describe_os_error(error)}")
             status = ExitStatus.INPUT_ERROR
         return _exit(status, standalone_mode)
+
+
+#: Options whose value is one comma list; a space-separated list there is the usual mistake.
+LIST_OPTIONS = ("--hidden", "--size", "--stride", "--shape")
+
+
+def usage_hint(error, args: list[str], command: str) -> tuple[str, str]:
+    """A usage error's message, and a hint that names the likely cause.
+
+    A mistyped option gets "did you mean"; extra numbers after a list option (``--hidden 256 128``)
+    get the comma list it takes (``--hidden 256,128``); anything else points at the command's help.
+    """
+    message = error.format_message()
+    message = message[:1].lower() + message[1:]
+    see = f"see '{command} --help'"
+    possibilities = getattr(error, "possibilities", None)
+    option = getattr(error, "option_name", None)
+    if option and possibilities is not None:  # click's NoSuchOption
+        message = f"no such option: {option}"
+        if possibilities:
+            guess = " or ".join(sorted(possibilities)[:2])
+            return message, f"did you mean {guess}? ({see})"
+        return message, see
+    if message.startswith("got unexpected extra argument"):
+        words = [arg.strip() for arg in args]
+        for i, word in enumerate(words[:-2]):
+            name = word.split("=", 1)[0]
+            if name in LIST_OPTIONS and "=" not in word:
+                values = [words[i + 1]]
+                for extra in words[i + 2:]:
+                    if not re.fullmatch(r"[\d.,x]+", extra):
+                        break
+                    values.append(extra)
+                if len(values) > 1:
+                    return message, (f"{name} takes one comma list, with no spaces: "
+                                     f"{name} {','.join(values)}")
+    return message, see
 
 
 def _exit(status: int, standalone_mode: bool) -> int:

@@ -21,7 +21,16 @@ from nnkit.files.images import (
     output_targets,
     write_feature_map,
 )
-from nnkit.term.output import OutputPlan, array_table, emit, format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import (
+    TABLE_MAX_COLS,
+    TABLE_MAX_ROWS,
+    OutputPlan,
+    array_table,
+    emit,
+    format_number,
+    resolve_format,
+    write_stdout_bytes,
+)
 
 # --- options shared with ``nnkit pool`` ---------------------------------------------------------------
 Images = Annotated[
@@ -377,6 +386,20 @@ def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.n
     for label, value in rows:
         table.add_row(label, Text(value))
     console.print(table)
+    print_if_fits(console, result, precision)
+
+
+def print_if_fits(console, result: np.ndarray, precision: int) -> bool:
+    """Print a small result in full (every value) when it fits the screen; say whether it did."""
+    from rich.measure import Measurement
+
+    if result.ndim != 2 or result.shape[0] > TABLE_MAX_ROWS or result.shape[1] > TABLE_MAX_COLS:
+        return False
+    table = array_table(result, precision)
+    if Measurement.get(console, console.options, table).maximum > console.width:
+        return False
+    console.print(table)
+    return True
 
 
 def _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary="fill") -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, did_you_mean
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 from nnkit.nn.network import OUTPUTS
 from nnkit.nn.stack import LAYER_TYPES, SPEC_ACTIVATIONS
@@ -201,7 +201,7 @@ def parse_layer(text: str, position: int) -> dict:
     if spec_word is None:
         raise NnkitInputError(
             f"--layers: unknown layer {tokens[0]!r} (layer {position})",
-            hint=f"layers are: {_words_choice()}",
+            hint=did_you_mean(word, [*LAYER_WORDS, *ALIASES], also=f"layers are: {_words_choice()}"),
         )
     usage = spec_word.usage(canonical)
     spec: dict = {"type": spec_word.spec_type, **spec_word.fixed}
@@ -277,7 +277,8 @@ def _activation(name: str, word: str, usage: str) -> str:
     if name.lower() not in SPEC_ACTIVATIONS:
         raise NnkitInputError(
             f"--layers: unknown activation {name!r} after {word}",
-            hint=f"activations are: {_activations_choice()}; usage: {usage}",
+            hint=did_you_mean(name, SPEC_ACTIVATIONS,
+                              also=f"activations are: {_activations_choice()}; usage: {usage}"),
         )
     return name.lower()
 

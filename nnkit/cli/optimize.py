@@ -10,7 +10,7 @@ import typer
 
 from nnkit.cli.common import Precision, Quiet, environment
 from nnkit.course.optimizer_race import SURFACES, descend, get_surface, parse_point
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS
 from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 
@@ -32,7 +32,7 @@ def parse_optimizers(values: list[str]) -> list[str]:
     names = [name.strip().lower() for value in values for name in value.split(",") if name.strip()]
     for name in names:
         if name not in OPTIMIZERS:
-            raise NnkitInputError(f"unknown optimizer {name!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+            raise unknown_name("optimizer", name, OPTIMIZERS)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise NnkitInputError(f"--optimizer {', '.join(repeated)} is given twice")

@@ -17,7 +17,7 @@ import typer
 
 from nnkit.cli.common import Column, Format, Precision, Quiet, environment
 from nnkit.data.preprocessing import apply_preprocessing
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, no_such_file
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
@@ -252,7 +252,7 @@ def predict(
         path = Path(token)
         if token != "-" and not _is_file(path):
             if path.suffix.lower() in (*IMAGE_SUFFIXES, *TABLE_SUFFIXES, ".npy", ".npz"):
-                raise NnkitInputError(f"no such file: {token}")
+                raise no_such_file(token)
             numbers.append(token)
             continue
         if numbers:

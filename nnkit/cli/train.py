@@ -9,7 +9,7 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli.common import Precision, Quiet
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.stack import INITS
 
 #: The defaults of a --layers stack (those of a --model are in COURSE_MODELS).
@@ -48,7 +48,7 @@ def resolve_stack(layers: str | None, model: str | None) -> tuple[list[dict], st
     if model is not None:
         chosen = COURSE_MODELS.get(model)
         if chosen is None:
-            raise NnkitInputError(f"unknown --model {model!r}", hint=f"choose one of: {', '.join(COURSE_MODELS)}")
+            raise unknown_name("--model", model, COURSE_MODELS)
         settings = {"optimizer": chosen.optimizer, "lr": chosen.lr, "batch_size": str(chosen.batch_size),
                     "epochs": chosen.epochs, "val_split": chosen.val_split, "val_from": chosen.val_from,
                     "init": chosen.init}
@@ -110,7 +110,7 @@ def train(
             "flatten, dense 10 softmax\"",
         )
     if init is not None and init not in INITS:
-        raise NnkitInputError(f"unknown --init {init!r}", hint=f"choose one of: {', '.join(INITS)}")
+        raise unknown_name("--init", init, INITS)
     typed = {"optimizer": optimizer, "lr": lr, "batch_size": batch_size, "epochs": epochs,
              "val_split": val_split, "val_from": val_from, "init": init}
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default

@@ -8,7 +8,7 @@ import typer
 
 from nnkit.cli import training_core as core
 from nnkit.cli.common import Precision, Quiet
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
 DEFAULT_HIDDEN = "256"
@@ -119,7 +119,7 @@ def train_mlp(
     if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
         return train_each_batch_size(ctx, train_mlp)
     if activation is not None and activation not in HIDDEN_ACTIVATIONS:
-        raise NnkitInputError(f"unknown activation {activation!r}", hint=f"choose one of: {', '.join(HIDDEN_ACTIVATIONS)}")
+        raise unknown_name("activation", activation, HIDDEN_ACTIVATIONS)
     if dropout is not None and not 0.0 <= dropout < 1.0:
         raise NnkitInputError(f"--dropout must be a rate in [0, 1), got {dropout}")
     hidden_sizes = parse_hidden(hidden or DEFAULT_HIDDEN)

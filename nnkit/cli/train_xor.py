@@ -28,7 +28,7 @@ from nnkit.course.logic_gates import (
     wired_forward,
     xor_lr,
 )
-from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.errors import ExitStatus, NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS
 from nnkit.term.limits import check_epochs, require_memory
 from nnkit.term.output import OutputPlan, format_number, report_text, resolve_format, write_stdout_bytes
@@ -105,7 +105,7 @@ def train_xor(
         # 4H+1 parameters) and the four rows' activations: refused before allocating.
         require_memory((4 * hidden + 1) * 8 * 8 + 4 * hidden * 8 * 6, f"--hidden {hidden}")
     if optimizer not in OPTIMIZERS:
-        raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+        raise unknown_name("optimizer", optimizer, OPTIMIZERS)
     if wired and save is not None:
         raise NnkitInputError("--save applies to a trained network, not to --wired")
     # Both targets checked before training, so the model is never written with the plot failing.

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.cli.common import environment
-from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.errors import ExitStatus, NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.nn.training import fit
 from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
@@ -220,8 +220,8 @@ class Settings:
     def check(self) -> int | None:
         """Refuse impossible values; returns the batch size (None: full batch)."""
         if self.optimizer not in OPTIMIZERS:
-            raise NnkitInputError(
-                f"unknown optimizer {self.optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}"
+            raise unknown_name(
+                "optimizer", self.optimizer, OPTIMIZERS
             )
         from nnkit.term.limits import check_epochs
 

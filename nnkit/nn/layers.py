@@ -11,7 +11,7 @@ training step. Without ``training`` every call returns fresh arrays and caches n
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.activations import ACTIVATIONS
 
 #: Activations a hidden layer can use: elementwise and with a useful gradient (the step function's
@@ -157,8 +157,7 @@ class Activation:
 
     def __init__(self, name: str):
         if name not in HIDDEN_ACTIVATIONS:
-            choices = ", ".join(HIDDEN_ACTIVATIONS)
-            raise NnkitInputError(f"unknown activation {name!r}", hint=f"choose one of: {choices}")
+            raise unknown_name("activation", name, HIDDEN_ACTIVATIONS)
         self.name = name
         self.function = ACTIVATIONS[name]
         self.input_gradient = True

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, did_you_mean, unknown_name
 from nnkit.nn.conv_layers import PADDINGS, POOL_OPS, Conv2D, Dropout, Flatten, MaxPool2D
 from nnkit.nn.initializers import INITIALIZERS, initializer_for
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS, Activation, Dense
@@ -119,8 +119,7 @@ def _check_spec(i: int, spec) -> tuple[LayerType, dict]:
         raise NnkitInputError(f"layer {i + 1} must be a dict with a 'type', got {spec!r}")
     kind = spec["type"]
     if kind not in LAYER_TYPES:
-        raise NnkitInputError(f"unknown layer type {kind!r} (layer {i + 1})",
-                              hint=f"choose one of: {', '.join(LAYER_TYPES)}")
+        raise NnkitInputError(f"unknown layer type {kind!r} (layer {i + 1})", hint=did_you_mean(kind, LAYER_TYPES))
     layer_type = LAYER_TYPES[kind]
     values = {}
     for key, value in spec.items():
@@ -224,7 +223,7 @@ def build_layers(specs: Sequence[dict], input_shape, *, seed=0, init: str = "aut
         below 1×1 names the layer and the shapes).
     """
     if init not in INITS:
-        raise NnkitInputError(f"unknown init {init!r}", hint=f"choose one of: {', '.join(INITS)}")
+        raise unknown_name("init", init, INITS)
     specs = list(specs)
     if not specs:
         raise NnkitInputError("a network needs at least one layer")
