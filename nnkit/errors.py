@@ -96,10 +96,11 @@ def unknown_name(what: str, name: str, choices, also: str | None = None) -> Nnki
     return NnkitInputError(f"unknown {what} {name!r}", hint=did_you_mean(name, choices, also))
 
 
-def no_such_file(path, what: str = "file", names=()) -> NnkitInputError:
+def no_such_file(path, what: str = "file", names=(), also: str | None = None) -> NnkitInputError:
     """The error for a missing file, with the closest names in its folder (``brain.png`` for ``brian.png``).
 
-    ``names`` are other words the same place accepts (the named data sets for ``--data``).
+    ``names`` are other words the same place accepts (the named data sets for ``--data``); ``also``
+    is the hint when nothing is close.
     """
     import os
 
@@ -112,8 +113,9 @@ def no_such_file(path, what: str = "file", names=()) -> NnkitInputError:
     candidates = [*names, *(os.path.join(folder, name) if folder else name for name in entries)]
     wanted = [*names, *entries]
     close = close_names(base if not names else path, wanted) if wanted else []
-    hint = None
+    hint = also
     if close:
         by_name = dict(zip(wanted, candidates, strict=True))
         hint = "did you mean " + " or ".join(repr(by_name[name]) for name in close[:2]) + "?"
+        hint += f" ({also})" if also else ""
     return NnkitInputError(f"no such {what}: {path}", hint=hint)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.cli.common import Quiet, environment
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, did_you_mean
 from nnkit.term.output import resolve_format, write_stdout_bytes
 
 ListFormat = Annotated[
@@ -80,7 +80,7 @@ def datasets(
         for name in names:
             dataset = lookup(name)
             if dataset is None:
-                raise NnkitInputError(f"no data set named {name!r}", hint=f"choose from: {', '.join(NAMED_DATASETS)}")
+                raise NnkitInputError(f"no data set named {name!r}", hint=did_you_mean(name, NAMED_DATASETS))
             wanted.append(dataset)
         for dataset in wanted:
             fetch(dataset, env)

@@ -126,6 +126,8 @@ def train(
     def architecture(dataset, saved: dict | None) -> core.Architecture:
         if saved is not None and not specs:
             return core.Architecture([], "the saved layers", given=False, extra_meta=_saved_extra(saved))
+        if model is not None and dataset.image_shape is not None:
+            check_model_fits(model, specs, dataset.image_shape, data)
         return core.Architecture(specs, describe, extra_meta=extra)
 
     core.run_training(
@@ -143,6 +145,28 @@ def train(
         precision=precision,
         quiet=quiet,
     )
+
+
+def check_model_fits(model: str, specs: list[dict], image_shape, data: str) -> None:
+    """Refuse a course model whose layers do not fit the data's images, naming both sizes.
+
+    The engine's own message names the layer that fails (a pooling layer left with a 1×1 input);
+    the cause a learner needs is that the model was made for other images.
+    """
+    from nnkit.data.labelled import channels_last
+    from nnkit.nn.stack import summary
+
+    shape = channels_last(image_shape)
+    try:
+        summary(specs, shape)  # the shapes only: no weights are drawn
+    except NnkitInputError as error:
+        made_for = COURSE_MODELS[model].description.rpartition(" on ")[2].rstrip(")")
+        raise NnkitInputError(
+            f"--model {model} does not fit the images of --data {data}: they are "
+            f"{'×'.join(str(n) for n in image_shape)}, the model was made for {made_for} ({error.message})",
+            hint=f"use data of that size (--data mnist), or --layers with fewer pooling layers for "
+            f"{shape[0]}×{shape[1]} images",
+        ) from None
 
 
 def _saved_extra(saved: dict) -> dict:

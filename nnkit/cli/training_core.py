@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.cli.common import environment
-from nnkit.errors import ExitStatus, NnkitInputError, unknown_name
+from nnkit.errors import ExitStatus, NnkitInputError, did_you_mean, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.nn.training import fit
 from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
@@ -160,7 +160,8 @@ def _positive_index(positive: str | None, classes: list) -> int | None:
         return 1  # the second class in sorted order, as scikit-learn's pos_label default
     names = [str(c) for c in classes]
     if positive not in names:
-        raise NnkitInputError(f"--positive {positive!r} is not a class; the classes are {', '.join(names)}")
+        raise NnkitInputError(f"--positive {positive!r} is not a class",
+                              hint=did_you_mean(positive, names, also=f"the classes are {', '.join(names)}"))
     return names.index(positive)
 
 
