@@ -39,6 +39,34 @@ def protect_negative_numbers(args: list[str]) -> list[str]:
     return [" " + arg if _NEGATIVE_NUMBER.match(arg) else arg for arg in args]
 
 
+#: Old flags that became options with a value, by command: (old flag, new flag, the value's pattern).
+#: ``nnkit dense X --random`` (random weights) is now ``--random-weights``; ``--random SHAPE`` is a
+#: random input, as in every command.
+_OLD_FLAGS = {"dense": [("--random", "--random-weights", re.compile(r"^\d+([x,]\d+)*$"))]}
+
+
+def old_flags(args: list[str]) -> list[str]:
+    """Rewrite an old flag given without its new value into its new name, with a note on stderr.
+
+    Examples
+    --------
+    >>> old_flags(["dense", "1,2", "--random", "--units", "2"])
+    ['dense', '1,2', '--random-weights', '--units', '2']
+    >>> old_flags(["dense", "--random", "4x3", "--random-weights"])
+    ['dense', '--random', '4x3', '--random-weights']
+    """
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    rewritten = list(args)
+    for old, new, value in _OLD_FLAGS.get(command, []):
+        for i, arg in enumerate(rewritten):
+            following = rewritten[i + 1].strip() if i + 1 < len(rewritten) else ""
+            if arg == old and not value.match(following):
+                rewritten[i] = new
+                print(f"nnkit: note: {command} {old} without a shape is now {new}; the old spelling goes in "
+                      "the next release", file=sys.stderr)
+    return rewritten
+
+
 # Click 8 names completion instructions shell first (bash_complete, zsh_source), Typer the other way
 # round (complete_bash, the form its installed scripts use); nnkit takes both.
 _CLICK_COMPLETION = re.compile(r"^(bash|zsh|fish|powershell|pwsh)_(source|complete)$")
@@ -197,7 +225,7 @@ class NnkitGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Parse ``args`` (default ``sys.argv[1:]``), run, and exit with nnkit's status."""
-        args = protect_negative_numbers(list(sys.argv[1:] if args is None else args))
+        args = old_flags(protect_negative_numbers(list(sys.argv[1:] if args is None else args)))
         accept_click_completion_order(os.environ)
         try:
             result = super().main(

@@ -127,7 +127,7 @@ def train_each_batch_size(ctx: typer.Context, command) -> None:
             )
     sizes = parse_batch_sizes(params["batch_size"])
     fmt = params.get("fmt")
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    chosen = resolve_format(fmt, env, report=True)
     plot = params.get("plot")
     if plot is not None:
         from nnkit.files.model_file import check_output_path

@@ -102,7 +102,7 @@ def summary(
     from nnkit.nn.stack import summary as layer_summary
 
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    chosen = resolve_format(fmt, env, report=True)
     asked = sum(x is not None for x in (model_file, layers, model))
     if asked != 1:
         raise NnkitInputError(

@@ -96,7 +96,7 @@ def train_xor(
     from nnkit.term.progress import EpochProgress
 
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    chosen = resolve_format(fmt, env, report=True)
     if chosen == "npy":
         raise NnkitInputError("train-xor prints a report: use -f table, json, csv or tsv")
     check_epochs(epochs)

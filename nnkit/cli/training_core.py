@@ -346,7 +346,7 @@ def run_training(
     guard = ctx.with_resource(InterruptGuard())
     started = time.perf_counter()
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    chosen = resolve_format(fmt, env, report=True)
     # Every target checked before any work; --data and --resume are inputs, never overwritten.
     plan = OutputPlan(env, inputs=[resume, None if data == "digits" else data])
     if save is not None:
