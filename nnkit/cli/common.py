@@ -129,15 +129,44 @@ def plot_option(what: str):
     ]
 
 
-Hidden = Annotated[
-    str | None,
-    typer.Option(
-        "--hidden",
-        help="Hidden layer sizes as one comma list, 256,128 (no spaces); 'none' for no hidden layer.",
-        metavar="SIZES",
-        show_default=False,
-    ),
-]
+def hidden_option(default: str):
+    """``--hidden SIZES``: hidden layer sizes as one comma list, or ``none`` (see :func:`parse_hidden`)."""
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--hidden",
+            help=f"Hidden layer sizes as one comma list with no spaces, 256,128 (default {default}); "
+            "'none' for no hidden layer.",
+            metavar="SIZES",
+            show_default=False,
+        ),
+    ]
+
+
+def parse_hidden(text: str) -> list[int]:
+    """``"128,64"`` → ``[128, 64]``; ``""`` or ``"none"`` → no hidden layer.
+
+    Examples
+    --------
+    >>> parse_hidden("256,128"), parse_hidden("none")
+    ([256, 128], [])
+    """
+    from nnkit.errors import NnkitInputError
+
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    sizes = []
+    for item in text.split(","):
+        try:
+            size = int(item)
+        except ValueError:
+            raise NnkitInputError(f"--hidden takes sizes like 128,64 or none, got {text!r}") from None
+        if size < 1:
+            raise NnkitInputError(f"--hidden sizes must be at least 1, got {size}")
+        sizes.append(size)
+    return sizes
+
+
 Progress = Annotated[
     Literal["none", "bar", "lines"] | None,
     typer.Option(

@@ -7,28 +7,12 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
-from nnkit.cli.common import Precision, Quiet
+from nnkit.cli.common import Precision, Quiet, hidden_option, parse_hidden
 from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"
-
-
-def parse_hidden(text: str) -> list[int]:
-    """``"128,64"`` → ``[128, 64]``; ``""`` or ``"none"`` → no hidden layer."""
-    if text.strip().lower() in ("", "none", "0"):
-        return []
-    sizes = []
-    for item in text.split(","):
-        try:
-            size = int(item)
-        except ValueError:
-            raise NnkitInputError(f"--hidden takes sizes like 128,64, got {text!r}") from None
-        if size < 1:
-            raise NnkitInputError(f"--hidden sizes must be at least 1, got {size}")
-        sizes.append(size)
-    return sizes
 
 
 def mlp_specs(hidden: list[int], activation: str, dropout: float) -> list[dict]:
@@ -51,14 +35,7 @@ def train_mlp(
     ctx: typer.Context,
     data: core.Data = "digits",
     label_column: core.LabelColumn = None,
-    hidden: Annotated[
-        str | None,
-        typer.Option(
-            "--hidden",
-            help=f"Hidden layer sizes, comma-separated: 128,64 (default {DEFAULT_HIDDEN}; 'none' for no hidden layer).",
-            show_default=False,
-        ),
-    ] = None,
+    hidden: hidden_option(DEFAULT_HIDDEN) = None,
     activation: Annotated[
         str | None,
         typer.Option(
