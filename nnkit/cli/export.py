@@ -7,13 +7,22 @@ from typing import Annotated
 
 import typer
 
-from nnkit.cli.common import Quiet, environment
+from nnkit.cli.common import Quiet, ReportFormat, environment
 from nnkit.errors import NnkitInputError
+from nnkit.term.output import emit_report, resolve_format
 
 
 def export(
     model: Annotated[str, typer.Argument(help="A model saved by nnkit train, train-mlp or train-xor --save.", metavar="MODEL.npz")],
-    output: Annotated[str, typer.Argument(help="The ONNX file to write.", metavar="OUT.onnx")],
+    target: Annotated[
+        str | None,
+        typer.Argument(help="The ONNX file to write (or -o OUT.onnx).", metavar="[OUT.onnx]", show_default=False),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="The ONNX file to write.", metavar="OUT.onnx", show_default=False),
+    ] = None,
+    fmt: ReportFormat = None,
     quiet: Quiet = False,
 ) -> None:
     r"""Write a saved model as an ONNX file that takes the same raw inputs as nnkit predict.
@@ -28,14 +37,17 @@ def export(
     Examples:
       nnkit train --model course-cnn --data mnist --save cnn.npz
       nnkit export cnn.npz cnn.onnx
-      nnkit export cancer.npz cancer.onnx
+      nnkit export cancer.npz -o cancer.onnx -f json   # what was written, as JSON
     """
     from nnkit.files.model_file import load_model
     from nnkit.files.onnx_export import INPUT_NAME, OPSET, build_onnx
     from nnkit.term.output import atomic_write
 
     env = environment(quiet)
-    out = Path(output)
+    resolve_format(fmt, env, report=True)
+    if (target is None) == (output is None):
+        raise NnkitInputError("give the ONNX file to write once: nnkit export MODEL.npz OUT.onnx (or -o OUT.onnx)")
+    out = Path(output if output is not None else target)
     if out.suffix.lower() != ".onnx":
         raise NnkitInputError(f"ONNX models are saved as .onnx files; {out} does not end in .onnx")
     source = Path(model)
@@ -51,10 +63,24 @@ def export(
     data = graph.SerializeToString()
     with atomic_write(out, env) as handle:
         handle.write(data)
-    def dims(value) -> str:  # the shapes as the graph declares them (one place: build_onnx)
-        return ", ".join(str(d.dim_param or d.dim_value) for d in value.type.tensor_type.shape.dim)
+    def dims(value) -> list:  # the shapes as the graph declares them (one place: build_onnx)
+        return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
 
-    env.note(
-        f"wrote {out} ({len(data) / 1e3:.1f} kB, opset {OPSET}): input '{INPUT_NAME}' float32 "
-        f"({dims(graph.graph.input[0])}) → 'probabilities' ({dims(graph.graph.output[0])}), 'label' (batch,)"
-    )
+    report = {
+        "path": str(out),
+        "bytes": len(data),
+        "opset": OPSET,
+        "input": {"name": INPUT_NAME, "type": "float32", "shape": dims(graph.graph.input[0])},
+        "outputs": [{"name": value.name, "shape": dims(value)} for value in graph.graph.output],
+    }
+    env.note(f"nnkit: wrote {out}")
+
+    def render(console) -> None:
+        from rich.text import Text
+
+        shape = lambda value: "(" + ", ".join(map(str, value["shape"])) + ")"  # noqa: E731
+        outputs = ", ".join(f"'{value['name']}' {shape(value)}" for value in report["outputs"])
+        console.print(Text(f"{out}: {len(data) / 1e3:.1f} kB, opset {OPSET}: input '{INPUT_NAME}' float32 "
+                           f"{shape(report['input'])} → {outputs}"))
+
+    emit_report(report, env, fmt, None, None, render)

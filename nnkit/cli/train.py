@@ -158,7 +158,8 @@ def check_model_fits(model: str, specs: list[dict], image_shape, data: str) -> N
 
     shape = channels_last(image_shape)
     try:
-        summary(specs, shape)  # the shapes only: no weights are drawn
+        # the shapes only (no weights are drawn); the output layer's size does not change the fit
+        summary([*specs[:-1], {**specs[-1], "units": specs[-1]["units"] or 2}], shape)
     except NnkitInputError as error:
         made_for = COURSE_MODELS[model].description.rpartition(" on ")[2].rstrip(")")
         raise NnkitInputError(
