@@ -55,7 +55,7 @@ Random = Annotated[
     typer.Option(
         "--random",
         help="Use a random normal array of this shape, as the course does: np.random.seed(SEED); np.random.randn(R, C).",
-        metavar="RxC",
+        metavar="SHAPE",
         show_default=False,
     ),
 ]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.common import Format, Precision, Quiet, environment, old_spelling, renamed
 from nnkit.cli.convolve import (
     Clip,
     ImageInput,
@@ -31,8 +31,9 @@ def pool_command(
     input: ImageInput = None,
     size: Annotated[
         str | None,
-        typer.Option("--size", "-k", help="Window size: 5 (5×5) or 2,3 (rows,columns).", show_default=False),
+        typer.Option("--size", help="Window size: 5 (5×5) or 2,3 (rows,columns).", show_default=False),
     ] = None,
+    size_k: old_spelling("-k") = None,
     stride: Annotated[
         str | None,
         typer.Option(help="Step between windows: N or ROWS,COLS. Default: the size (non-overlapping "
@@ -70,6 +71,7 @@ def pool_command(
       nnkit pool feature.npy --size 5 --plot pool.png   # before and after
     """
     env = environment(quiet)
+    size = renamed(env, "-k", "--size", size_k, size)
     if size is None:
         raise NnkitInputError("--size is required: the window, e.g. --size 5 or --size 2,3")
     sizes = _pair("--size", size)

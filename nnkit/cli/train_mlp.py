@@ -39,6 +39,7 @@ def train_mlp(
     activation: Annotated[
         str | None,
         typer.Option(
+            "-a",
             "--activation",
             help=f"Hidden activation: {', '.join(HIDDEN_ACTIVATIONS)} (default relu).",
             show_default=False,

@@ -57,7 +57,7 @@ def train_xor(
     hidden: hidden_option("2; one hidden layer here, 'none' shows that XOR is not linearly separable") = None,
     no_hidden: old_spelling("--no-hidden", flag=True) = False,
     activation: Annotated[
-        Literal["sigmoid", "tanh", "relu"], typer.Option("--activation", help="Hidden activation.")
+        Literal["sigmoid", "tanh", "relu"], typer.Option("-a", "--activation", help="Hidden activation.")
     ] = XOR_ACTIVATION,
     optimizer: Annotated[
         str,

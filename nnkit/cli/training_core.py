@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from nnkit.cli import common
 from nnkit.cli.common import environment
 from nnkit.errors import ExitStatus, NnkitInputError, did_you_mean, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
@@ -25,16 +26,7 @@ from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
 LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
 # --- the options both training commands take, written once --------------------------------------
-ReportFormat = Annotated[
-    Literal["table", "json", "csv", "tsv"] | None,
-    typer.Option(
-        "-f",
-        "--format",
-        help="table (default on a terminal), json: the whole report (default in a pipe), "
-        "csv/tsv: the per-epoch history.",
-        show_default=False,
-    ),
-]
+ReportFormat = common.ReportFormat  # the one report -f: table on a terminal, JSON in a pipe, csv/tsv the history
 Data = Annotated[
     str,
     typer.Option(
@@ -105,7 +97,7 @@ EarlyStopping = Annotated[
     ),
 ]
 L2 = Annotated[float, typer.Option("--l2", help="L2 weight decay added to the gradients.")]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the splits, weights, dropout and shuffles.")]
+Seed = common.Seed  # the one --seed of every command (default 0)
 Positive = Annotated[
     str | None,
     typer.Option(
