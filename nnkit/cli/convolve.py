@@ -183,7 +183,7 @@ def convolve_command(
       nnkit convolve samples/brain.png --filter sobel-x --mode same -o edges.png
       nnkit convolve samples/brain.png --filter sobel-x --plot sobel.png
       nnkit convolve samples/brain.png --filter identity -f npy > feature.npy
-      nnkit convolve "1,2,3;4,5,6;7,8,9" --kernel "1,0;0,-1"   # a small matrix: printed in full
+      nnkit convolve "1,2,3;4,5,6;7,8,9" --kernel "1,0;0,-1"   # shown in full
       nnkit convolve --list-filters
 
     --patch 150,60 lies in the brain on the shipped samples/brain.png (400×338, the course's size);

@@ -103,7 +103,7 @@ def dense(
       nnkit dense 1 2 3 --weights "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9" \
         --bias 1,0,-1 -a sigmoid
       nnkit dense "1,2,3;4,5,6" --random-weights --units 2 --seed 0
-      nnkit dense --random 4x3 --random-weights --units 2   # x, W and b all random
+      nnkit dense --random 4x3 --random-weights --units 2   # all random
     """
     env = environment(quiet)
     get_activation(activation)

@@ -88,7 +88,7 @@ def optimize(
       nnkit optimize --plot race.png                 # x²/20 + y² from (-7, 2)
       nnkit optimize --function rosenbrock --plot banana.png
       nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
-      nnkit optimize -o race.csv      # one line per point: optimizer, step, x, y, f
+      nnkit optimize -o race.csv      # one line per point and step
     """
     env = environment(quiet)
     surface = get_surface(function)
