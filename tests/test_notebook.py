@@ -108,7 +108,7 @@ def test_the_notebook_shows_the_courses_numbers(executed):
     assert "80 × 68" in find_cell(notebook, "pool feature.npy --size 5")
     mni = find_cell(notebook, "--slice axial:80")
     assert "axial slice 2:80" in mni and "anterior up, patient's right on the left" in mni
-    assert "XOR is not linearly separable" in find_cell(notebook, "--no-hidden")
+    assert "XOR is not linearly separable" in find_cell(notebook, "train-xor --hidden none")
     xor = find_cell(notebook, "--seed 10 --plot xor.png")
     assert "learned 4/4" in xor and "AND(h1, h2)" in xor
     assert "train-xor xor 2000/2000" in xor  # the progress line, finished and left in place
