@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
+from nnkit.cli import training_run as run
+from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
 from nnkit.cli.common import Precision, Quiet
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError, unknown_name
@@ -115,59 +117,24 @@ def train(
              "val_split": val_split, "val_from": val_from, "init": init}
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
               for name, default in defaults.items()}
-    extra = {"model": model} if model is not None else {"layers": describe} if specs else {}
-    if batch_size is not None:
-        from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-
-        if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
-            ctx.params.update({k: v for k, v in chosen.items() if k != "batch_size"})  # --model's settings
-            return train_each_batch_size(ctx, train)
-
-    def architecture(dataset, saved: dict | None) -> core.Architecture:
-        if saved is not None and not specs:
-            return core.Architecture([], "the saved layers", given=False, extra_meta=_saved_extra(saved))
-        if model is not None and dataset.image_shape is not None:
-            check_model_fits(model, specs, dataset.image_shape, data)
-        return core.Architecture(specs, describe, extra_meta=extra)
-
-    core.run_training(
+    if specs:
+        architecture = run.Architecture(specs, describe, extra_meta={"model": model} if model else {"layers": describe})
+    else:  # --resume without layers: continue the saved ones
+        architecture = run.Architecture([], "the saved layers", given=False, from_saved=_saved_extra)
+    request = run.TrainingRequest(
         command="train",
-        ctx=ctx,
         architecture=architecture,
-        settings=core.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
+        settings=run.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
         data=data,
         label_column=label_column,
         positive=positive,
         save=save,
         resume=resume,
-        plot=plot,
-        fmt=fmt,
-        precision=precision,
-        quiet=quiet,
+        typed=core.typed_options(ctx),
     )
-
-
-def check_model_fits(model: str, specs: list[dict], image_shape, data: str) -> None:
-    """Refuse a course model whose layers do not fit the data's images, naming both sizes.
-
-    The engine's own message names the layer that fails (a pooling layer left with a 1×1 input);
-    the cause a learner needs is that the model was made for other images.
-    """
-    from nnkit.data.labelled import channels_last
-    from nnkit.nn.stack import summary
-
-    shape = channels_last(image_shape)
-    try:
-        # the shapes only (no weights are drawn); the output layer's size does not change the fit
-        summary([*specs[:-1], {**specs[-1], "units": specs[-1]["units"] or 2}], shape)
-    except NnkitInputError as error:
-        made_for = COURSE_MODELS[model].description.rpartition(" on ")[2].rstrip(")")
-        raise NnkitInputError(
-            f"--model {model} does not fit the images of --data {data}: they are "
-            f"{'×'.join(str(n) for n in image_shape)}, the model was made for {made_for} ({error.message})",
-            hint=f"use data of that size (--data mnist), or --layers with fewer pooling layers for "
-            f"{shape[0]}×{shape[1]} images",
-        ) from None
+    if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
+        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
 
 
 def _saved_extra(saved: dict) -> dict:
