@@ -9,7 +9,7 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
 from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-from nnkit.cli.common import Precision, Quiet
+from nnkit.cli.common import Precision, Progress, Quiet, ReportOutput
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.stack import INITS
@@ -92,7 +92,9 @@ def train(
     save: core.Save = None,
     resume: core.Resume = None,
     plot: core.Plot = None,
+    progress: Progress = None,
     fmt: core.ReportFormat = None,
+    output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -131,10 +133,11 @@ def train(
         save=save,
         resume=resume,
         typed=core.typed_options(ctx),
+        progress=progress,
     )
     if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
-        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
-    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
+        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
 
 
 def _saved_extra(saved: dict) -> dict:

@@ -114,6 +114,7 @@ class TrainingRequest:
     save: str | None = None
     resume: str | None = None
     typed: frozenset = frozenset()
+    progress: str | None = None  # --progress: none, bar or lines (default: bar on a terminal)
 
 
 @dataclass
@@ -332,19 +333,30 @@ def check_model_fits(model: str, specs: list[dict], shape, data: str) -> None:
         ) from None
 
 
-def train(network, prepared, settings: Settings, batch: int | None, env, guard):
-    """Fit the network on the training part with a progress bar; returns the history and the rate used.
+def train(network, prepared, settings: Settings, batch: int | None, env, guard, progress: str | None = None):
+    """Fit the network on the training part with the training display; returns the history and the rate used.
 
-    ``guard`` (an :class:`~nnkit.term.interrupts.InterruptGuard`) keeps each epoch's commit whole.
+    ``guard`` (an :class:`~nnkit.term.interrupts.InterruptGuard`) keeps each epoch's commit whole,
+    and turns the first Ctrl-C into "stop after this batch"; ``progress`` is ``--progress``.
     """
-    from nnkit.term.progress import EpochProgress
+    from nnkit.term.progress import TrainingDisplay
 
     x, y = prepared.x, prepared.y
     optimizer = make_optimizer(settings.optimizer, network.parameters(), lr=settings.lr, weight_decay=settings.l2)
-    with EpochProgress(env, settings.epochs) as progress:
+    with TrainingDisplay(env, settings.epochs, progress) as display, guard.stop_after_batch(display.note):
+
+        def on_batch(number: int, batches: int, loss: float) -> None:
+            display.batch(number, batches, loss)
+            guard.check()
+
         history = fit(network, x["train"], y["train"], optimizer=optimizer, epochs=settings.epochs,
                       batch_size=batch, seed=settings.seed, x_val=x.get("validation"), t_val=y.get("validation"),
-                      early_stopping=settings.early_stopping, on_epoch=progress.update, critical=guard.critical)
+                      early_stopping=settings.early_stopping, on_epoch=display.epoch, on_batch=on_batch,
+                      critical=guard.critical)
+    if history.interrupted and not history:
+        env.note("nnkit: interrupted before the first epoch ended: nothing was trained, so there is no report "
+                 "and nothing was saved")
+        raise KeyboardInterrupt
     return history, optimizer.lr
 
 
@@ -461,7 +473,7 @@ def train_prepared(request: TrainingRequest, prepared, env, guard, resumed: Resu
     batch = settings.check()
     network = build(request, prepared, batch, resumed)
     positive = positive_index(request.positive, prepared.classes)
-    history, lr = train(network, prepared, settings, batch, env, guard)
+    history, lr = train(network, prepared, settings, batch, env, guard, request.progress)
     guard.hold()  # from the trained network to the written model and report: all of it, together
     before, extra = (0, request.architecture.extra_meta) if resumed is None else (resumed.epochs_before,
                                                                                   resumed.extra_meta)

@@ -59,6 +59,29 @@ def batch_bounds(n_samples: int, batch_size: int | None) -> list[tuple[int, int]
     return [(start, min(start + size, n_samples)) for start in range(0, n_samples, size)]
 
 
+def diverged(network: Network, xb: np.ndarray, loss: float, epoch: int, batch: int, batches: int) -> NnkitInputError:
+    """The error for a loss that became NaN or infinite: when, and which layer's output went first.
+
+    The batch is run again through the weights that gave the bad loss, one layer at a time, to
+    name the first layer whose output holds a non-finite value (or none: then the loss itself
+    overflowed, e.g. the log of a probability rounded to 0).
+    """
+    first = None
+    h = xb
+    with np.errstate(all="ignore"):
+        for index, layer in enumerate(network.layers, 1):
+            h = layer.forward(h)
+            if not np.all(np.isfinite(h)):
+                first = f"layer {index} ({type(layer).__name__})"
+                break
+    cause = (f"the output of {first} was the first to hold a non-finite value" if first
+             else "every layer's output was finite: the loss itself overflowed")
+    return NnkitInputError(
+        f"training diverged: the loss became {loss} in epoch {epoch} (batch {batch} of {batches}); {cause}",
+        hint="lower --lr (a tenth of it), standardise the inputs, or try --optimizer adam",
+    )
+
+
 def fit(
     network: Network,
     x: np.ndarray,
@@ -72,6 +95,7 @@ def fit(
     t_val: np.ndarray | None = None,
     early_stopping: int | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
     critical: Callable[[], AbstractContextManager] = nullcontext,
 ) -> History:
     """Train ``network`` in place and return one history row per epoch.
@@ -99,6 +123,10 @@ def fit(
         improved for this many epochs, and restore the weights of the best epoch.
     on_epoch : callable, optional
         Called with each history row as soon as the epoch ends (progress bars).
+    on_batch : callable, optional
+        Called after each optimiser step with ``(batch, batches, loss)``: the batch's number in
+        the epoch (from 1), the epoch's number of batches and the mean loss of the epoch so far.
+        It may raise ``KeyboardInterrupt`` to stop after this batch (as Ctrl-C does).
     critical : callable, optional
         ``critical()`` is a context manager around each epoch's commit (history row, kept weights,
         best epoch); the CLI passes one that holds Ctrl-C back until the commit is whole.
@@ -164,7 +192,7 @@ def fit(
             total_loss = 0.0
             total_correct = 0
             with np.errstate(over="ignore", invalid="ignore"):
-                for start, stop in bounds:
+                for number, (start, stop) in enumerate(bounds, 1):
                     if shuffle:
                         rows = order[start:stop]
                         # mode="clip" (the indices are in range, so nothing is clipped): with the
@@ -174,9 +202,13 @@ def fit(
                     else:
                         xb, tb = x[start:stop], t[start:stop]
                     loss, correct = network.train_batch(xb, tb)
+                    if not math.isfinite(loss):
+                        raise diverged(network, xb, loss, epoch, number, len(bounds))
                     optimizer.step(params_grads)
                     total_loss += loss * (stop - start)
                     total_correct += correct
+                    if on_batch is not None:
+                        on_batch(number, len(bounds), total_loss / stop)
             seconds = time.perf_counter() - start_time
             row = {
                 "epoch": epoch,

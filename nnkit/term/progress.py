@@ -13,6 +13,8 @@ movement) the bar is one plain line rewritten with ``\r`` a few times a second, 
 end, so the finished cell holds no escape sequences.
 """
 
+from __future__ import annotations
+
 import time
 
 from nnkit.term.env import Environment
@@ -61,7 +63,7 @@ class EpochProgress:
         self._task = None
         self._line = None
 
-    def __enter__(self) -> "EpochProgress":
+    def __enter__(self) -> EpochProgress:
         if self.enabled and self.env.notebook:
             self._line = _PlainLine(self.env.stderr, self.description, self.total)
         elif self.enabled:
@@ -144,3 +146,187 @@ class _PlainLine:
             self._draw()
             self.stream.write("\n")
             self.stream.flush()
+
+
+# --- the training display of train, train-mlp and the batch-size comparison ------------------------
+
+#: Seconds between redraws of the batch bar (Keras redraws every 0.05 s; a notebook cell's output
+#: is sent to the browser as it grows, so a few times a second is enough).
+BATCH_INTERVAL = 0.1
+#: Epochs without a better validation loss, while the training loss fell, before the overfitting note.
+OVERFIT_EPOCHS = 5
+PROGRESS_MODES = ("none", "bar", "lines")
+
+
+def progress_mode(mode: str | None, env: Environment) -> str:
+    """``--progress``: the user's choice, else ``bar`` when stderr is a terminal (and not ``-q``), else none."""
+    if mode is not None:
+        return mode
+    return "bar" if env.stderr_isatty and not env.quiet else "none"
+
+
+def duration(seconds: float) -> str:
+    """``"0:07"``, ``"12:05"``, ``"1:02:03"``: a time as a clock shows it.
+
+    Examples
+    --------
+    >>> duration(7.4), duration(725), duration(3723)
+    ('0:07', '12:05', '1:02:03')
+    """
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def per_step(seconds: float) -> str:
+    """Time per step as Keras prints it: ``25ms/step``, ``1s/step``, ``310us/step``.
+
+    Examples
+    --------
+    >>> per_step(0.0253), per_step(1.4), per_step(0.00031)
+    ('25ms/step', '1s/step', '310us/step')
+    """
+    if seconds >= 1:
+        return f"{seconds:.0f}s/step"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/step"
+    return f"{seconds * 1e6:.0f}us/step"
+
+
+def epoch_line(row: dict, epochs: int, batches: int | None, precision: int = 4) -> str:
+    """The line kept for one epoch, Keras's ``fit`` line with the epoch's number in front.
+
+    Examples
+    --------
+    >>> epoch_line({"epoch": 3, "loss": 0.12345, "accuracy": 0.96, "val_loss": 0.2, "val_accuracy": 0.9,
+    ...             "seconds": 1.5}, 10, 50)
+    'Epoch  3/10  50/50  0:02 30ms/step  loss 0.1235  accuracy 0.9600  val_loss 0.2000  val_accuracy 0.9000'
+    """
+    width = len(str(epochs))
+    parts = [f"Epoch {row['epoch']:>{width}}/{epochs}"]
+    seconds = row.get("seconds") or 0.0
+    if batches:
+        parts.append(f"{batches}/{batches}  {duration(seconds)} {per_step(seconds / batches)}")
+    else:
+        parts.append(duration(seconds))
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        value = row.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(f"{key} {value:.{precision}f}")
+    return "  ".join(parts)
+
+
+def overfitting_from(history: list[dict], patience: int = OVERFIT_EPOCHS) -> int | None:
+    """The epoch from which the network overfits, or None.
+
+    Overfitting: the validation loss has stayed above its best for ``patience`` epochs while the
+    training loss went on falling (what ``--early-stopping`` watches); the epoch returned is the
+    first one after the best.
+
+    Examples
+    --------
+    >>> val = [.9, .5, .4, .45, .5, .6, .55, .7]
+    >>> rows = [{"epoch": e, "loss": 1 / e, "val_loss": v} for e, v in enumerate(val, 1)]
+    >>> overfitting_from(rows)
+    4
+    >>> overfitting_from(rows[:7]) is None
+    True
+    """
+    if len(history) <= patience or any(row.get("val_loss") is None for row in history):
+        return None
+    best = min(range(len(history)), key=lambda i: history[i]["val_loss"])
+    last = history[-1]
+    if len(history) - 1 - best >= patience and last["loss"] < history[best]["loss"]:
+        return int(history[best]["epoch"]) + 1
+    return None
+
+
+class TrainingDisplay:
+    r"""What a learner sees while a network trains, on stderr (stdout keeps the report).
+
+    ``bar``: within each epoch one line rewritten with ``\r``, ``Epoch 3/10  37/469 [=====>....]
+    ETA 0:12  25ms/step  loss 0.1234``, a few times a second; when the epoch ends the line is
+    replaced by the epoch's kept line (:func:`epoch_line`) and a newline, so the history stays on
+    the screen, in a terminal and in a notebook cell alike (plain text and ``\r``, no escape codes).
+    ``lines``: the kept lines only (log files). ``none``: nothing. Notes (overfitting) are printed
+    in every mode unless ``-q``.
+
+    Use as ``with TrainingDisplay(env, epochs, mode) as display: fit(..., on_batch=display.batch,
+    on_epoch=display.epoch)``.
+    """
+
+    def __init__(self, env: Environment, epochs: int, mode: str | None = None, title: str | None = None):
+        self.env, self.epochs, self.title = env, epochs, title
+        self.mode = progress_mode(mode, env)
+        self.stream = env.stderr
+        self.history: list[dict] = []
+        self.batches: int | None = None
+        self.epoch_started = time.monotonic()
+        self.last_draw = float("-inf")
+        self.width = 0
+        self.overfit_said = False
+
+    def __enter__(self) -> TrainingDisplay:
+        if self.title and self.mode != "none":
+            self._write(self.title + "\n")
+        self.epoch_started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.clear()
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.mode = "none"  # stderr went away: train on, silently
+
+    def clear(self) -> None:
+        """Blank the live bar (before a note or the end), leaving the kept lines."""
+        if self.width:
+            self._write("\r" + " " * self.width + "\r")
+            self.width = 0
+
+    def batch(self, number: int, batches: int, loss: float) -> None:
+        """After each optimiser step: redraw the bar now and then (and always at the first batch)."""
+        self.batches = batches
+        if self.mode != "bar":
+            return
+        now = time.monotonic()
+        if number != 1 and now - self.last_draw < BATCH_INTERVAL:
+            return
+        self.last_draw = now
+        elapsed = now - self.epoch_started
+        step = elapsed / number
+        epoch = len(self.history) + 1
+        width = len(str(self.epochs))
+        done = 20 * number // batches
+        bar = "=" * max(done - 1, 0) + (">" if done < 20 else "=") + "." * (20 - done)
+        count = f"{number:>{len(str(batches))}}/{batches}"
+        text = (f"Epoch {epoch:>{width}}/{self.epochs}  {count} [{bar}]  ETA {duration(step * (batches - number))}"
+                f"  {per_step(step)}  loss {loss:.4f}")
+        self._write("\r" + text.ljust(self.width))
+        self.width = len(text)
+
+    def epoch(self, row: dict) -> None:
+        """When an epoch ends: its kept line (bar and lines modes), then the overfitting note once."""
+        self.history.append(row)
+        if self.mode != "none":
+            self.clear()
+            self._write(epoch_line(row, self.epochs, self.batches) + "\n")
+        self.epoch_started = time.monotonic()
+        self.last_draw = float("-inf")
+        start = overfitting_from(self.history)
+        if start is not None and not self.overfit_said:
+            self.overfit_said = True
+            self.note(f"nnkit: note: overfitting from epoch {start}: the validation loss has not improved on "
+                      f"epoch {start - 1}'s for {len(self.history) - start + 1} epochs while the training loss "
+                      f"fell; try --early-stopping {OVERFIT_EPOCHS} or fewer epochs (--epochs {start - 1})")
+
+    def note(self, message: str) -> None:
+        """A note on stderr between the kept lines (silenced by ``-q``)."""
+        if self.env.quiet:
+            return
+        self.clear()
+        self._write(message + "\n")
