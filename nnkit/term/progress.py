@@ -193,27 +193,35 @@ def per_step(seconds: float) -> str:
     return f"{seconds * 1e6:.0f}us/step"
 
 
-def epoch_line(row: dict, epochs: int, batches: int | None, precision: int = 4) -> str:
+def epoch_line(row: dict, epochs: int, batches: int | None, width: int | None = None) -> str:
     """The line kept for one epoch, Keras's ``fit`` line with the epoch's number in front.
+
+    Within ``width`` columns when given: shorter names (acc, val_acc) first, then without the time
+    per step.
 
     Examples
     --------
-    >>> epoch_line({"epoch": 3, "loss": 0.12345, "accuracy": 0.96, "val_loss": 0.2, "val_accuracy": 0.9,
-    ...             "seconds": 1.5}, 10, 50)
+    >>> row = {"epoch": 3, "loss": 0.12345, "accuracy": 0.96, "val_loss": 0.2, "val_accuracy": 0.9, "seconds": 1.5}
+    >>> epoch_line(row, 10, 50)
     'Epoch  3/10  50/50  0:02 30ms/step  loss 0.1235  accuracy 0.9600  val_loss 0.2000  val_accuracy 0.9000'
+    >>> epoch_line(row, 10, 50, width=80)
+    'Epoch  3/10 50/50 0:02 loss 0.1235 acc 0.9600 val_loss 0.2000 val_acc 0.9000'
     """
-    width = len(str(epochs))
-    parts = [f"Epoch {row['epoch']:>{width}}/{epochs}"]
     seconds = row.get("seconds") or 0.0
-    if batches:
-        parts.append(f"{batches}/{batches}  {duration(seconds)} {per_step(seconds / batches)}")
-    else:
-        parts.append(duration(seconds))
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        value = row.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            parts.append(f"{key} {value:.{precision}f}")
-    return "  ".join(parts)
+    metrics = [(key, row.get(key)) for key in ("loss", "accuracy", "val_loss", "val_accuracy")]
+    metrics = [(key, value) for key, value in metrics
+               if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    head = f"Epoch {row['epoch']:>{len(str(epochs))}}/{epochs}"
+    count = f"{batches}/{batches}" if batches else ""
+    step = per_step(seconds / batches) if batches else ""
+    for short, with_step in ((False, True), (True, True), (True, False)):
+        names = _SHORT if short else {}
+        parts = [head, count, duration(seconds) + (" " + step if with_step and step else "")]
+        parts += [f"{names.get(key, key)} {value:.4f}" for key, value in metrics]
+        line = (" " if short else "  ").join(part for part in parts if part)
+        if width is None or len(line) <= width:
+            break
+    return line
 
 
 def overfitting_from(history: list[dict], patience: int = OVERFIT_EPOCHS) -> int | None:
@@ -241,6 +249,17 @@ def overfitting_from(history: list[dict], patience: int = OVERFIT_EPOCHS) -> int
     return None
 
 
+def terminal_columns(stream, default: int = 80) -> int:
+    """The width of the terminal behind ``stream`` (80 when it does not say, as under a notebook's ``!``)."""
+    import os
+
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    return columns if columns >= 40 else default
+
+
 class TrainingDisplay:
     r"""What a learner sees while a network trains, on stderr (stdout keeps the report).
 
@@ -264,6 +283,7 @@ class TrainingDisplay:
         self.epoch_started = time.monotonic()
         self.last_draw = float("-inf")
         self.width = 0
+        self.columns = terminal_columns(self.stream) - 1 if self.mode == "bar" else None
         self.overfit_said = False
 
     def __enter__(self) -> TrainingDisplay:
@@ -301,11 +321,13 @@ class TrainingDisplay:
         step = elapsed / number
         epoch = len(self.history) + 1
         width = len(str(self.epochs))
-        done = 20 * number // batches
-        bar = "=" * max(done - 1, 0) + (">" if done < 20 else "=") + "." * (20 - done)
         count = f"{number:>{len(str(batches))}}/{batches}"
-        text = (f"Epoch {epoch:>{width}}/{self.epochs}  {count} [{bar}]  ETA {duration(step * (batches - number))}"
-                f"  {per_step(step)}  loss {loss:.4f}")
+        rest = f"ETA {duration(step * (batches - number))}  {per_step(step)}  loss {loss:.4f}"
+        head = f"Epoch {epoch:>{width}}/{self.epochs}  {count} "
+        size = max(5, min(20, self.columns - len(head) - len(rest) - 4))  # the bar shrinks to fit
+        done = size * number // batches
+        bar = "=" * max(done - 1, 0) + (">" if done < size else "=") + "." * (size - done)
+        text = f"{head}[{bar}]  {rest}"[: self.columns]
         self._write("\r" + text.ljust(self.width))
         self.width = len(text)
 
@@ -314,7 +336,7 @@ class TrainingDisplay:
         self.history.append(row)
         if self.mode != "none":
             self.clear()
-            self._write(epoch_line(row, self.epochs, self.batches) + "\n")
+            self._write(epoch_line(row, self.epochs, self.batches, self.columns) + "\n")
         self.epoch_started = time.monotonic()
         self.last_draw = float("-inf")
         start = overfitting_from(self.history)
