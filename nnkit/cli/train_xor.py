@@ -9,6 +9,7 @@ import typer
 
 from nnkit.cli.common import (
     Precision,
+    Progress,
     Quiet,
     ReportFormat,
     ReportOutput,
@@ -81,6 +82,7 @@ def train_xor(
     save: Annotated[
         str | None, typer.Option("--save", help="Write the trained model (.npz).", metavar="MODEL.npz")
     ] = None,
+    progress: Progress = None,
     fmt: ReportFormat = None,
     output: ReportOutput = None,
     precision: Precision = 6,
@@ -135,8 +137,8 @@ def train_xor(
         _print(env, fmt, output, report, precision, _show_wired)
         return
 
-    progress = EpochProgress(env, epochs, description=f"train-xor {gate}")
-    with progress:
+    shown = EpochProgress(env, epochs, description=f"train-xor {gate}", mode=progress)
+    with shown:
         network, history = train_gate(
             gate,
             hidden=hidden,
@@ -145,7 +147,7 @@ def train_xor(
             lr=lr,
             epochs=epochs,
             seed=seed,
-            on_epoch=progress.update,
+            on_epoch=shown.update,
         )
     report = _report(network, history, gate, activation, optimizer, lr, seed)
     if save is not None:

@@ -54,17 +54,20 @@ class EpochProgress:
         Text before the bar.
     """
 
-    def __init__(self, env: Environment, total: int, description: str = "epoch"):
+    def __init__(self, env: Environment, total: int, description: str = "epoch", mode: str | None = None):
         self.env = env
         self.total = total
         self.description = description
-        self.enabled = env.stderr_isatty and not env.quiet
+        self.mode = progress_mode(mode, env)  # --progress: bar, lines (a line each tenth of the run) or none
+        self.enabled = self.mode == "bar"
         self._progress = None
         self._task = None
         self._line = None
 
     def __enter__(self) -> EpochProgress:
-        if self.enabled and self.env.notebook:
+        if self.mode == "lines":
+            self._line = _PlainLine(self.env.stderr, self.description, self.total, every=max(1, self.total // 10))
+        elif self.enabled and (self.env.notebook or not self.env.stderr_isatty):
             self._line = _PlainLine(self.env.stderr, self.description, self.total)
         elif self.enabled:
             from rich.progress import (
@@ -117,8 +120,9 @@ class _PlainLine:
     #: Seconds between redraws (the cell's output is sent to the browser as it grows).
     INTERVAL = 0.25
 
-    def __init__(self, stream, description: str, total: int):
+    def __init__(self, stream, description: str, total: int, every: int | None = None):
         self.stream, self.description, self.total = stream, description, total
+        self.every = every  # lines mode: a kept line every this many epochs (and at the end)
         self.start = time.monotonic()
         self.last_draw = float("-inf")
         self.width = 0
@@ -128,21 +132,24 @@ class _PlainLine:
         completed = row.get("epoch")
         self.done = completed if isinstance(completed, int) else self.done + 1
         self.metrics = describe_metrics(row)
-        if time.monotonic() - self.last_draw >= self.INTERVAL:
+        if self.every is not None:
+            if self.done % self.every == 0 or self.done == self.total:
+                self._draw(start="", end="\n")  # a log line: no \r
+        elif time.monotonic() - self.last_draw >= self.INTERVAL:
             self._draw()
 
-    def _draw(self) -> None:
+    def _draw(self, start: str = "\r", end: str = "") -> None:
         elapsed = int(time.monotonic() - self.start)
         text = (f"{self.description} {self.done}/{self.total}  {elapsed // 3600}:{elapsed // 60 % 60:02d}:"
                 f"{elapsed % 60:02d}  {self.metrics}").rstrip()
         # spaces cover what a longer previous line left
-        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.write(start + text.ljust(self.width) + end)
         self.stream.flush()
-        self.width = len(text)
+        self.width = 0 if end else len(text)
         self.last_draw = time.monotonic()
 
     def finish(self) -> None:
-        if self.done:
+        if self.done and self.every is None:
             self._draw()
             self.stream.write("\n")
             self.stream.flush()

@@ -72,6 +72,7 @@ VOCABULARY = {
     "--random": [common.Random],
     "--precision": [common.Precision],
     "--quiet": [common.Quiet],
+    "--progress": [common.Progress],
     "--format": [common.Format, common.ReportFormat],  # arrays (CSV in a pipe) or reports (JSON)
 }
 #: Commands whose -f/--format is the array one (CSV in a pipe); every other -f is a report's (JSON).
@@ -148,6 +149,10 @@ def test_every_command_says_where_its_picture_and_its_result_go():
     printing_floats = set(COMMANDS) - {"summary", "datasets", "export"}  # those print whole numbers and names
     assert printing_floats <= set(OPTIONS["--precision"])
     assert set(COMMANDS) <= set(OPTIONS["--quiet"])
+
+
+def test_every_training_command_takes_progress():
+    assert set(OPTIONS["--progress"]) == {"train-xor", "train-mlp", "train"}
 
 
 def test_help_never_offers_a_format_the_command_refuses():

@@ -223,3 +223,12 @@ def test_report_goes_to_o_by_extension_and_json_down_a_pipe(cli, tmp_path):
     lines = (tmp_path / "r.csv").read_text().splitlines()
     assert lines[0] == "x1,x2,target,output,prediction" and len(lines) == 5
     assert f"nnkit: wrote {tmp_path / 'r.csv'}" in run.stderr
+
+
+def test_progress_lines_logs_a_line_each_tenth_of_the_run(shell):
+    run = shell("nnkit train-xor --epochs 100 --progress lines -f json")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.decode().splitlines()
+    assert [line.split()[2] for line in lines] == [f"{10 * k}/100" for k in range(1, 11)]
+    assert "\r" not in run.stderr.decode()
+    assert shell("nnkit train-xor --epochs 100 --progress none -f json").stderr == b""
