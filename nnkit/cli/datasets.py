@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nnkit.cli.common import Quiet, ReportFormat, ReportOutput, environment
-from nnkit.errors import NnkitInputError, did_you_mean
+from nnkit.errors import NnkitInputError, did_you_mean, shape_text
 from nnkit.term.output import check_report_target, emit_report, resolve_format
 
 COLUMNS = ("name", "title", "train", "validation", "test", "image_shape", "classes", "licence", "cached", "cached_bytes", "path", "url")
@@ -25,7 +25,7 @@ def _rows() -> list[dict]:
                 "train": d.samples.get("train"),
                 "validation": d.samples.get("validation"),
                 "test": d.samples.get("test"),
-                "image_shape": "×".join(map(str, d.image_shape)),
+                "image_shape": shape_text(d.image_shape),
                 "classes": d.n_classes,
                 "licence": d.licence,
                 "cached": is_cached(d),

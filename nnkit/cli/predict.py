@@ -1,7 +1,7 @@
 """``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train``/``train-mlp``.
 
 Pictures of another size than an MNIST-like model's 28×28 (a learner's own digit) are prepared as
-MNIST's digits were (:mod:`nnkit.data.own_digit`), saying so on stderr; ``--features`` draws the
+MNIST's digits were (:mod:`nnkit.data.own_digit`), saying so on stderr; ``--plot`` draws the
 input as the model sees it beside its probabilities, and for conv models the first layer's filters
 and the feature maps of every conv layer (:mod:`nnkit.plots.conv_maps`).
 """
@@ -17,7 +17,7 @@ import typer
 
 from nnkit.cli.common import Column, Format, Input, Precision, Quiet, environment, old_spelling, plot_option, renamed
 from nnkit.data.preprocessing import apply_preprocessing
-from nnkit.errors import NnkitInputError, no_such_file
+from nnkit.errors import NnkitInputError, no_such_file, shape_text
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
@@ -25,6 +25,7 @@ from nnkit.nn.metrics import class_probabilities
 from nnkit.term.output import (
     OutputPlan,
     atomic_write,
+    check_output_path,
     format_number,
     refuse_input_overwrite,
     report_text,
@@ -133,14 +134,14 @@ class _Inputs:
             image = digit.image
         elif len(shape) == 3:
             raise NnkitInputError(
-                f"the model takes {'×'.join(map(str, shape))} images ({shape[2]} channels); "
+                f"the model takes {shape_text(shape)} images ({shape[2]} channels); "
                 f"{path} is read as grayscale",
                 hint=f"give the images as an (N, {', '.join(map(str, shape))}) .npy array",
             )
         elif image.shape != shape:
             raise NnkitInputError(
                 f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "
-                f"{'×'.join(map(str, shape))} images",
+                f"{shape_text(shape)} images",
                 hint="resize the image to the training images' size first",
             )
         self.blocks.append((image.reshape(1, -1), True))
@@ -236,7 +237,7 @@ def predict(
       nnkit predict cancer.npz -i rows.csv -o predictions.csv
       cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
-    from nnkit.files.model_file import check_output_path, load_model
+    from nnkit.files.model_file import load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)

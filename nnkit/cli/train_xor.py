@@ -105,16 +105,9 @@ def train_xor(
 
     env = environment(quiet)
     resolve_format(fmt, env, report=True)
-    if no_hidden:
-        hidden = renamed(env, "--no-hidden", "--hidden none", "none", hidden)
-    sizes = parse_hidden("2" if hidden is None else hidden)
-    if len(sizes) > 1:
-        raise NnkitInputError(f"train-xor's network has one hidden layer; --hidden {hidden} asks for {len(sizes)}",
-                              hint="give one size (--hidden 2) or none; nnkit train-mlp takes several")
-    no_hidden = not sizes
-    hidden = sizes[0] if sizes else None
+    hidden = _hidden_units(env, hidden, no_hidden)
     check_epochs(epochs)
-    if not no_hidden:
+    if hidden is not None:
         # Weights, gradients and optimiser state of the 2-H-1 network (float64, ~8 copies of its
         # 4H+1 parameters) and the four rows' activations: refused before allocating.
         require_memory((4 * hidden + 1) * 8 * 8 + 4 * hidden * 8 * 6, f"--hidden {hidden}")
@@ -172,6 +165,17 @@ def train_xor(
     _print(env, fmt, output, report, precision, _show_trained)
     if history.interrupted:
         raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def _hidden_units(env, hidden: str | None, no_hidden: bool) -> int | None:
+    """``--hidden 2`` → 2, ``--hidden none`` → None (one layer); the old ``--no-hidden`` with a note."""
+    if no_hidden:
+        hidden = renamed(env, "--no-hidden", "--hidden none", "none", hidden)
+    sizes = parse_hidden("2" if hidden is None else hidden)
+    if len(sizes) > 1:
+        raise NnkitInputError(f"train-xor's network has one hidden layer; --hidden {hidden} asks for {len(sizes)}",
+                              hint="give one size (--hidden 2) or none; nnkit train-mlp takes several")
+    return sizes[0] if sizes else None
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -243,6 +247,14 @@ def _print(env, fmt, output, report: dict, precision: int, show) -> None:
 
 
 def _show_trained(console, report: dict, precision: int) -> None:
+    """The trained network: its truth table and verdict, its weights, and its hidden units as gates."""
+    _show_truth_table(console, report, precision)
+    hidden_names = _show_weights(console, report["weights"], precision)
+    if hidden_names:
+        _show_hidden_gates(console, report, hidden_names)
+
+
+def _show_truth_table(console, report: dict, precision: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -283,7 +295,11 @@ def _show_trained(console, report: dict, precision: int) -> None:
     elif correct < 4:
         console.print(Text("not learned for this seed: try more --epochs or another --seed", style="yellow"))
 
-    weights = report["weights"]
+
+def _show_weights(console, weights: dict, precision: int) -> list[str]:
+    """The weights and bias of every unit; returns the hidden units' names (none without a hidden layer)."""
+    from rich.table import Table
+
     wtable = Table(title="weights, biases: z = w·inputs + b", header_style="bold")
     for column in ("unit", "inputs", "weights", "bias"):
         wtable.add_column(column, justify="right")
@@ -298,20 +314,26 @@ def _show_trained(console, report: dict, precision: int) -> None:
                 unit, inputs, ", ".join(format_number(v, precision) for v in W[:, j]), format_number(b[j], precision)
             )
     console.print(wtable)
+    return hidden_names
 
-    if hidden_names:
-        htable = Table(title="units on where z > 0", header_style="bold")
-        for column in ("x1", "x2", *hidden_names, "y"):
-            htable.add_column(column, justify="right")
-        bits = report["hidden_truth_tables"]
-        for i, row in enumerate(report["truth_table"]):
-            htable.add_row(str(row["x1"]), str(row["x2"]), *(str(b[i]) for b in bits), str(row["prediction"]))
-        console.print(htable)
-        for name, unit_bits in zip(hidden_names, bits, strict=True):
-            expression = gate_expression(unit_bits)
-            console.print(Text(f"{name} ≈ {expression}" if expression else f"{name}: constant, matches no gate"))
-        if report["output_gate"]:
-            console.print(Text(f"y ≈ {report['output_gate']}", style="bold"))
+
+def _show_hidden_gates(console, report: dict, hidden_names: list[str]) -> None:
+    """Where each hidden unit is on, and the gate that pattern is (the course's NAND, OR → AND)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    htable = Table(title="units on where z > 0", header_style="bold")
+    for column in ("x1", "x2", *hidden_names, "y"):
+        htable.add_column(column, justify="right")
+    bits = report["hidden_truth_tables"]
+    for i, row in enumerate(report["truth_table"]):
+        htable.add_row(str(row["x1"]), str(row["x2"]), *(str(b[i]) for b in bits), str(row["prediction"]))
+    console.print(htable)
+    for name, unit_bits in zip(hidden_names, bits, strict=True):
+        expression = gate_expression(unit_bits)
+        console.print(Text(f"{name} ≈ {expression}" if expression else f"{name}: constant, matches no gate"))
+    if report["output_gate"]:
+        console.print(Text(f"y ≈ {report['output_gate']}", style="bold"))
 
 
 def _show_wired(console, report: dict, precision: int) -> None:

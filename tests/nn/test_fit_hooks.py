@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.network import build_mlp
+from nnkit.nn.stack import build_mlp
 from nnkit.nn.training import fit
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5, dtype=float)
