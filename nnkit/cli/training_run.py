@@ -359,6 +359,8 @@ def train(network, prepared, settings: Settings, batch: int | None, env, guard, 
                       batch_size=batch, seed=settings.seed, x_val=x.get("validation"), t_val=y.get("validation"),
                       early_stopping=settings.early_stopping, on_epoch=display.epoch, on_batch=on_batch,
                       critical=guard.critical)
+    if guard.stop_requested:  # Ctrl-C after the last batch: the run is whole, but the user asked to stop
+        history.interrupted = True
     if history.interrupted and not history:
         env.note("nnkit: interrupted before the first epoch ended: nothing was trained, so there is no report "
                  "and nothing was saved")
