@@ -65,6 +65,81 @@ def printable(text: str) -> str:
     )
 
 
+def close_names(word: str, choices, cutoff: float = 0.6) -> list[str]:
+    """The names among ``choices`` closest to a mistyped ``word`` (``difflib``, imported only here).
+
+    Case is ignored, so ``ReLU`` finds ``relu``; a word that differs only by case comes first.
+
+    Examples
+    --------
+    >>> close_names("activte", ["activate", "loss", "dense"])
+    ['activate']
+    >>> close_names("sobelx", ["sobel_x", "sobel_y", "gaussian"])
+    ['sobel_x', 'sobel_y']
+    """
+    from difflib import get_close_matches
+
+    choices = [str(choice) for choice in choices]
+    by_lower = {}
+    for choice in choices:
+        by_lower.setdefault(choice.lower(), choice)
+    found = get_close_matches(str(word).lower(), list(by_lower), n=3, cutoff=cutoff)
+    return [by_lower[name] for name in found]
+
+
+def did_you_mean(word: str, choices, also: str | None = None) -> str:
+    """A hint for an unknown name: ``did you mean 'relu'?`` and, after it, the full list (or ``also``).
+
+    Examples
+    --------
+    >>> did_you_mean("malignent", ["malignant", "benign"])
+    "did you mean 'malignant'? (choose one of: malignant, benign)"
+    >>> did_you_mean("zzz", ["a", "b"])
+    'choose one of: a, b'
+    """
+    choices = [str(choice) for choice in choices]
+    listing = also if also is not None else f"choose one of: {', '.join(choices)}"
+    close = close_names(word, choices)
+    if not close:
+        return listing
+    guess = " or ".join(repr(name) for name in close[:2])
+    return f"did you mean {guess}? ({listing})"
+
+
+def unknown_name(what: str, name: str, choices, also: str | None = None) -> NnkitInputError:
+    """The error for a name that is not in a registry, with a "did you mean" hint.
+
+    ``raise unknown_name("activation", "relú", ACTIVATIONS)`` reads
+    ``nnkit: error: unknown activation 'relú'`` / ``hint: did you mean 'relu'? (choose one of: …)``.
+    """
+    return NnkitInputError(f"unknown {what} {name!r}", hint=did_you_mean(name, choices, also))
+
+
+def no_such_file(path, what: str = "file", names=(), also: str | None = None) -> NnkitInputError:
+    """The error for a missing file, with the closest names in its folder (``brain.png`` for ``brian.png``).
+
+    ``names`` are other words the same place accepts (the named data sets for ``--data``); ``also``
+    is the hint when nothing is close.
+    """
+    import os
+
+    path = os.fsdecode(path)
+    folder, base = os.path.split(path)
+    try:
+        entries = [name for name in os.listdir(folder or ".") if not name.startswith(".")]
+    except OSError:
+        entries = []
+    candidates = [*names, *(os.path.join(folder, name) if folder else name for name in entries)]
+    wanted = [*names, *entries]
+    close = close_names(base if not names else path, wanted) if wanted else []
+    hint = also
+    if close:
+        by_name = dict(zip(wanted, candidates, strict=True))
+        hint = "did you mean " + " or ".join(repr(by_name[name]) for name in close[:2]) + "?"
+        hint += f" ({also})" if also else ""
+    return NnkitInputError(f"no such {what}: {path}", hint=hint)
+
+
 def at_least_one(value, option: str) -> int:
     """``value`` as a whole number of at least 1 (a count, a size, a stride), or the error naming ``option``.
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +80,34 @@ def run_shell(command: str, cwd: Path | None = None, input: bytes | None = None,
 def shell():
     """``shell("nnkit onehot 0 1 | nnkit reshape --shape 1,-1")`` → CompletedProcess (bytes)."""
     return run_shell
+
+
+def start_on_a_terminal(args: list[str]):
+    """Start ``nnkit ARGS`` with stderr on a pseudo-terminal and stdout on a pipe (the report)."""
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen([nnkit_executable(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=slave, env={**os.environ, "COLUMNS": "100"})
+    os.close(slave)
+    return process, master
+
+
+def read_terminal(master: int, seen: list[str], done, timeout: float = 90.0) -> bool:
+    """Read the terminal into ``seen`` until ``done(text)`` or the end of the output."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done("".join(seen)):
+            return True
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                return done("".join(seen))
+            if not chunk:
+                return done("".join(seen))
+            seen.append(chunk.decode(errors="replace"))
+    return done("".join(seen))

@@ -108,9 +108,13 @@ def test_the_notebook_shows_the_courses_numbers(executed):
     assert "80 × 68" in find_cell(notebook, "pool feature.npy --size 5")
     mni = find_cell(notebook, "--slice axial:80")
     assert "axial slice 2:80" in mni and "anterior up, patient's right on the left" in mni
-    assert "XOR is not linearly separable" in find_cell(notebook, "--no-hidden")
+    assert "XOR is not linearly separable" in find_cell(notebook, "train-xor --hidden none")
     xor = find_cell(notebook, "--seed 10 --plot xor.png")
     assert "learned 4/4" in xor and "AND(h1, h2)" in xor
     assert "train-xor xor 2000/2000" in xor  # the progress line, finished and left in place
     mlp = find_cell(notebook, "train-mlp --epochs 15")
     assert "confusion" in mlp.lower() and "15/15" in mlp
+    # the training display: one kept line per epoch, as Keras's fit leaves them (no escape codes: above)
+    kept = [line.split() for line in mlp.splitlines() if line.startswith("Epoch ")]
+    assert [words[1] for words in kept] == [f"{epoch}/15" for epoch in range(1, 16)]
+    assert all("loss" in words and "val_loss" in words for words in kept)

@@ -95,5 +95,5 @@ def test_train_xor_claims():
     readme_says("--seed 10                # the course's own decomposition: NAND and OR, then AND")
     seed_10 = xor_report("--seed", "10")
     assert sorted(seed_10["hidden_gates"]) == ["NAND", "OR"] and seed_10["output_gate"] == "AND(h1, h2)"
-    readme_says('--no-hidden              # one layer: 2/4, "XOR is not linearly separable"')
-    assert xor_report("--no-hidden")["accuracy"] == 0.5
+    readme_says('--hidden none            # one layer: 2/4, "XOR is not linearly separable"')
+    assert xor_report("--hidden", "none")["accuracy"] == 0.5

@@ -86,7 +86,7 @@ def activate(
     input: Input = None,
     key: Key = None,
     random: Random = None,
-    seed: Seed = None,
+    seed: Seed = 0,
     fmt: Format = None,
     output: Output = None,
     precision: Precision = 6,

@@ -39,6 +39,34 @@ def protect_negative_numbers(args: list[str]) -> list[str]:
     return [" " + arg if _NEGATIVE_NUMBER.match(arg) else arg for arg in args]
 
 
+#: Old flags that became options with a value, by command: (old flag, new flag, the value's pattern).
+#: ``nnkit dense X --random`` (random weights) is now ``--random-weights``; ``--random SHAPE`` is a
+#: random input, as in every command.
+_OLD_FLAGS = {"dense": [("--random", "--random-weights", re.compile(r"^\d+([x,]\d+)*$"))]}
+
+
+def old_flags(args: list[str]) -> list[str]:
+    """Rewrite an old flag given without its new value into its new name, with a note on stderr.
+
+    Examples
+    --------
+    >>> old_flags(["dense", "1,2", "--random", "--units", "2"])
+    ['dense', '1,2', '--random-weights', '--units', '2']
+    >>> old_flags(["dense", "--random", "4x3", "--random-weights"])
+    ['dense', '--random', '4x3', '--random-weights']
+    """
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    rewritten = list(args)
+    for old, new, value in _OLD_FLAGS.get(command, []):
+        for i, arg in enumerate(rewritten):
+            following = rewritten[i + 1].strip() if i + 1 < len(rewritten) else ""
+            if arg == old and not value.match(following):
+                rewritten[i] = new
+                print(f"nnkit: note: {command} {old} without a shape is now {new}; the old spelling goes in "
+                      "the next release", file=sys.stderr)
+    return rewritten
+
+
 # Click 8 names completion instructions shell first (bash_complete, zsh_source), Typer the other way
 # round (complete_bash, the form its installed scripts use); nnkit takes both.
 _CLICK_COMPLETION = re.compile(r"^(bash|zsh|fish|powershell|pwsh)_(source|complete)$")
@@ -136,6 +164,16 @@ class NnkitGroup(TyperGroup):
         """The subcommands, in the course's order."""
         return list(COMMANDS)
 
+    def resolve_command(self, ctx, args):
+        """Find the subcommand; a mistyped one gets a "did you mean" hint."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            from nnkit.errors import did_you_mean
+
+            raise NnkitInputError(f"no such command {name!r}",
+                                  hint=did_you_mean(name, COMMANDS, also="see 'nnkit --help'"))
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, cmd_name: str):
         """Build the click command of one subcommand, importing only its module."""
         if cmd_name not in COMMANDS:
@@ -189,7 +227,7 @@ class NnkitGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Parse ``args`` (default ``sys.argv[1:]``), run, and exit with nnkit's status."""
-        args = protect_negative_numbers(list(sys.argv[1:] if args is None else args))
+        args = old_flags(protect_negative_numbers(list(sys.argv[1:] if args is None else args)))
         accept_click_completion_order(os.environ)
         try:
             result = super().main(
@@ -203,8 +241,8 @@ class NnkitGroup(TyperGroup):
                 return _exit(ExitStatus.SUCCESS, standalone_mode)
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "nnkit"
-            message = error.format_message()
-            _say_error(message[:1].lower() + message[1:], f"see '{command} --help'")
+            message, hint = usage_hint(error, args, command)
+            _say_error(message, hint)
             status = ExitStatus.INPUT_ERROR
         except typer.Abort:
             print("nnkit: aborted", file=sys.stderr)
@@ -233,6 +271,43 @@ def _raised_by_broken_pipe(exit_: SystemExit) -> bool:
         tb = tb.tb_next
     name = tb.tb_frame.f_code.co_name if tb is not None else ""
     return name == "on_broken_pipe" or type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+#: Options whose value is one comma list; a space-separated list there is the usual mistake.
+LIST_OPTIONS = ("--hidden", "--size", "--stride", "--shape")
+
+
+def usage_hint(error, args: list[str], command: str) -> tuple[str, str]:
+    """A usage error's message, and a hint that names the likely cause.
+
+    A mistyped option gets "did you mean"; extra numbers after a list option (``--hidden 256 128``)
+    get the comma list it takes (``--hidden 256,128``); anything else points at the command's help.
+    """
+    message = error.format_message()
+    message = message[:1].lower() + message[1:]
+    see = f"see '{command} --help'"
+    possibilities = getattr(error, "possibilities", None)
+    option = getattr(error, "option_name", None)
+    if option and possibilities is not None:  # click's NoSuchOption
+        message = f"no such option: {option}"
+        if possibilities:
+            guess = " or ".join(sorted(possibilities)[:2])
+            return message, f"did you mean {guess}? ({see})"
+        return message, see
+    if message.startswith("got unexpected extra argument"):
+        words = [arg.strip() for arg in args]
+        for i, word in enumerate(words[:-2]):
+            name = word.split("=", 1)[0]
+            if name in LIST_OPTIONS and "=" not in word:
+                values = [words[i + 1]]
+                for extra in words[i + 2:]:
+                    if not re.fullmatch(r"[\d.,x]+", extra):
+                        break
+                    values.append(extra)
+                if len(values) > 1:
+                    return message, (f"{name} takes one comma list, with no spaces: "
+                                     f"{name} {','.join(values)}")
+    return message, see
 
 
 def _exit(status: int, standalone_mode: bool) -> int:

@@ -12,7 +12,6 @@ epochs; only the batching differs. A training command hands over its request::
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 
@@ -21,7 +20,7 @@ import typer
 from nnkit.cli.training_run import parse_batch_size
 from nnkit.errors import ExitStatus, NnkitInputError
 from nnkit.nn.training import batch_bounds
-from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import check_report_target, emit_report, format_number, resolve_format
 
 #: The course's names of the three ways of feeding data (2-9).
 MODES = {"full": "batch learning", 1: "online learning"}
@@ -83,7 +82,8 @@ def check_against_data(sizes: list[int | str], n_train: int) -> None:
         raise NnkitInputError(f"--batch-size {n_train} is all {n_train} training samples: the same as 'full'")
 
 
-def train_each_batch_size(request, *, plot: str | None, fmt: str | None, precision: int, quiet: bool) -> None:
+def train_each_batch_size(request, *, plot: str | None, fmt: str | None, precision: int, quiet: bool,
+                          output: str | None = None) -> None:
     """Train one model per ``--batch-size`` value of ``request`` on one reading of the data, and report them.
 
     Parameters
@@ -105,8 +105,9 @@ def train_each_batch_size(request, *, plot: str | None, fmt: str | None, precisi
                 hint="give one --batch-size with --save/--resume",
             )
     sizes = parse_batch_sizes(request.settings.batch_size)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    resolve_format(fmt, env, report=True)
     plan_outputs(request, env, plot)
+    check_report_target(output, env=env)
     for size in sizes:
         with_batch_size(request, size).settings.check()
     with InterruptGuard() as guard:
@@ -134,15 +135,16 @@ def train_each_batch_size(request, *, plot: str | None, fmt: str | None, precisi
                   "epochs": request.settings.epochs, "seed": request.settings.seed, "runs": runs,
                   "interrupted": interrupted, "seconds": time.perf_counter() - started}
         with guard.critical():
-            _render(result, request.command, plot, chosen, precision, env)
+            _render(result, request.command, plot, fmt, output, precision, env)
     if interrupted:
         env.note("nnkit: interrupted: the results above are for the models and epochs completed")
         raise typer.Exit(ExitStatus.INTERRUPTED)
 
 
-def _render(result: dict, command: str, plot: str | None, chosen: str, precision: int, env) -> None:
-    """Draw ``--plot`` and print the comparison in the chosen format."""
-    from nnkit.cli.training_core import history_text
+def _render(result: dict, command: str, plot: str | None, fmt: str | None, output: str | None, precision: int,
+            env) -> None:
+    """Draw ``--plot`` and deliver the comparison: ``-o`` by extension, stdout in the chosen format."""
+    from nnkit.cli.training_core import history_table
 
     runs = result["runs"]
     if plot is not None and runs:
@@ -151,13 +153,9 @@ def _render(result: dict, command: str, plot: str | None, chosen: str, precision
         write_batch_modes_plot(plot, runs, title=f"{command} on {runs[0]['data']}: batch, online and mini-batch "
                                f"learning ({result['training_samples']} training samples)", env=env)
         env.note(f"nnkit: wrote {plot}")
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        rows = [{"batch_size": run["batch_size"], **row} for run in runs for row in run["history"]]
-        write_stdout_bytes(env, history_text(rows, chosen, lead=("batch_size",)).encode())
-    else:
-        _show(env.console(), result, precision)
+    rows = [{"batch_size": run["batch_size"], **row} for run in runs for row in run["history"]]
+    emit_report(result, env, fmt, output, history_table(rows, lead=("batch_size",)),
+                render=lambda console: _show(console, result, precision))
 
 
 def _summary(size: int | str, report: dict) -> dict:

@@ -22,6 +22,8 @@ from nnkit.files.images import (
     write_feature_map,
 )
 from nnkit.term.output import (
+    TABLE_MAX_COLS,
+    TABLE_MAX_ROWS,
     OutputPlan,
     array_table,
     check_output_path,
@@ -36,9 +38,20 @@ Images = Annotated[
     list[str] | None,
     typer.Argument(
         help="Images (.png .jpg .tif .bmp; .nii .nii.gz .dcm with nnkit-cli[medical]), .npy/.csv arrays, "
-        "folders or globs; - reads .npy bytes (or a picture) from stdin.",
+        'folders or globs, or a small matrix typed in: "1,2,3;4,5,6;7,8,9"; - reads .npy bytes (or a '
+        "picture) from stdin.",
         show_default=False,
         metavar="IMAGE…",
+    ),
+]
+ImageInput = Annotated[
+    str | None,
+    typer.Option(
+        "-i",
+        "--input",
+        help="Read the image or array from this file (as an IMAGE argument); - for stdin.",
+        metavar="PATH",
+        show_default=False,
     ),
 ]
 Slice = Annotated[
@@ -97,6 +110,7 @@ def _filter_help() -> str:
 
 def convolve_command(
     images: Images = None,
+    input: ImageInput = None,
     filter_name: Annotated[
         str | None,
         typer.Option(
@@ -170,6 +184,7 @@ def convolve_command(
       nnkit convolve samples/brain.png --filter sobel-x --mode same -o edges.png
       nnkit convolve samples/brain.png --filter sobel-x --plot sobel.png
       nnkit convolve samples/brain.png --filter identity -f npy > feature.npy
+      nnkit convolve "1,2,3;4,5,6;7,8,9" --kernel "1,0;0,-1"   # shown in full
       nnkit convolve --list-filters
 
     --patch 150,60 lies in the brain on the shipped samples/brain.png (400×338, the course's size);
@@ -181,7 +196,7 @@ def convolve_command(
         return
     kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
-    sources = sources_of(images, output, save_array, fmt, plot)
+    sources = sources_of([*(images or []), *([input] if input is not None else [])], output, save_array, fmt, plot)
     how = "cross-correlation" if correlate else "convolution"
 
     def draw(source, image, feature, walk=None):
@@ -200,7 +215,8 @@ def convolve_command(
         row, col = _parse_position(patch)
         walk = patch_walkthrough(image, kernel, row, col, stride=stride, **options)
         if fmt not in (None, "table", "json"):
-            raise NnkitInputError("--patch prints a walk-through: use the table view or -f json")
+            raise NnkitInputError("--patch prints a walk-through (a report): use the table view or -f json")
+        fmt = resolve_format(fmt, env, report=True)  # a report: JSON in a pipe
         feature = convolve(image, kernel, stride=stride, **options)
         for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
             env.note(f"nnkit: wrote {path}")
@@ -383,6 +399,20 @@ def summary_table(console, title: str, rows: list[tuple[str, str]], result: np.n
     for label, value in rows:
         table.add_row(label, Text(value))
     console.print(table)
+    print_if_fits(console, result, precision)
+
+
+def print_if_fits(console, result: np.ndarray, precision: int) -> bool:
+    """Print a small result in full (every value) when it fits the screen; say whether it did."""
+    from rich.measure import Measurement
+
+    if result.ndim != 2 or result.shape[0] > TABLE_MAX_ROWS or result.shape[1] > TABLE_MAX_COLS:
+        return False
+    table = array_table(result, precision)
+    if Measurement.get(console, console.options, table).maximum > console.width:
+        return False
+    console.print(table)
+    return True
 
 
 def _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary="fill") -> None:

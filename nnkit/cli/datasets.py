@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from nnkit.cli.common import Quiet, environment
-from nnkit.errors import NnkitInputError, shape_text
-from nnkit.term.output import resolve_format, write_stdout_bytes
-
-ListFormat = Annotated[
-    Literal["table", "csv", "tsv", "json"] | None,
-    typer.Option("-f", "--format", help="Output format. Default: table on a terminal, csv in a pipe.", show_default=False),
-]
+from nnkit.cli.common import Quiet, ReportFormat, ReportOutput, environment
+from nnkit.errors import NnkitInputError, did_you_mean, shape_text
+from nnkit.term.output import check_report_target, emit_report, resolve_format
 
 COLUMNS = ("name", "title", "train", "validation", "test", "image_shape", "classes", "licence", "cached", "cached_bytes", "path", "url")
 
@@ -53,7 +45,8 @@ def datasets(
     download: Annotated[
         bool, typer.Option("--download", help="Download (once) and check the named data sets, then list all.")
     ] = False,
-    fmt: ListFormat = None,
+    fmt: ReportFormat = None,
+    output: ReportOutput = None,
     quiet: Quiet = False,
 ) -> None:
     r"""List the data sets that --data takes by name: images, size, classes, licence, and whether each is cached.
@@ -70,7 +63,8 @@ def datasets(
     from nnkit.data.named import NAMED_DATASETS, fetch, lookup
 
     env = environment(quiet)
-    chosen = resolve_format(fmt, env)
+    resolve_format(fmt, env, report=True)
+    check_report_target(output, env=env)
     if names and not download:
         raise NnkitInputError("data set names are taken with --download only", hint="nnkit datasets --download NAME")
     if download:
@@ -80,21 +74,13 @@ def datasets(
         for name in names:
             dataset = lookup(name)
             if dataset is None:
-                raise NnkitInputError(f"no data set named {name!r}", hint=f"choose from: {', '.join(NAMED_DATASETS)}")
+                raise NnkitInputError(f"no data set named {name!r}", hint=did_you_mean(name, NAMED_DATASETS))
             wanted.append(dataset)
         for dataset in wanted:
             fetch(dataset, env)
     rows = _rows()
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(rows) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter="," if chosen == "csv" else "\t", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        write_stdout_bytes(env, buffer.getvalue().encode())
-    else:
-        _show(env, rows)
+    table = (list(COLUMNS), [[row[column] for column in COLUMNS] for row in rows])
+    emit_report(rows, env, fmt, output, table, render=lambda console: _show(env, rows))
 
 
 def _count(n: int | None) -> str:

@@ -7,10 +7,24 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Column, Format, Input, Key, Output, Precision, Quiet, Values, emit, environment
+from nnkit.cli.common import (
+    Column,
+    Format,
+    Input,
+    Key,
+    Output,
+    Precision,
+    Quiet,
+    Random,
+    Seed,
+    Values,
+    emit,
+    environment,
+    plot_option,
+)
 from nnkit.course.dense_walkthrough import dense_forward, random_layer, stacked_labels
 from nnkit.errors import NnkitInputError
-from nnkit.files.arrays import OPERAND_HELP, load_array, load_operand
+from nnkit.files.arrays import OPERAND_HELP, load_array, load_operand, parse_shape
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, get_activation
 from nnkit.term.limits import require_array
@@ -53,29 +67,23 @@ def dense(
         float | None,
         typer.Option("--alpha", help="leaky-relu: the slope for x ≤ 0; elu: the scale α.", show_default=False),
     ] = None,
-    random: Annotated[
+    random_weights: Annotated[
         bool,
         typer.Option(
-            "--random",
+            "--random-weights",
             help="Random weights and biases, as the course makes arrays: np.random.seed(SEED); "
-            "W = np.random.randn(inputs, UNITS); b = np.random.randn(UNITS).",
+            "W = np.random.randn(inputs, UNITS); b = np.random.randn(UNITS) (after the input, with --random).",
         ),
     ] = False,
     units: Annotated[
         int | None,
-        typer.Option("--units", help="--random: the number of units (default: as many as --bias has, else 3).",
-                     show_default=False),
+        typer.Option("--units", help="--random-weights: the number of units (default: as many as --bias has, "
+                     "else 3).", show_default=False),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for --random.", show_default=False)] = None,
-    plot: Annotated[
-        str | None,
-        typer.Option(
-            "--plot",
-            help="Draw the layer (inputs, the bias unit, every weight, each unit's z and a(z)) for the first input row.",
-            metavar="PATH.png",
-            show_default=False,
-        ),
-    ] = None,
+    random: Random = None,
+    seed: Seed = 0,
+    plot: plot_option("Draw the layer (inputs, the bias unit, every weight, each unit's z and a(z)) for the "
+                      "first input row") = None,
     column: Column = None,
     input: Input = None,
     key: Key = None,
@@ -95,7 +103,8 @@ def dense(
       nnkit dense 2 --weights 0.5 --bias 1 --activation relu  # y = a(xw + b)
       nnkit dense 1 2 3 --weights "0.1,0.2,0.3;0.4,0.5,0.6;0.7,0.8,0.9" \
         --bias 1,0,-1 -a sigmoid
-      nnkit dense "1,2,3;4,5,6" --random --units 2 --seed 0
+      nnkit dense "1,2,3;4,5,6" --random-weights --units 2 --seed 0
+      nnkit dense --random 4x3 --random-weights --units 2   # all random
     """
     env = environment(quiet)
     get_activation(activation)
@@ -113,7 +122,7 @@ def dense(
     if len(from_stdin) > 1:  # stdin is read once: the second reader would find it empty
         raise NnkitInputError(f"only one of {' and '.join(from_stdin)} can be read from stdin (-)",
                               hint="give the others as numbers or files")
-    x = load_array(values, env, input, key)
+    x = load_array(values, env, input, key, random, seed)
     if x.ndim > 2 or x.size == 0:
         raise NnkitInputError(f"the input must be one row or a matrix of rows, got shape {x.shape}")
     column_in = column_as_vector(x, env, column, "the input", other=" (one input each)")
@@ -122,25 +131,26 @@ def dense(
     one_row = x.ndim <= 1  # one input row in, one output row out (a line of CSV, a flat JSON list)
     x = np.asarray(x, dtype=np.float64).reshape(1, -1) if one_row else np.asarray(x, dtype=np.float64)
     b = None if bias is None else load_operand(bias, "--bias", env, key)
-    if random:
+    if random_weights:
         if weights is not None:
-            raise NnkitInputError("give the weights one way, not with --weights and --random")
+            raise NnkitInputError("give the weights one way, not with --weights and --random-weights")
         if units is None:
             units = 3 if b is None else int(np.size(b))
         elif b is not None and np.size(b) != units:
             raise NnkitInputError(f"--bias has {np.size(b)} value(s) but --units is {units} (one bias per unit)")
         # W, b and the rows' z and h: refused before NumPy tries to allocate them.
-        require_array((x.shape[1] + x.shape[0] * 2 + 1, units), 8 * 2, f"--random --units {units}")
-        W, random_b = random_layer(x.shape[1], units, seed)
+        require_array((x.shape[1] + x.shape[0] * 2 + 1, units), 8 * 2, f"--random-weights --units {units}")
+        W, random_b = random_layer(x.shape[1], units, seed,
+                                   drawn_before=parse_shape(random, "--random") if random is not None else ())
         b = random_b if b is None else b
     else:
         if weights is None:
             raise NnkitInputError(
-                "dense needs --weights (one row per input, one column per unit) or --random",
+                "dense needs --weights (one row per input, one column per unit) or --random-weights",
                 hint='nnkit dense 1 2 --weights "0.1,0.2;0.3,0.4" --bias 0.5,-0.5',
             )
-        if units is not None or seed is not None:
-            raise NnkitInputError("--units and --seed apply to --random weights only")
+        if units is not None:
+            raise NnkitInputError("--units applies to --random-weights only")
         W = load_operand(weights, "--weights", env, key)
         if W.ndim > 2:
             raise NnkitInputError(f"--weights must be a matrix, got shape {W.shape}")

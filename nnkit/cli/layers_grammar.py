@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, did_you_mean
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_WORDS, WORD_ALIASES, layer_type
 from nnkit.nn.layers.base import Word
 from nnkit.nn.network import OUTPUTS
@@ -109,7 +109,7 @@ def parse_layer(text: str, position: int) -> dict:
     if canonical not in LAYER_WORDS:
         raise NnkitInputError(
             f"--layers: unknown layer {tokens[0]!r} (layer {position})",
-            hint=f"layers are: {_words_choice()}",
+            hint=did_you_mean(word, [*LAYER_WORDS, *ALIASES], also=f"layers are: {_words_choice()}"),
         )
     cls, spec_word = LAYER_WORDS[canonical]
     spec: dict = {"type": cls.type_name, **spec_word.fixed}
@@ -189,7 +189,8 @@ def _activation(name: str, word: str) -> str:
     if name.lower() not in SPEC_ACTIVATIONS:
         raise NnkitInputError(
             f"--layers: unknown activation {name!r} after {word}",
-            hint=f"activations are: {_activations_choice()}; usage: {usage(word)}",
+            hint=did_you_mean(name, SPEC_ACTIVATIONS,
+                              also=f"activations are: {_activations_choice()}; usage: {usage(word)}"),
         )
     return name.lower()
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import typer
 
-from nnkit.cli.common import Precision, Quiet, environment
+from nnkit.cli.common import Precision, Quiet, ReportFormat, ReportOutput, environment, plot_option
 from nnkit.course.optimizer_race import SURFACES, descend, get_surface, parse_point
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, check_learning_rate
-from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import OutputPlan, check_report_target, emit_report, format_number
 
 DEFAULT_TOL = 0.01
 _SETTINGS_HELP = "; ".join(
@@ -32,7 +31,7 @@ def parse_optimizers(values: list[str]) -> list[str]:
     names = [name.strip().lower() for value in values for name in value.split(",") if name.strip()]
     for name in names:
         if name not in OPTIMIZERS:
-            raise NnkitInputError(f"unknown optimizer {name!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+            raise unknown_name("optimizer", name, OPTIMIZERS)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise NnkitInputError(f"--optimizer {', '.join(repeated)} is given twice")
@@ -72,21 +71,9 @@ def optimize(
         float,
         typer.Option("--tol", help="Count the steps until f − f_min ≤ TOL."),
     ] = DEFAULT_TOL,
-    plot: Annotated[
-        str | None,
-        typer.Option("--plot", help="Draw the contours with every path, and f − f_min per step.",
-                     metavar="PATH.png", show_default=False),
-    ] = None,
-    fmt: Annotated[
-        Literal["table", "json", "csv", "tsv"] | None,
-        typer.Option(
-            "-f",
-            "--format",
-            help="table (default on a terminal); json: every path's points (default in a pipe); "
-            "csv/tsv: one line per point (optimizer, step, x, y, f).",
-            show_default=False,
-        ),
-    ] = None,
+    plot: plot_option("Draw the contours with every path, and f − f_min per step") = None,
+    fmt: ReportFormat = None,
+    output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -101,6 +88,7 @@ def optimize(
       nnkit optimize --plot race.png                 # x²/20 + y² from (-7, 2)
       nnkit optimize --function rosenbrock --plot banana.png
       nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
+      nnkit optimize -o race.csv      # one line per point and step
     """
     env = environment(quiet)
     surface = get_surface(function)
@@ -114,7 +102,10 @@ def optimize(
     if plot is not None and not plot.lower().endswith(".png"):
         raise NnkitInputError(f"--plot writes a PNG; {plot} does not end in .png")
     point = surface.start if start is None else parse_point(start)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    plan = OutputPlan(env)
+    check_report_target(output, plan)
+    if plot is not None:
+        plan.add(plot, "--plot", ".png")
     paths = [descend(surface, name, point, lr=lr, steps=steps) for name in names]
     if plot is not None:
         from nnkit.plots.optimizer_race import write_optimize_plot
@@ -147,17 +138,11 @@ def optimize(
             for path in paths
         ],
     }
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        sep = "," if chosen == "csv" else "\t"
-        lines = [sep.join(["optimizer", "step", "x", "y", "f"])]
-        for path in paths:
-            for k, ((x, y), value) in enumerate(zip(path.points.tolist(), path.values.tolist(), strict=True)):
-                lines.append(sep.join([path.optimizer, str(k), repr(x), repr(y), repr(value)]))
-        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
-    else:
-        _show(env.console(), report, precision)
+    header = ["optimizer", "step", "x", "y", "f"]
+    rows = [[path.optimizer, k, x, y, value]
+            for path in paths
+            for k, ((x, y), value) in enumerate(zip(path.points.tolist(), path.values.tolist(), strict=True))]
+    emit_report(report, env, fmt, output, (header, rows), render=lambda console: _show(console, report, precision))
 
 
 def _show(console, report: dict, precision: int) -> None:

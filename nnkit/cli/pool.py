@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 import typer
 
-from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.common import Format, Precision, Quiet, environment, old_spelling, renamed
 from nnkit.cli.convolve import (
     Clip,
+    ImageInput,
     ImageOutput,
     Images,
     Plot,
@@ -27,10 +28,12 @@ from nnkit.files.images import load_image
 
 def pool_command(
     images: Images = None,
+    input: ImageInput = None,
     size: Annotated[
         str | None,
-        typer.Option("--size", "-k", help="Window size: 5 (5×5) or 2,3 (rows,columns).", show_default=False),
+        typer.Option("--size", help="Window size: 5 (5×5) or 2,3 (rows,columns).", show_default=False),
     ] = None,
+    size_k: old_spelling("-k") = None,
     stride: Annotated[
         str | None,
         typer.Option(help="Step between windows: N or ROWS,COLS. Default: the size (non-overlapping "
@@ -60,6 +63,7 @@ def pool_command(
 
     \b
     Examples:
+      nnkit pool "1,2,3,4;5,6,7,8;9,10,11,12;13,14,15,16" --size 2   # → 6,8;14,16
       nnkit pool feature.npy --size 5 -o pooled.png
       nnkit convolve samples/brain.png --filter identity -f npy \
         | nnkit pool - --size 5 -o pooled.png        # 398×336 → 80×68
@@ -67,11 +71,12 @@ def pool_command(
       nnkit pool feature.npy --size 5 --plot pool.png   # before and after
     """
     env = environment(quiet)
+    size = renamed(env, "-k", "--size", size_k, size)
     if size is None:
         raise NnkitInputError("--size is required: the window, e.g. --size 5 or --size 2,3")
     sizes = _pair("--size", size)
     strides = None if stride is None else _pair("--stride", stride)
-    sources = sources_of(images, output, save_array, fmt, plot)
+    sources = sources_of([*(images or []), *([input] if input is not None else [])], output, save_array, fmt, plot)
     check_inputs(env, sources, slice_spec, lambda array: pool_output_shape(array.shape, sizes, strides, edge))
     for source in sources:
         array = load_image(source, env, slice_spec)

@@ -1,7 +1,7 @@
 """``nnkit predict MODEL INPUT…``: classify rows or images with a model saved by ``train``/``train-mlp``.
 
 Pictures of another size than an MNIST-like model's 28×28 (a learner's own digit) are prepared as
-MNIST's digits were (:mod:`nnkit.data.own_digit`), saying so on stderr; ``--features`` draws the
+MNIST's digits were (:mod:`nnkit.data.own_digit`), saying so on stderr; ``--plot`` draws the
 input as the model sees it beside its probabilities, and for conv models the first layer's filters
 and the feature maps of every conv layer (:mod:`nnkit.plots.conv_maps`).
 """
@@ -15,14 +15,28 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import DEFAULT_MAPS, Column, Format, Maps, Precision, Quiet, environment
+from nnkit.cli.common import (
+    DEFAULT_MAPS,
+    Column,
+    Format,
+    Input,
+    Maps,
+    Precision,
+    Quiet,
+    environment,
+    old_spelling,
+    plot_option,
+    renamed,
+)
 from nnkit.data.preprocessing import apply_preprocessing
-from nnkit.errors import NnkitInputError, shape_text
+from nnkit.errors import NnkitInputError, no_such_file, shape_text
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.metrics import class_probabilities
 from nnkit.term.output import (
+    OutputPlan,
+    atomic_write,
     check_output_path,
     format_number,
     refuse_input_overwrite,
@@ -200,19 +214,26 @@ def predict(
             show_default=False,
         ),
     ] = None,
-    features: Annotated[
+    input: Input = None,
+    plot: plot_option(
+        "Draw the first input as the model sees it beside its class probabilities (and the picture it "
+        "was prepared from); for conv models also the first layer's filters and the feature maps of "
+        "every conv layer"
+    ) = None,
+    features: old_spelling("--features") = None,
+    fmt: Format = None,
+    output: Annotated[
         str | None,
         typer.Option(
-            "--features",
-            help="Draw the first input as the model sees it beside its class probabilities (and the "
-            "picture it was prepared from); for conv models also the first layer's filters and the "
-            "feature maps of every conv layer. A .png path.",
-            metavar="PATH.png",
+            "-o",
+            "--output",
+            help="Also write the predictions to this file, the format chosen by its extension: .csv .tsv "
+            "(prediction and one probability column per class), .json, .npy (the probabilities).",
+            metavar="PATH",
             show_default=False,
         ),
     ] = None,
     maps: Maps = DEFAULT_MAPS,
-    fmt: Format = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -225,15 +246,24 @@ def predict(
     Examples:
       nnkit train-mlp --data samples/breast_cancer_wdbc.csv --save cancer.npz
       nnkit predict cancer.npz samples/breast_cancer_wdbc.csv
-      nnkit predict mnist.npz digit.png --features seen.png
+      nnkit predict mnist.npz digit.png --plot seen.png
+      nnkit predict cancer.npz -i rows.csv -o predictions.csv
       cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
     from nnkit.files.model_file import load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)
+    features = renamed(env, "--features", "--plot", features, plot)
+    plan = OutputPlan(env, inputs=[model, input])
     if features is not None:
         check_output_path(features, ".png", "pictures")
+        plan.add(features, "--plot", ".png")
+    if output is not None:
+        if Path(output).suffix.lower() not in (".csv", ".tsv", ".json", ".npy"):
+            raise NnkitInputError(f"-o writes .csv, .tsv, .json or .npy; {output} ends in "
+                                  f"{Path(output).suffix or 'nothing'}")
+        plan.add(output, "-o")
     network, meta = load_model(model)
     env.inputs.append(Path(model))
     n_out = network.layers[-1].n_out
@@ -241,10 +271,10 @@ def predict(
     collected = _Inputs(meta.get("preprocessing"), env, column, int(np.prod(network.input_shape)))
     if features is not None and collected.image_shape is None:
         raise NnkitInputError(
-            "--features draws images and what a model sees in them; this model takes rows of features"
+            "--plot draws images and what a model sees in them; this model takes rows of features"
         )
     preprocessing = collected.preprocessing
-    tokens = list(inputs or [])
+    tokens = list(inputs or []) + ([input] if input is not None else [])
     if data is not None:
         _add_test_part(collected, data, env)
     elif not tokens:
@@ -254,7 +284,7 @@ def predict(
         path = Path(token)
         if token != "-" and not _is_file(path):
             if path.suffix.lower() in (*IMAGE_SUFFIXES, *TABLE_SUFFIXES, ".npy", ".npz"):
-                raise NnkitInputError(f"no such file: {token}")
+                raise no_such_file(token)
             numbers.append(token)
             continue
         if numbers:
@@ -288,8 +318,9 @@ def predict(
             raise NnkitInputError(f"cannot tell the format of {path}")
     if numbers:
         collected.add_rows(parse_numbers(numbers), ["arguments"])
-    if features is not None:
-        refuse_input_overwrite(Path(features), env)  # before the notes and predictions, not after
+    for target in (features, output):
+        if target is not None:
+            refuse_input_overwrite(Path(target), env)  # before the notes and predictions, not after
 
     input_shape = tuple(network.input_shape)
     x = collected.matrix(int(np.prod(input_shape)))
@@ -307,23 +338,32 @@ def predict(
 
     if features is not None:
         _draw_features(features, network, x, proba, classes, collected, Path(model).name, env, maps)
-    if chosen == "json":
-        result = [
-            {
-                "input": label,
-                "prediction": p,
-                "probabilities": {str(c): float(v) for c, v in zip(classes, row, strict=True)},
-            }
-            for label, p, row in zip(collected.labels, predicted, proba, strict=True)
-        ]
-        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
+
+    def as_bytes(kind: str) -> bytes:
+        if kind == "json":
+            result = [
+                {
+                    "input": label,
+                    "prediction": p,
+                    "probabilities": {str(c): float(v) for c, v in zip(classes, row, strict=True)},
+                }
+                for label, p, row in zip(collected.labels, predicted, proba, strict=True)
+            ]
+            return (json.dumps(result) + "\n").encode()
+        if kind == "npy":
+            return to_npy_bytes(proba)
         rows = [[p, *row] for p, row in zip(predicted, proba, strict=True)]
-        write_stdout_bytes(env, report_text(["prediction", *map(str, classes)], rows, chosen).encode())
-    elif chosen == "npy":
-        write_stdout_bytes(env, to_npy_bytes(proba))
-    else:
+        return report_text(["prediction", *map(str, classes)], rows, kind).encode()
+
+    if output is not None:
+        data_bytes = as_bytes(Path(output).suffix.lower().lstrip("."))
+        with atomic_write(output, env) as handle:
+            handle.write(data_bytes)
+        env.note(f"nnkit: wrote {output}")
+    if chosen == "table":
         _show(env.console(), collected.labels, predicted, proba, classes, precision)
+    else:
+        write_stdout_bytes(env, as_bytes(chosen))
 
 
 def _cautions(summary, x, proba, labels, env, most: int = 5) -> None:

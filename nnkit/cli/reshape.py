@@ -8,7 +8,20 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Input, Key, Output, Precision, Quiet, Random, Seed, emit, environment
+from nnkit.cli.common import (
+    Format,
+    Input,
+    Key,
+    Output,
+    Precision,
+    Quiet,
+    Random,
+    Seed,
+    emit,
+    environment,
+    plot_option,
+    renamed,
+)
 from nnkit.course.reshaping import DIGITS, flatten
 from nnkit.course.reshaping import reshape as reshape_array
 from nnkit.errors import NnkitInputError
@@ -56,7 +69,7 @@ def reshape(
         bool,
         typer.Option(
             "--digits",
-            help="Show the course's six 5×4 digit patterns (0–5) and their 6×20 one-row-per-digit form; -o PATH.png saves the picture.",
+            help="Show the course's six 5×4 digit patterns (0–5) and their 6×20 one-row-per-digit form; --plot PATH.png draws them.",
         ),
     ] = False,
     slice_spec: Annotated[
@@ -73,7 +86,8 @@ def reshape(
     input: Input = None,
     key: Key = None,
     random: Random = None,
-    seed: Seed = None,
+    seed: Seed = 0,
+    plot: plot_option("--digits: draw the digit patterns and their one-row form") = None,
     fmt: Format = None,
     output: Output = None,
     precision: Precision = 6,
@@ -86,7 +100,7 @@ def reshape(
       nnkit reshape 1 2 3 4 5 6 --shape 2,3
       nnkit reshape 1 2 3 4 5 6 --shape -1,2         # -1: worked out (3×2)
       nnkit reshape --digits                         # the course's digits, 6×20
-      nnkit reshape --digits -o digits.png
+      nnkit reshape --digits --plot digits.png
       nnkit reshape samples/brain.png --flatten -f npy > brain_row.npy
     """
     env = environment(quiet)
@@ -98,13 +112,15 @@ def reshape(
         if values or input is not None or random is not None:
             raise NnkitInputError("--digits uses the course's own patterns; give no other input")
         rows = flatten(DIGITS)
-        if output is not None and output.lower().endswith(".png"):
+        if output is not None and output.lower().endswith(".png"):  # the old spelling of --plot
+            plot = renamed(env, "--digits -o PATH.png", "--plot PATH.png", output, plot)
+            output = None
+        if plot is not None:
             from nnkit.plots.figures import digits_figure, save_figure
 
-            save_figure(digits_figure(DIGITS, rows), output, env)
-            env.note(f"nnkit: wrote {output}")
-            output = None
-            if fmt is None and not env.stdout_isatty:
+            save_figure(digits_figure(DIGITS, rows), plot, env)
+            env.note(f"nnkit: wrote {plot}")
+            if output is None and fmt is None and not env.stdout_isatty:
                 return
         emit(rows, env, fmt, output, precision, render=lambda console: _show_digits(console, rows))
         return
@@ -127,6 +143,8 @@ def reshape(
             raise NnkitInputError("--slice applies to image volumes (.nii, .dcm) only")
         array = load_array(values, env, input, key, random, seed)
 
+    if plot is not None:
+        raise NnkitInputError("--plot draws the course's digits: use it with --digits")
     result = flatten(array) if flatten_rows else reshape_array(array, parse_shape(shape))
     emit(result, env, fmt, output, precision, render=lambda console: _show_reshaped(console, array, result, precision))
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from nnkit.cli.common import Quiet, environment
+from nnkit.cli.common import Quiet, ReportFormat, ReportOutput, environment
 from nnkit.cli.train import LayersOption, ModelOption
 from nnkit.errors import NnkitInputError
-from nnkit.term.output import resolve_format, write_stdout_bytes
+from nnkit.term.output import check_report_target, emit_report, resolve_format
 
 #: The input the course's chapter gives its two models: MNIST's 28×28 grey images.
 COURSE_INPUT_SHAPE = (28, 28, 1)
@@ -79,11 +78,8 @@ def summary(
         str | None,
         typer.Option("--data", help="Take the input shape from this data set (as nnkit train reads it).", show_default=False),
     ] = None,
-    fmt: Annotated[
-        Literal["table", "json", "csv", "tsv"] | None,
-        typer.Option("-f", "--format", help="table (default on a terminal), json (default in a pipe), csv, tsv.",
-                     show_default=False),
-    ] = None,
+    fmt: ReportFormat = None,
+    output: ReportOutput = None,
     quiet: Quiet = False,
 ) -> None:
     r"""Show each layer's output shape and number of parameters, with the totals (Keras's model.summary()).
@@ -94,12 +90,14 @@ def summary(
       nnkit summary --model course-mlp             # 101 770 parameters
       nnkit summary cnn.npz
       nnkit summary --layers "conv 8 3, flatten, dense 10" --input-shape 8,8
+      nnkit summary --model course-cnn -o cnn_summary.csv
     """
     from nnkit.cli.layers_grammar import keeps_image_shape
     from nnkit.nn.stack import summary as layer_summary
 
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    resolve_format(fmt, env, report=True)
+    check_report_target(output, env=env)
     asked = sum(x is not None for x in (model_file, layers, model))
     if asked != 1:
         raise NnkitInputError(
@@ -148,17 +146,10 @@ def summary(
         "total_params": table["total_params"],
         "trainable_params": table["total_params"],
     }
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        sep = "," if chosen == "csv" else "\t"
-        lines = [sep.join(("layer", "type", "activation", "output_shape", "params"))]
-        for r in result["layers"]:
-            lines.append(sep.join((r["name"], r["type"], r["activation"] or "", "x".join(map(str, r["output_shape"])),
-                                   str(r["params"]))))
-        write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
-    else:
-        _show(env.console(), result, title)
+    header = ["layer", "type", "activation", "output_shape", "params"]
+    lines = [[r["name"], r["type"], r["activation"], "x".join(map(str, r["output_shape"])), r["params"]]
+             for r in result["layers"]]
+    emit_report(result, env, fmt, output, (header, lines), render=lambda console: _show(console, result, title))
 
 
 def _data_shape(data: str, keep_image_shape: bool) -> tuple[int, ...]:

@@ -9,9 +9,9 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
 from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-from nnkit.cli.common import DEFAULT_MAPS, Maps, Precision, Quiet
+from nnkit.cli.common import DEFAULT_MAPS, Maps, Precision, Progress, Quiet, ReportOutput
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.stack import INITS
 
 #: The defaults of a --layers stack (those of a --model are in COURSE_MODELS).
@@ -50,7 +50,7 @@ def resolve_stack(layers: str | None, model: str | None) -> tuple[list[dict], st
     if model is not None:
         chosen = COURSE_MODELS.get(model)
         if chosen is None:
-            raise NnkitInputError(f"unknown --model {model!r}", hint=f"choose one of: {', '.join(COURSE_MODELS)}")
+            raise unknown_name("--model", model, COURSE_MODELS)
         settings = {"optimizer": chosen.optimizer, "lr": chosen.lr, "batch_size": str(chosen.batch_size),
                     "epochs": chosen.epochs, "val_split": chosen.val_split, "val_from": chosen.val_from,
                     "init": chosen.init}
@@ -93,7 +93,9 @@ def train(
     resume: core.Resume = None,
     plot: core.Plot = None,
     maps: Maps = DEFAULT_MAPS,
+    progress: Progress = None,
     fmt: core.ReportFormat = None,
+    output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -113,7 +115,7 @@ def train(
             "flatten, dense 10 softmax\"",
         )
     if init is not None and init not in INITS:
-        raise NnkitInputError(f"unknown --init {init!r}", hint=f"choose one of: {', '.join(INITS)}")
+        raise unknown_name("--init", init, INITS)
     typed = {"optimizer": optimizer, "lr": lr, "batch_size": batch_size, "epochs": epochs,
              "val_split": val_split, "val_from": val_from, "init": init}
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
@@ -132,10 +134,12 @@ def train(
         save=save,
         resume=resume,
         typed=core.typed_options(ctx),
+        progress=progress,
     )
     if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
-        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
-    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet, maps=maps)
+        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet,
+                          maps=maps)
 
 
 def _saved_extra(saved: dict) -> dict:

@@ -9,28 +9,12 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
 from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-from nnkit.cli.common import Precision, Quiet
-from nnkit.errors import NnkitInputError
+from nnkit.cli.common import Precision, Progress, Quiet, ReportOutput, hidden_option, parse_hidden
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
 DEFAULT_HIDDEN = "256"
 DEFAULT_BATCH = "32"
-
-
-def parse_hidden(text: str) -> list[int]:
-    """``"128,64"`` → ``[128, 64]``; ``""`` or ``"none"`` → no hidden layer."""
-    if text.strip().lower() in ("", "none", "0"):
-        return []
-    sizes = []
-    for item in text.split(","):
-        try:
-            size = int(item)
-        except ValueError:
-            raise NnkitInputError(f"--hidden takes sizes like 128,64, got {text!r}") from None
-        if size < 1:
-            raise NnkitInputError(f"--hidden sizes must be at least 1, got {size}")
-        sizes.append(size)
-    return sizes
 
 
 def mlp_specs(hidden: list[int], activation: str, dropout: float) -> list[dict]:
@@ -53,17 +37,11 @@ def train_mlp(
     ctx: typer.Context,
     data: core.Data = "digits",
     label_column: core.LabelColumn = None,
-    hidden: Annotated[
-        str | None,
-        typer.Option(
-            "--hidden",
-            help=f"Hidden layer sizes, comma-separated: 128,64 (default {DEFAULT_HIDDEN}; 'none' for no hidden layer).",
-            show_default=False,
-        ),
-    ] = None,
+    hidden: hidden_option(DEFAULT_HIDDEN) = None,
     activation: Annotated[
         str | None,
         typer.Option(
+            "-a",
             "--activation",
             help=f"Hidden activation: {', '.join(HIDDEN_ACTIVATIONS)} (default relu).",
             show_default=False,
@@ -99,7 +77,9 @@ def train_mlp(
     save: core.Save = None,
     resume: core.Resume = None,
     plot: core.Plot = None,
+    progress: Progress = None,
     fmt: core.ReportFormat = None,
+    output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -117,7 +97,7 @@ def train_mlp(
       nnkit train-mlp --batch-size full,1,32 --epochs 20 --plot modes.png
     """
     if activation is not None and activation not in HIDDEN_ACTIVATIONS:
-        raise NnkitInputError(f"unknown activation {activation!r}", hint=f"choose one of: {', '.join(HIDDEN_ACTIVATIONS)}")
+        raise unknown_name("activation", activation, HIDDEN_ACTIVATIONS)
     if dropout is not None and not 0.0 <= dropout < 1.0:
         raise NnkitInputError(f"--dropout must be a rate in [0, 1), got {dropout}")
     hidden_sizes = parse_hidden(hidden or DEFAULT_HIDDEN)
@@ -150,10 +130,11 @@ def train_mlp(
         save=save,
         resume=resume,
         typed=core.typed_options(ctx),
+        progress=progress,
     )
     if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
-        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
-    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
+        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
 
 
 def _saved_mlp(saved: dict) -> tuple[list[int], list[str]]:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 import numpy as np
 import typer
 
-from nnkit.cli.common import Format, Precision, Quiet, environment
+from nnkit.cli.common import (
+    Precision,
+    Progress,
+    Quiet,
+    ReportFormat,
+    ReportOutput,
+    Seed,
+    environment,
+    hidden_option,
+    old_spelling,
+    parse_hidden,
+    plot_option,
+    renamed,
+)
 from nnkit.cli.completion import complete_names
 from nnkit.course.logic_gates import (
     INPUTS,
@@ -28,10 +40,10 @@ from nnkit.course.logic_gates import (
     wired_forward,
     xor_lr,
 )
-from nnkit.errors import ExitStatus, NnkitInputError
+from nnkit.errors import ExitStatus, NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS
 from nnkit.term.limits import check_epochs, require_memory
-from nnkit.term.output import OutputPlan, format_number, report_text, resolve_format, write_stdout_bytes
+from nnkit.term.output import OutputPlan, check_report_target, emit_report, format_number, resolve_format
 
 _LR_HELP = ", ".join(f"{name} {lr:g}" for name, lr in XOR_LR.items()) + "".join(
     f"; ×{scale:g} for {activation}" for activation, scale in XOR_LR_SCALE.items()
@@ -43,13 +55,10 @@ def train_xor(
         Literal["xor", "xnor", "and", "or", "nand", "nor"],
         typer.Option("--gate", help="The logic gate to learn."),
     ] = "xor",
-    hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units.", metavar="H")] = 2,
-    no_hidden: Annotated[
-        bool,
-        typer.Option("--no-hidden", help="A single layer (no hidden layer): shows that XOR is not linearly separable."),
-    ] = False,
+    hidden: hidden_option("2; one hidden layer here, 'none' shows that XOR is not linearly separable") = None,
+    no_hidden: old_spelling("--no-hidden", flag=True) = False,
     activation: Annotated[
-        Literal["sigmoid", "tanh", "relu"], typer.Option("--activation", help="Hidden activation.")
+        Literal["sigmoid", "tanh", "relu"], typer.Option("-a", "--activation", help="Hidden activation.")
     ] = XOR_ACTIVATION,
     optimizer: Annotated[
         str,
@@ -64,19 +73,18 @@ def train_xor(
     epochs: Annotated[
         int, typer.Option("--epochs", help="Training steps, each on all four rows (full batch).")
     ] = XOR_EPOCHS,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the initial weights.")] = 0,
+    seed: Seed = 0,
     wired: Annotated[
         bool,
         typer.Option("--wired", help="Show the course's hand-built NAND/OR → AND network instead of training."),
     ] = False,
-    plot: Annotated[
-        str | None,
-        typer.Option("--plot", help="Draw the four points and the decision regions (PNG).", metavar="PATH.png"),
-    ] = None,
+    plot: plot_option("Draw the four points and the decision regions") = None,
     save: Annotated[
         str | None, typer.Option("--save", help="Write the trained model (.npz).", metavar="MODEL.npz")
     ] = None,
-    fmt: Format = None,
+    progress: Progress = None,
+    fmt: ReportFormat = None,
+    output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
 ) -> None:
@@ -88,28 +96,28 @@ def train_xor(
     \b
     Examples:
       nnkit train-xor                         # XOR: 4/4 with 2 hidden units
-      nnkit train-xor --no-hidden             # one layer: XOR is not separable
-      nnkit train-xor --gate nand --no-hidden # NAND: linearly separable
+      nnkit train-xor --hidden none           # one layer: XOR is not separable
+      nnkit train-xor --gate nand --hidden none   # NAND: linearly separable
       nnkit train-xor --wired                 # the course's NAND, OR → AND
       nnkit train-xor --plot xor.png -f json
     """
     from nnkit.term.progress import EpochProgress
 
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
-    if chosen == "npy":
-        raise NnkitInputError("train-xor prints a report: use -f table, json, csv or tsv")
+    resolve_format(fmt, env, report=True)
+    hidden = _hidden_units(env, hidden, no_hidden)
     check_epochs(epochs)
-    if not no_hidden:
+    if hidden is not None:
         # Weights, gradients and optimiser state of the 2-H-1 network (float64, ~8 copies of its
         # 4H+1 parameters) and the four rows' activations: refused before allocating.
         require_memory((4 * hidden + 1) * 8 * 8 + 4 * hidden * 8 * 6, f"--hidden {hidden}")
     if optimizer not in OPTIMIZERS:
-        raise NnkitInputError(f"unknown optimizer {optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+        raise unknown_name("optimizer", optimizer, OPTIMIZERS)
     if wired and save is not None:
         raise NnkitInputError("--save applies to a trained network, not to --wired")
     # Both targets checked before training, so the model is never written with the plot failing.
     plan = OutputPlan(env)
+    check_report_target(output, plan)
     if save is not None:
         plan.add(save, "--save", ".npz")
     if plot is not None:
@@ -119,20 +127,20 @@ def train_xor(
         report = _wired_report()
         if plot is not None:
             _plot_wired(plot, env)
-        _print(env, chosen, report, precision, _show_wired)
+        _print(env, fmt, output, report, precision, _show_wired)
         return
 
-    progress = EpochProgress(env, epochs, description=f"train-xor {gate}")
-    with progress:
+    shown = EpochProgress(env, epochs, description=f"train-xor {gate}", mode=progress)
+    with shown:
         network, history = train_gate(
             gate,
-            hidden=None if no_hidden else hidden,
+            hidden=hidden,
             activation=activation,
             optimizer=optimizer,
             lr=lr,
             epochs=epochs,
             seed=seed,
-            on_epoch=progress.update,
+            on_epoch=shown.update,
         )
     report = _report(network, history, gate, activation, optimizer, lr, seed)
     if save is not None:
@@ -154,9 +162,20 @@ def train_xor(
         env.note(f"nnkit: wrote {save}")
     if plot is not None:
         _plot_trained(plot, network, gate, report, env)
-    _print(env, chosen, report, precision, _show_trained)
+    _print(env, fmt, output, report, precision, _show_trained)
     if history.interrupted:
         raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def _hidden_units(env, hidden: str | None, no_hidden: bool) -> int | None:
+    """``--hidden 2`` → 2, ``--hidden none`` → None (one layer); the old ``--no-hidden`` with a note."""
+    if no_hidden:
+        hidden = renamed(env, "--no-hidden", "--hidden none", "none", hidden)
+    sizes = parse_hidden("2" if hidden is None else hidden)
+    if len(sizes) > 1:
+        raise NnkitInputError(f"train-xor's network has one hidden layer; --hidden {hidden} asks for {len(sizes)}",
+                              hint="give one size (--hidden 2) or none; nnkit train-mlp takes several")
+    return sizes[0] if sizes else None
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -218,15 +237,10 @@ def _wired_report() -> dict:
     }
 
 
-def _print(env, chosen: str, report: dict, precision: int, show) -> None:
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        header = list(report["truth_table"][0])
-        rows = [[row[key] for key in header] for row in report["truth_table"]]
-        write_stdout_bytes(env, report_text(header, rows, chosen).encode())
-    else:
-        show(env.console(), report, precision)
+def _print(env, fmt, output, report: dict, precision: int, show) -> None:
+    header = list(report["truth_table"][0])
+    rows = [[row[key] for key in header] for row in report["truth_table"]]
+    emit_report(report, env, fmt, output, (header, rows), render=lambda console: show(console, report, precision))
 
 
 # --- terminal display -------------------------------------------------------------------------

@@ -7,31 +7,22 @@ build, fit, evaluate, save) and then draws the ``--plot`` and prints the report.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Literal
 
 import typer
 
+from nnkit.cli import common
 from nnkit.cli.common import DEFAULT_MAPS, environment
 from nnkit.cli.training_run import RESUMED_OPTIONS, TrainingRequest, TrainingRun, run_training
 from nnkit.errors import ExitStatus
 from nnkit.nn.optimizers import OPTIMIZERS
-from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import check_report_target, emit_report, format_number, resolve_format
 
 LR_HELP = ", ".join(f"{name} {cls.DEFAULT_LR:g}" for name, cls in OPTIMIZERS.items())
 
 # --- the options both training commands take, written once --------------------------------------
-ReportFormat = Annotated[
-    Literal["table", "json", "csv", "tsv"] | None,
-    typer.Option(
-        "-f",
-        "--format",
-        help="table (default on a terminal), json: the whole report (default in a pipe), "
-        "csv/tsv: the per-epoch history.",
-        show_default=False,
-    ),
-]
+ReportFormat = common.ReportFormat  # the one report -f: table on a terminal, JSON in a pipe, csv/tsv the history
 Data = Annotated[
     str,
     typer.Option(
@@ -102,7 +93,7 @@ EarlyStopping = Annotated[
     ),
 ]
 L2 = Annotated[float, typer.Option("--l2", help="L2 weight decay added to the gradients.")]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the splits, weights, dropout and shuffles.")]
+Seed = common.Seed  # the one --seed of every command (default 0)
 Positive = Annotated[
     str | None,
     typer.Option(
@@ -146,31 +137,30 @@ def typed_options(ctx: typer.Context) -> frozenset:
 
 
 def train_and_report(
-    ctx: typer.Context, request: TrainingRequest, *, plot: str | None, fmt: str | None, precision: int, quiet: bool,
-    maps: int = DEFAULT_MAPS,
+    ctx: typer.Context, request: TrainingRequest, *, plot: str | None, fmt: str | None, output: str | None = None,
+    precision: int, quiet: bool, maps: int = DEFAULT_MAPS,
 ) -> None:
     """The body of both training commands: run the training (:func:`run_training`), then draw and print.
 
     Ctrl-C is handled from the first line on: exit 130 wherever it lands, and never between an
     epoch's history row and its weights, nor while the model, the picture and the report are written.
+    The report goes to ``-o`` by its extension (.json the whole report, .csv/.tsv the history) and
+    to stdout: a table on a terminal, JSON in a pipe.
     """
     from nnkit.term.interrupts import InterruptGuard
 
     guard = ctx.with_resource(InterruptGuard())
     started = time.perf_counter()
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    resolve_format(fmt, env, report=True)
+    check_report_target(output, env=env)
     run = run_training(request, env, guard, plot)
     report = run.report
     if plot is not None:
         write_run_plot(plot, run, request.command, env, maps)
     report["seconds"] = time.perf_counter() - started
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
-    elif chosen in ("csv", "tsv"):
-        write_stdout_bytes(env, history_text(report["history"], chosen).encode())
-    else:
-        _show_report(env.console(), report, precision, run.title)
+    emit_report(report, env, fmt, output, history_table(report["history"]),
+                render=lambda console: _show_report(console, report, precision, run.title))
     guard.release()
     if report["interrupted"]:
         env.note("nnkit: interrupted: the results above are for the epochs completed")
@@ -201,23 +191,23 @@ def write_run_plot(plot: str, run: TrainingRun, command: str, env, maps: int = D
     env.note(f"nnkit: wrote {plot}")
 
 
-def history_text(history: list, fmt: str, lead: tuple[str, ...] = ()) -> str:
-    """The per-epoch history as CSV or TSV (``-f csv|tsv``); the ``lead`` keys of each row come first.
+#: The columns of the per-epoch history (``-f csv``, ``-o history.csv``).
+HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def history_table(history: list, lead: tuple[str, ...] = ()) -> tuple[list[str], list[list]]:
+    """The per-epoch history as (header, rows) for CSV or TSV; the ``lead`` keys of each row come first.
 
     Examples
     --------
-    >>> print(history_text([{"run": "full", "epoch": 1, "loss": 0.5, "accuracy": 0.75, "val_loss": None,
-    ...                      "val_accuracy": None, "seconds": 0.25}], "csv", lead=("run",)), end="")
+    >>> from nnkit.term.output import report_text
+    >>> print(report_text(*history_table([{"run": "full", "epoch": 1, "loss": 0.5, "accuracy": 0.75,
+    ...       "val_loss": None, "val_accuracy": None, "seconds": 0.25}], lead=("run",)), "csv"), end="")
     run,epoch,loss,accuracy,val_loss,val_accuracy,seconds
     full,1,0.5,0.75,,,0.25
     """
-    sep = "," if fmt == "csv" else "\t"
-    keys = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-    lines = [sep.join([*lead, *keys])]
-    for row in history:
-        values = [str(row[k]) for k in lead] + ["" if row[k] is None else repr(row[k]) for k in keys]
-        lines.append(sep.join(values))
-    return "\n".join(lines) + "\n"
+    header = [*lead, *HISTORY_KEYS]
+    return header, [[row[key] for key in header] for row in history]
 
 
 def _show_report(console, report: dict, precision: int, title: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from nnkit.errors import NnkitInputError, at_least_one, shape_text
+from nnkit.errors import NnkitInputError, at_least_one, did_you_mean, shape_text, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, check_learning_rate, make_optimizer
 from nnkit.nn.training import fit
 
@@ -61,8 +61,8 @@ class Settings:
     def check(self) -> int | None:
         """Refuse impossible values; returns the batch size (None: full batch)."""
         if self.optimizer not in OPTIMIZERS:
-            raise NnkitInputError(
-                f"unknown optimizer {self.optimizer!r}", hint=f"choose one of: {', '.join(OPTIMIZERS)}"
+            raise unknown_name(
+                "optimizer", self.optimizer, OPTIMIZERS
             )
         from nnkit.term.limits import check_epochs
 
@@ -120,6 +120,7 @@ class TrainingRequest:
     save: str | None = None
     resume: str | None = None
     typed: frozenset = frozenset()
+    progress: str | None = None  # --progress: none, bar or lines (default: bar on a terminal)
 
 
 @dataclass
@@ -302,6 +303,8 @@ def build(request: TrainingRequest, prepared, batch: int | None, resumed: Resume
     wanted = request.architecture
     if resumed is None:
         specs = output_specs(wanted.specs, prepared.classes)
+        if wanted.extra_meta.get("model") and len(prepared.input_shape) == 3:
+            check_model_fits(wanted.extra_meta["model"], specs, prepared.input_shape, request.data)
         n_train = len(prepared.y["train"])
         require_stack_memory(specs, prepared.input_shape, min(batch or n_train, n_train))
         return build_network(specs, prepared.input_shape, seed=request.settings.seed, init=request.settings.init)
@@ -315,19 +318,53 @@ def build(request: TrainingRequest, prepared, batch: int | None, resumed: Resume
     return resumed.network
 
 
-def train(network, prepared, settings: Settings, batch: int | None, env, guard):
-    """Fit the network on the training part with a progress bar; returns the history and the rate used.
+def check_model_fits(model: str, specs: list[dict], shape, data: str) -> None:
+    """Refuse a course model whose layers do not fit the data's images, naming both sizes.
 
-    ``guard`` (an :class:`~nnkit.term.interrupts.InterruptGuard`) keeps each epoch's commit whole.
+    The engine's own message names the layer that fails (a pooling layer left with a 1×1 input);
+    the cause a learner needs is that the model was made for other images.
     """
-    from nnkit.term.progress import EpochProgress
+    from nnkit.cli.layers_grammar import COURSE_MODELS
+    from nnkit.nn.stack import summary
+
+    try:
+        summary(specs, shape)  # the shapes only: no weights are drawn
+    except NnkitInputError as error:
+        made_for = COURSE_MODELS[model].description.rpartition(" on ")[2].rstrip(")")
+        size = "×".join(str(n) for n in shape[:2])
+        raise NnkitInputError(
+            f"--model {model} does not fit the images of --data {data}: they are {size}, the model was "
+            f"made for {made_for} ({error.message})",
+            hint=f"use data of that size (--data mnist), or --layers with fewer pooling layers for {size} images",
+        ) from None
+
+
+def train(network, prepared, settings: Settings, batch: int | None, env, guard, progress: str | None = None):
+    """Fit the network on the training part with the training display; returns the history and the rate used.
+
+    ``guard`` (an :class:`~nnkit.term.interrupts.InterruptGuard`) keeps each epoch's commit whole,
+    and turns the first Ctrl-C into "stop after this batch"; ``progress`` is ``--progress``.
+    """
+    from nnkit.term.progress import TrainingDisplay
 
     x, y = prepared.x, prepared.y
     optimizer = make_optimizer(settings.optimizer, network.parameters(), lr=settings.lr, weight_decay=settings.l2)
-    with EpochProgress(env, settings.epochs) as progress:
+    with TrainingDisplay(env, settings.epochs, progress) as display, guard.stop_after_batch(display.note):
+
+        def on_batch(number: int, batches: int, loss: float) -> None:
+            display.batch(number, batches, loss)
+            guard.check()
+
         history = fit(network, x["train"], y["train"], optimizer=optimizer, epochs=settings.epochs,
                       batch_size=batch, seed=settings.seed, x_val=x.get("validation"), t_val=y.get("validation"),
-                      early_stopping=settings.early_stopping, on_epoch=progress.update, critical=guard.critical)
+                      early_stopping=settings.early_stopping, on_epoch=display.epoch, on_batch=on_batch,
+                      critical=guard.critical)
+    if guard.stop_requested:  # Ctrl-C after the last batch: the run is whole, but the user asked to stop
+        history.interrupted = True
+    if history.interrupted and not history:
+        env.note("nnkit: interrupted before the first epoch ended: nothing was trained, so there is no report "
+                 "and nothing was saved")
+        raise KeyboardInterrupt
     return history, optimizer.lr
 
 
@@ -341,7 +378,8 @@ def positive_index(positive: str | None, classes: list) -> int | None:
         return 1  # the second class in sorted order, as scikit-learn's pos_label default
     names = [str(c) for c in classes]
     if positive not in names:
-        raise NnkitInputError(f"--positive {positive!r} is not a class; the classes are {', '.join(names)}")
+        raise NnkitInputError(f"--positive {positive!r} is not a class",
+                              hint=did_you_mean(positive, names, also=f"the classes are {', '.join(names)}"))
     return names.index(positive)
 
 
@@ -456,7 +494,7 @@ def train_prepared(request: TrainingRequest, prepared, env, guard, resumed: Resu
     batch = settings.check()
     network = build(request, prepared, batch, resumed)
     positive = positive_index(request.positive, prepared.classes)
-    history, lr = train(network, prepared, settings, batch, env, guard)
+    history, lr = train(network, prepared, settings, batch, env, guard, request.progress)
     guard.hold()  # from the trained network to the written model and report: all of it, together
     before, extra = (0, request.architecture.extra_meta) if resumed is None else (resumed.epochs_before,
                                                                                   resumed.extra_meta)

@@ -170,8 +170,11 @@ def dense_forward(x, W, b=None, activation: str = "identity", alpha: float | Non
     return DenseForward(x=x, x1=x1, W=W, b=b, Wb=Wb, z=z, y=y, activation=activation)
 
 
-def random_layer(n_in: int, n_out: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+def random_layer(n_in: int, n_out: int, seed: int | None, drawn_before: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Course-style random weights and biases: ``np.random.seed(seed); W = randn(n_in, n_out); b = randn(n_out)``.
+
+    ``drawn_before`` is the shape of an array drawn from the same seed first (a ``--random`` input
+    x), so that x, W and b follow one another as in ``seed(0); x = randn(…); W = randn(…)``.
 
     Examples
     --------
@@ -184,5 +187,7 @@ def random_layer(n_in: int, n_out: int, seed: int | None) -> tuple[np.ndarray, n
     if seed is not None and not 0 <= seed < 2**32:
         raise NnkitInputError(f"--seed must be between 0 and 2**32 - 1, got {seed}")
     rng = np.random.RandomState(seed)
+    if drawn_before:
+        rng.randn(*drawn_before)
     W = rng.randn(n_in, n_out)
     return W, rng.randn(n_out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError, at_least_one
+from nnkit.errors import NnkitInputError, at_least_one, unknown_name
 
 #: The largest side of a named filter's kernel (4095² float64 values are 134 MB).
 MAX_SIZE = 4095
@@ -142,9 +142,7 @@ def make_filter(name: str, size: int | None = None, sigma: float | None = None) 
     try:
         entry = FILTERS[name]
     except KeyError:
-        raise NnkitInputError(
-            f"unknown filter {name!r}", hint=f"choose one of: {', '.join(FILTERS)}"
-        ) from None
+        raise unknown_name("filter", name, FILTERS) from None
     for option, value in (("size", size), ("sigma", sigma)):
         if value is not None and option not in entry.uses:
             raise NnkitInputError(f"--{option} does not apply to the {name} filter",

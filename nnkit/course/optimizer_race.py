@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
 
 
@@ -148,7 +148,7 @@ def get_surface(name: str) -> Surface:
     try:
         return SURFACES[name]
     except KeyError:
-        raise NnkitInputError(f"unknown function {name!r}", hint=f"choose one of: {', '.join(SURFACES)}") from None
+        raise unknown_name("function", name, SURFACES) from None
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 
 from nnkit.data.preprocessing import apply_preprocessing, fit_standardize
 from nnkit.data.splits import stratified_split
-from nnkit.errors import NnkitInputError, reason, shape_text
+from nnkit.errors import NnkitInputError, no_such_file, reason, shape_text
 from nnkit.files.npyfile import NpzArchive
 from nnkit.files.tables import TextTable, read_table
 from nnkit.term.limits import require_memory
@@ -153,11 +153,11 @@ def load_dataset(source: str, label_column: str | None = None, env=None) -> Data
             raise NnkitInputError(f"--label-column applies to CSV tables, not to {named.name}")
         return load_named(named, env)
     if not path.exists():
-        raise NnkitInputError(
-            f"no such data set: {source}",
-            hint="use 'digits', a name listed by 'nnkit datasets', a CSV table, an .npz file or "
-            "a folder of MNIST IDX files",
-        )
+        from nnkit.data.named import NAMED_DATASETS
+
+        raise no_such_file(source, "data set", names=["digits", *NAMED_DATASETS],
+                           also="use 'digits', a name listed by 'nnkit datasets', a CSV table, an .npz file "
+                           "or a folder of MNIST IDX files")
     if path.is_dir():
         return load_idx_folder(path)
     suffix = path.suffix.lower()

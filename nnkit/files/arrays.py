@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, no_such_file
 from nnkit.files.npyfile import NPY_MAGIC, ZIP_MAGIC, NpzArchive, load_npy
 from nnkit.files.tables import integer_literals, parse_stream_text, read_numbers, read_words, to_number
 from nnkit.term.env import Environment
@@ -183,7 +183,7 @@ def read_source(input_path: str | Path | None, env: Environment) -> tuple[bytes,
     except NnkitInputError:
         raise
     except FileNotFoundError:
-        raise NnkitInputError(f"no such file: {path}") from None
+        raise no_such_file(path) from None
     except OSError as exc:
         shown = str(path) if len(str(path)) <= 60 else f"{str(path)[:60]}… ({len(str(path))} characters)"
         raise NnkitInputError(f"cannot read {shown}: {exc.strerror}") from None

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import glob
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, no_such_file
 from nnkit.files.npyfile import load_npy_file
 from nnkit.term.limits import require_array
 
@@ -79,7 +80,7 @@ def read_image_oriented(path, slice_spec: str | None = None) -> tuple[np.ndarray
     if path.is_dir():
         raise NnkitInputError(f"{path} is a folder, not an image")
     if not path.exists():
-        raise NnkitInputError(f"no such file: {path}")
+        raise no_such_file(path)
     if name.endswith((".nii", ".nii.gz")):
         return _read_nifti(path, slice_spec)
     if name.endswith(".dcm"):
@@ -100,6 +101,10 @@ def load_image(source: str, env, slice_spec: str | None = None) -> np.ndarray:
     """
     from nnkit.files.arrays import parse_bytes, read_input_file, read_source
 
+    if is_inline_matrix(source):
+        from nnkit.files.arrays import parse_numbers
+
+        return take_slice(np.atleast_2d(parse_numbers([source]).astype(np.float64)), slice_spec, "the matrix")
     if source == "-":
         data, name, _ = read_source("-", env)
         if data.startswith(_PICTURE_MAGIC):
@@ -235,6 +240,20 @@ def parse_slice(spec: str) -> tuple[int | str, int | None]:
                           f"axial:80 (also coronal:…, sagittal:…), got {spec!r}")
 
 
+_INLINE = re.compile(r"^\s*[-+]?(\d|\.\d|inf|nan)[\d\s.,;eE+\-infa]*$", re.IGNORECASE)
+
+
+def is_inline_matrix(source: str) -> bool:
+    """Whether an IMAGE argument is numbers typed on the command line (``"1,2;3,4"``), not a file.
+
+    Examples
+    --------
+    >>> is_inline_matrix("1,2;3,4"), is_inline_matrix(" -1,2;3,-4"), is_inline_matrix("brain.png")
+    (True, True, False)
+    """
+    return bool(_INLINE.match(source)) and not Path(source.strip()).exists()
+
+
 def expand_inputs(sources: list[str]) -> list[str]:
     """Turn paths, folders and globs into the list of files to read, in a stable order.
 
@@ -245,7 +264,7 @@ def expand_inputs(sources: list[str]) -> list[str]:
     for source in sources:
         source = source.strip()
         path = Path(source)
-        if source == "-" or path.is_file():
+        if source == "-" or path.is_file() or is_inline_matrix(source):
             files.append(source)
         elif path.is_dir():
             found = sorted(str(p) for p in path.iterdir()
@@ -259,7 +278,7 @@ def expand_inputs(sources: list[str]) -> list[str]:
                 raise NnkitInputError(f"no files match {source}")
             files.extend(found)
         else:
-            raise NnkitInputError(f"no such file: {source}")
+            raise no_such_file(source)
     if not files:
         raise NnkitInputError("no input image given")
     return files

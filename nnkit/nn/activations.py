@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 
 #: Default slope of leaky ReLU for negative inputs (PyTorch's ``negative_slope``).
 LEAKY_RELU_ALPHA = 0.01
@@ -499,10 +499,7 @@ def get_activation(name: str) -> ActivationFunction:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise NnkitInputError(
-            f"unknown activation function {name!r}",
-            hint=f"choose one of: {', '.join(ACTIVATIONS)}",
-        ) from None
+        raise unknown_name("activation function", name, ACTIVATIONS) from None
 
 
 def apply_activation(

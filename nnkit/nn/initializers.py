@@ -12,7 +12,7 @@ from layer to layer, which is why the choice follows the activation that comes a
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 
 RELU_FAMILY = frozenset({"relu", "leaky-relu", "elu", "gelu", "swish", "softplus"})
 
@@ -101,7 +101,7 @@ def initial_weights(shape, fan_in: int, fan_out: int, scheme: str, activation: s
     ((3, 3, 1, 8), dtype('float32'))
     """
     if scheme not in SCHEMES:
-        raise NnkitInputError(f"unknown init {scheme!r}", hint=f"choose one of: {', '.join(SCHEMES)}")
+        raise unknown_name("init", scheme, SCHEMES)
     name = {"keras": "glorot", "auto": initializer_for(activation or "")}.get(scheme, scheme)
     return _DRAWS[name](shape, fan_in, fan_out, rng, dtype)
 

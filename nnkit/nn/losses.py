@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.activations import as_float_array, log_softmax, sigmoid, softmax
 
 #: The course's δ in ``-Σ t log(y + δ)``: keeps log(0) finite.
@@ -387,9 +387,7 @@ def get_loss(name: str) -> Loss:
     try:
         return LOSSES[LOSS_ALIASES.get(name, name)]
     except KeyError:
-        raise NnkitInputError(
-            f"unknown loss {name!r}", hint=f"choose one of: {', '.join([*LOSSES, *LOSS_ALIASES])}"
-        ) from None
+        raise unknown_name("loss", name, [*LOSSES, *LOSS_ALIASES]) from None
 
 
 # -- the course's functions by their own names -----------------------------------------------------

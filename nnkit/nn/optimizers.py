@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 
 #: The smallest learning rate taken: below it an update (lr × a bias correction of order 0.1 … 10)
 #: would underflow to a subnormal or to 0, and Adam's step divides by it.
@@ -333,6 +333,5 @@ def make_optimizer(name: str, params: Sequence[np.ndarray], lr: float | None = N
                    weight_decay: float = 0.0) -> Optimizer:
     """``OPTIMIZERS[name](params, lr, weight_decay)`` with a clear error for an unknown name."""
     if name not in OPTIMIZERS:
-        raise NnkitInputError(f"unknown optimizer {name!r}",
-                              hint=f"choose one of: {', '.join(OPTIMIZERS)}")
+        raise unknown_name("optimizer", name, OPTIMIZERS)
     return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay)

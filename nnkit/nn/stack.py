@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, did_you_mean, unknown_name
 from nnkit.nn.initializers import INITIALIZERS
 from nnkit.nn.initializers import SCHEMES as INITS
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_CLASSES, Activation, Dense, Layer, layer_type
@@ -68,7 +68,7 @@ def check_spec(i: int, spec, activation: bool = True) -> tuple[type[Layer], dict
     cls = layer_type(kind)
     if cls is None:
         raise NnkitInputError(f"unknown layer type {kind!r} (layer {i + 1})",
-                              hint=f"choose one of: {', '.join(t.type_name for t in LAYER_CLASSES)}")
+                              hint=did_you_mean(kind, [t.type_name for t in LAYER_CLASSES]))
     values = {}
     for key, value in spec.items():
         if key == "type" or value is None:
@@ -76,7 +76,7 @@ def check_spec(i: int, spec, activation: bool = True) -> tuple[type[Layer], dict
         if key == "activation" and activation and cls.takes_activation:
             if value not in SPEC_ACTIVATIONS:
                 raise NnkitInputError(f"{_where(i, kind)}: unknown activation {value!r}",
-                                      hint=f"choose one of: {', '.join(SPEC_ACTIVATIONS)}")
+                                      hint=did_you_mean(value, SPEC_ACTIVATIONS))
             values[key] = value
             continue
         setting = cls.setting(key)
@@ -165,7 +165,7 @@ def build_layers(specs: Sequence[dict], input_shape, *, seed=0, init: str = "aut
         below 1×1 names the layer and the shapes).
     """
     if init not in INITS:
-        raise NnkitInputError(f"unknown init {init!r}", hint=f"choose one of: {', '.join(INITS)}")
+        raise unknown_name("init", init, INITS)
     specs = list(specs)
     if not specs:
         raise NnkitInputError("a network needs at least one layer")

@@ -59,6 +59,29 @@ def batch_bounds(n_samples: int, batch_size: int | None) -> list[tuple[int, int]
     return [(start, min(start + size, n_samples)) for start in range(0, n_samples, size)]
 
 
+def diverged(network: Network, xb: np.ndarray, loss: float, epoch: int, batch: int, batches: int) -> NnkitInputError:
+    """The error for a loss that became NaN or infinite: when, and which layer's output went first.
+
+    The batch is run again through the weights that gave the bad loss, one layer at a time, to
+    name the first layer whose output holds a non-finite value (or none: then the loss itself
+    overflowed, e.g. the log of a probability rounded to 0).
+    """
+    first = None
+    h = xb
+    with np.errstate(all="ignore"):
+        for index, layer in enumerate(network.layers, 1):
+            h = layer.forward(h)
+            if not np.all(np.isfinite(h)):
+                first = f"layer {index} ({type(layer).__name__})"
+                break
+    cause = (f"the output of {first} was the first to hold a non-finite value" if first
+             else "every layer's output was finite: the loss itself overflowed")
+    return NnkitInputError(
+        f"training diverged: the loss became {loss} in epoch {epoch} (batch {batch} of {batches}); {cause}",
+        hint="lower --lr (a tenth of it), standardise the inputs, or try --optimizer adam",
+    )
+
+
 def fit(
     network: Network,
     x: np.ndarray,
@@ -72,6 +95,7 @@ def fit(
     t_val: np.ndarray | None = None,
     early_stopping: int | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
     critical: Callable[[], AbstractContextManager] = nullcontext,
 ) -> History:
     """Train ``network`` in place and return one history row per epoch.
@@ -99,6 +123,10 @@ def fit(
         improved for this many epochs, and restore the weights of the best epoch.
     on_epoch : callable, optional
         Called with each history row as soon as the epoch ends (progress bars).
+    on_batch : callable, optional
+        Called after each optimiser step with ``(batch, batches, loss)``: the batch's number in
+        the epoch (from 1), the epoch's number of batches and the mean loss of the epoch so far.
+        It may raise ``KeyboardInterrupt`` to stop after this batch (as Ctrl-C does).
     critical : callable, optional
         ``critical()`` is a context manager around each epoch's commit (history row, kept weights,
         best epoch); the CLI passes one that holds Ctrl-C back until the commit is whole.
@@ -133,7 +161,7 @@ def fit(
     completed = network.get_weights()
     try:
         for epoch in range(1, int(epochs) + 1):
-            row = _train_epoch(network, optimizer, batches, epoch)
+            row = _train_epoch(network, optimizer, batches, epoch, on_batch)
             if x_val is not None:
                 with np.errstate(over="ignore", invalid="ignore"):
                     row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
@@ -206,18 +234,29 @@ class _Batches:
                    np.take(self.t, rows, axis=0, out=self.t_batch[: stop - start], mode="clip"))
 
 
-def _train_epoch(network: Network, optimizer: Optimizer, batches: _Batches, epoch: int) -> dict:
-    """One pass over the batches: the history row (training loss and accuracy, wall time)."""
+def _train_epoch(network: Network, optimizer: Optimizer, batches: _Batches, epoch: int, on_batch=None) -> dict:
+    """One pass over the batches: the history row (training loss and accuracy, wall time).
+
+    A batch whose loss is not finite stops training at once, naming the epoch, the batch and the
+    first layer whose output went non-finite (:func:`diverged`).
+    """
     params_grads = network.gradients()
     start_time = time.perf_counter()
     total_loss = 0.0
     total_correct = 0
+    seen = 0
+    count = len(batches.bounds)
     with np.errstate(over="ignore", invalid="ignore"):
-        for xb, tb in batches.epoch():
+        for number, (xb, tb) in enumerate(batches.epoch(), 1):
             loss, correct = network.train_batch(xb, tb)
+            if not math.isfinite(loss):
+                raise diverged(network, xb, loss, epoch, number, count)
             optimizer.step(params_grads)
             total_loss += loss * len(xb)
             total_correct += correct
+            seen += len(xb)
+            if on_batch is not None:
+                on_batch(number, count, total_loss / seen)
     n = len(batches.x)
     row = {"epoch": epoch, "loss": total_loss / n, "accuracy": total_correct / n, "val_loss": None,
            "val_accuracy": None, "seconds": time.perf_counter() - start_time}

@@ -5,6 +5,10 @@ loop that can be between appending an epoch to the history and copying that epoc
 the saved model and the report disagree by an epoch. :class:`InterruptGuard` keeps the usual
 behaviour but holds a Ctrl-C back while a :meth:`~InterruptGuard.critical` block runs (an epoch's
 commit, writing the outputs and the report) and raises it as soon as the block ends.
+
+While a network trains, :meth:`~InterruptGuard.stop_after_batch` makes the first Ctrl-C a request:
+it is answered at once ("stopping after this batch …") and training stops when the batch in hand
+is done (:meth:`~InterruptGuard.check`); a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
@@ -22,12 +26,33 @@ class InterruptGuard:
         self.pending = False
         self._depth = 0
         self._previous = None
+        self._say = None  # while training: how to answer the first Ctrl-C
+        self.stop_requested = False
 
     def _handle(self, signum, frame) -> None:
+        if self._say is not None and not self.stop_requested:
+            self.stop_requested = True
+            self._say("nnkit: stopping after this batch (Ctrl-C again to stop at once); the report "
+                      "will cover the epochs completed")
+            return
         if self._depth:
             self.pending = True
             return
         raise KeyboardInterrupt
+
+    @contextmanager
+    def stop_after_batch(self, say) -> Iterator[None]:
+        """Inside the block the first Ctrl-C only asks to stop: ``say`` answers it at once."""
+        self._say, self.stop_requested = say, False
+        try:
+            yield
+        finally:
+            self._say = None
+
+    def check(self) -> None:
+        """Raise ``KeyboardInterrupt`` if a stop was asked for (call it between batches)."""
+        if self.stop_requested:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> InterruptGuard:
         if threading.current_thread() is threading.main_thread():

@@ -37,10 +37,14 @@ TABLE_MAX_ROWS = 24
 TABLE_MAX_COLS = 12
 
 
-def resolve_format(fmt: str | None, env: Environment, to_file: bool = False) -> str:
-    """The format to print in: the user's ``-f``, else ``table`` on a terminal and ``csv`` in a pipe."""
+def resolve_format(fmt: str | None, env: Environment, to_file: bool = False, report: bool = False) -> str:
+    """The format to print in: the user's ``-f``, else ``table`` on a terminal and, in a pipe, ``csv``.
+
+    A ``report`` (train, optimize, summary …) is ``json`` in a pipe: arrays are CSV and reports
+    JSON, the one pipe rule of every command.
+    """
     if fmt is None:
-        return "table" if env.stdout_isatty else "csv"
+        return "table" if env.stdout_isatty else "json" if report else "csv"
     if fmt not in FORMATS:
         raise NnkitInputError(f"unknown format {fmt!r}", hint="choose one of " + ", ".join(FORMATS))
     if fmt == "npy" and env.stdout_isatty and not to_file:
@@ -567,3 +571,50 @@ def write_stdout_bytes(env: Environment, data: bytes) -> None:
         raise
     except OSError as exc:
         raise NnkitInputError(f"cannot write the result to standard output: {exc.strerror or exc}") from None
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+#: What ``-o`` writes for a report, by extension: the whole report as JSON, or its main table.
+REPORT_SUFFIXES = (".json", ".csv", ".tsv")
+
+
+def check_report_target(output: str | None, plan: OutputPlan | None = None, env: Environment | None = None) -> None:
+    """Refuse a report's ``-o`` target before any work: its extension, its folder, the inputs."""
+    if output is None:
+        return
+    suffix = Path(output).suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise NnkitInputError(f"-o writes the report as .json, .csv or .tsv; {output} ends in {suffix or 'nothing'}")
+    (plan or OutputPlan(env)).add(output, "-o")
+
+
+def emit_report(report: dict, env: Environment, fmt: str | None, output: str | None,
+                table: tuple[list[str], list[list]] | None, render: Callable) -> None:
+    """Deliver a report: ``-o`` file by its extension, then stdout in the chosen format.
+
+    JSON is the whole ``report``; CSV and TSV are its main ``table`` (header, rows) with a header row;
+    ``table`` (the default on a terminal) is ``render(console)``. In a pipe the default is JSON: arrays
+    are CSV and reports JSON, in every command.
+    """
+    chosen = resolve_format(fmt, env, report=True)
+    if chosen in ("csv", "tsv") and table is None:
+        raise NnkitInputError("this report has no table for csv/tsv", hint="use -f json")
+
+    def as_text(kind: str) -> str:
+        if kind == "json":
+            return json.dumps(report) + "\n"
+        return report_text(*table, kind)
+
+    if output is not None:
+        kind = Path(output).suffix.lower().lstrip(".")
+        if kind != "json" and table is None:
+            raise NnkitInputError(f"this report has no table for {output}", hint="write it as .json")
+        data = as_text(kind).encode()
+        with atomic_write(output, env) as handle:
+            handle.write(data)
+        env.note(f"nnkit: wrote {output}")
+    if chosen == "table":
+        render(env.console())
+    else:
+        write_stdout_bytes(env, as_text(chosen).encode())

@@ -48,8 +48,10 @@ def test_patch_walkthrough_sum_is_the_feature_value(cli):
     np.testing.assert_array_equal(walk["patch"], BRAIN[60:63, 100:103])
     np.testing.assert_array_equal(walk["product"], BRAIN[60:63, 100:103] * np.eye(3)[::-1, ::-1])
     assert walk["value"] == pytest.approx(signal.convolve2d(BRAIN, np.eye(3), mode="valid")[60, 100], abs=1e-15)
-    table = cli("convolve", BRAIN_PATH, "--filter", "identity", "--patch", "22,102")
+    table = cli("convolve", BRAIN_PATH, "--filter", "identity", "--patch", "22,102", "-f", "table")
     assert "image[22:25, 102:105]" in table.stdout and "sum = " in table.stdout
+    piped = cli("convolve", BRAIN_PATH, "--filter", "identity", "--patch", "60,100")  # a report: JSON in a pipe
+    assert json.loads(piped.stdout) == walk
 
 
 def test_list_filters_shows_every_filter_with_its_matrix(cli):

@@ -50,7 +50,7 @@ def test_several_rows_json_and_npy(cli):
 
 
 def test_random_weights_are_the_course_generator(cli):
-    run = cli("dense", "1,2;3,4", "--random", "--units", "2", "--seed", "42", "-f", "json")
+    run = cli("dense", "1,2;3,4", "--random-weights", "--units", "2", "--seed", "42", "-f", "json")
     np.random.seed(42)
     W, b = np.random.randn(2, 2), np.random.randn(2)
     np.testing.assert_allclose(json.loads(run.stdout), np.array([[1, 2], [3, 4]]) @ W + b, rtol=0, atol=1e-15)
@@ -86,11 +86,11 @@ def test_plot_is_written(cli, tmp_path):
         (["1", "2", "-w", "1,2,3"], "each input row has 2 value(s) but --weights has 1 row(s)"),
         (["1", "-w", "1,2", "-b", "1,2,3"], "--bias has 3 value(s) but --weights has 2 column(s)"),
         (["1", "-w", "1", "-a", "nope"], "unknown activation function 'nope'"),
-        (["1", "-w", "1", "--random"], "not with --weights and --random"),
-        (["1", "-w", "1", "--units", "3"], "--units and --seed apply to --random"),
+        (["1", "-w", "1", "--random-weights"], "not with --weights and --random-weights"),
+        (["1", "-w", "1", "--units", "3"], "--units applies to --random-weights only"),
         (["1", "-w", "x"], "--weights: not a number: 'x'"),
-        (["1", "--random", "--units", "0"], "at least one input and one unit"),
-        (["1", "--random", "--units", "2", "-b", "1,2,3"], "--bias has 3 value(s) but --units is 2"),
+        (["1", "--random-weights", "--units", "0"], "at least one input and one unit"),
+        (["1", "--random-weights", "--units", "2", "-b", "1,2,3"], "--bias has 3 value(s) but --units is 2"),
         (["1", "-w", "1", "--plot", "layer.jpg"], "--plot writes a PNG"),
         (["nan", "-w", "1"], "input contains NaN"),
     ],
@@ -105,7 +105,7 @@ def test_bad_input_is_exit_2(cli, args, message):
         ["-i", "-", "-w", "-"],
         ["-w", "-"],  # no numbers and no --input: the input is stdin too
         ["1", "2", "-w", "-", "-b", "-"],
-        ["--random", "-b", "-"],
+        ["--random-weights", "-b", "-"],
     ],
 )
 def test_only_one_operand_from_stdin(cli, args):
@@ -115,7 +115,7 @@ def test_only_one_operand_from_stdin(cli, args):
 
 def test_many_units_are_labelled_h_1_to_n(cli):
     # too many units for z beside h: the h table keeps the course's 1-based h_j, not 0, 1, …
-    run = cli("dense", "1", "2", "--random", "--units", "7", "--seed", "0", "-f", "table")
+    run = cli("dense", "1", "2", "--random-weights", "--units", "7", "--seed", "0", "-f", "table")
     assert run.exit_code == 0, run.stderr
     h_table = run.stdout[run.stdout.rindex("activation h"):]
     assert "h_1" in h_table and "h_7" in h_table

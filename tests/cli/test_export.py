@@ -37,7 +37,8 @@ def _export(model: Path) -> ort.InferenceSession:
     out = model.with_suffix(".onnx")
     run = run_cli("export", str(model), str(out))
     assert run.exit_code == 0, run.stderr
-    assert run.stdout == ""
+    report = json.loads(run.stdout)  # a report: JSON in a pipe, as every command's
+    assert report["path"] == str(out) and report["bytes"] == out.stat().st_size
     onnx.checker.check_model(onnx.load(str(out)), full_check=True)
     return ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
 
@@ -169,11 +170,13 @@ def test_without_the_onnx_package_a_clear_error(tmp_path, monkeypatch):
 
 def test_end_to_end_through_the_installed_command(tmp_path, shell):
     model = _train(tmp_path, "digits", "--hidden", "8", "--epochs", "1")
-    result = shell(f"nnkit export {model} {tmp_path / 'm.onnx'} && nnkit export {model} {tmp_path / 'q.onnx'} -q")
+    result = shell(f"nnkit export {model} {tmp_path / 'm.onnx'} && nnkit export {model} -o {tmp_path / 'q.onnx'} -q")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == b""
-    note = result.stderr.decode().splitlines()
-    assert len(note) == 1 and note[0].startswith(f"wrote {tmp_path / 'm.onnx'}") and "input 'input' float32 (batch, 8, 8)" in note[0]
+    first, second = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert first["input"] == {"name": "input", "type": "float32", "shape": ["batch", 8, 8]}
+    assert [value["shape"] for value in first["outputs"]] == [["batch", 10], ["batch"]]
+    assert second["path"] == str(tmp_path / "q.onnx")
+    assert result.stderr.decode().splitlines() == [f"nnkit: wrote {tmp_path / 'm.onnx'}"]
     assert (tmp_path / "m.onnx").read_bytes() == (tmp_path / "q.onnx").read_bytes()
 
 
@@ -282,7 +285,9 @@ def test_the_note_gives_the_graphs_own_shapes_even_without_class_names(tmp_path)
     np.savez(bare, **arrays)
     run = run_cli("export", str(bare), str(tmp_path / "bare.onnx"))
     assert run.exit_code == 0, run.stderr
-    assert "input 'input' float32 (batch, 8, 8) → 'probabilities' (batch, 10), 'label' (batch,)" in run.stderr
+    assert [value["shape"] for value in json.loads(run.stdout)["outputs"]] == [["batch", 10], ["batch"]]
+    table = " ".join(run_cli("export", str(bare), str(tmp_path / "bare.onnx"), "-f", "table").stdout.split())
+    assert "input 'input' float32 (batch, 8, 8) → 'probabilities' (batch, 10), 'label' (batch)" in table
     session = ort.InferenceSession(str(tmp_path / "bare.onnx"), providers=["CPUExecutionProvider"])
     assert session.get_outputs()[0].shape == ["batch", 10]
 

@@ -335,7 +335,7 @@ def cases(d: str) -> list[Case]:
         C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
           fragment="standard output is closed"),
         C("closed stdin dense", "dense", "--weights", "0.5", stdin="<&-", fragment="standard input is closed"),
-        C("dense units", "dense", "1", "2", "--random", "--units", "100000000000", fragment="needs"),
+        C("dense units", "dense", "1", "2", "--random-weights", "--units", "100000000000", fragment="needs"),
         C("dense lying npy", "dense", "1", "2", "--weights", f("lie.npy"), fragment="header promises"),
         C("dense hex -i", "dense", "-i", f("hex.csv"), "--weights", "0.5;0.5", fragment="not a number"),
         C("dense read-only -o", "dense", "1", "2", "--weights", "0.5;0.5", "-o", f("ro.csv"), fragment="read-only"),

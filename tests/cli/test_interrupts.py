@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import nnkit_executable
+from tests.conftest import nnkit_executable, read_terminal, start_on_a_terminal
 
 #: Seconds after nnkit's code is running at which SIGINT arrives: imports, data loading, training.
 DELAYS = (0.0, 0.3, 0.7, 1.2, 2.0, 3.0)
@@ -78,3 +79,47 @@ def test_sigint_at_any_moment_is_130_and_the_model_matches_the_report(tmp_path):
         assert meta["epochs_run"] == report["epochs_run"] == before + report["epochs_this_run"], (delay, resume)
         if report["history"]:
             assert report["history"][-1]["epoch"] == meta["epochs_run"]
+
+
+# --- Ctrl-C while the training display runs on a terminal --------------------------------------------
+
+#: One step per sample (1259 steps an epoch on the digits): a few seconds an epoch.
+SLOW_EPOCHS = ["train-mlp", "--hidden", "256", "--batch-size", "1", "--epochs", "5", "-f", "json"]
+
+
+def _interrupted_run(wait_for: str):
+    process, master = start_on_a_terminal(SLOW_EPOCHS)
+    seen: list[str] = []
+    try:
+        assert read_terminal(master, seen, lambda text: re.search(wait_for, text)), "".join(seen)[-300:]
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        assert read_terminal(master, seen, lambda text: "stopping after this batch" in text, timeout=10)
+        answered = time.monotonic() - sent
+        read_terminal(master, seen, lambda text: False, timeout=60)  # the rest, to the end
+        out = process.communicate(timeout=60)[0].decode()
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, out, "".join(seen), answered
+
+
+def test_ctrl_c_before_the_first_epoch_ends_says_so_and_prints_no_report():
+    code, out, err, answered = _interrupted_run(wait_for=r"Epoch 1/5 +1/1259 \[")  # the first batch's bar
+    assert code == 130, err
+    assert answered < 2.0  # at once, not after the epoch
+    assert "nnkit: stopping after this batch (Ctrl-C again to stop at once)" in err
+    assert "interrupted before the first epoch ended: nothing was trained, so there is no report" in err
+    assert out == ""  # no report of an untrained network
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_after_the_first_epoch_reports_the_epochs_completed():
+    code, out, err, answered = _interrupted_run(wait_for=r"Epoch 1/5 +1259/1259 +\d")  # the first kept line
+    assert code == 130, err
+    assert answered < 2.0
+    report = json.loads(out)
+    assert report["interrupted"] is True and report["epochs_run"] >= 1
+    assert [row["epoch"] for row in report["history"]] == list(range(1, report["epochs_run"] + 1))
+    assert "the results above are for the epochs completed" in err

@@ -300,7 +300,7 @@ def test_features_draws_the_prepared_digit_filters_and_maps(cli, conv_model, tmp
     model = conv_model[0]
     picture = tmp_path / "seen.png"
     digit = drawn_digit(tmp_path / "four.png", "4")
-    run = cli("predict", str(model), str(digit), str(digit), "--features", str(picture), "-f", "csv")
+    run = cli("predict", str(model), str(digit), str(digit), "--plot", str(picture), "-f", "csv")
     assert run.exit_code == 0, run.stderr
     assert (
         run.stderr.splitlines()[-1] == f"nnkit: wrote {picture}: what the model sees in {digit} (the first of 2 inputs)"
@@ -313,7 +313,7 @@ def test_features_draws_the_prepared_digit_filters_and_maps(cli, conv_model, tmp
 def test_features_of_an_mlp_image_model(cli, image_model, tmp_path):
     model, x_test, _, _ = image_model
     np.save(tmp_path / "x.npy", x_test[:3])
-    run = cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / "f.png"), "-f", "json")
+    run = cli("predict", str(model), str(tmp_path / "x.npy"), "--plot", str(tmp_path / "f.png"), "-f", "json")
     assert run.exit_code == 0, run.stderr
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -325,7 +325,7 @@ def test_features_of_an_mlp_image_model(cli, image_model, tmp_path):
 def test_features_path_is_checked_before_anything_runs(cli, conv_model, tmp_path, picture, message):
     model, x_test, _, _ = conv_model
     np.save(tmp_path / "x.npy", x_test[:1])
-    cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / picture)).assert_input_error(
+    cli("predict", str(model), str(tmp_path / "x.npy"), "--plot", str(tmp_path / picture)).assert_input_error(
         message
     )
 
@@ -333,7 +333,7 @@ def test_features_path_is_checked_before_anything_runs(cli, conv_model, tmp_path
 def test_features_of_a_table_model_is_refused_and_writes_nothing(cli, cancer_model, tmp_path):
     row = ",".join(CANCER.read_text().splitlines()[1].split(",")[:30])
     picture = tmp_path / "f.png"
-    cli("predict", str(cancer_model), row, "--features", str(picture)).assert_input_error("--features draws images")
+    cli("predict", str(cancer_model), row, "--plot", str(picture)).assert_input_error("--plot draws images")
     assert not picture.exists()
 
 
@@ -341,7 +341,7 @@ def test_features_never_overwrites_an_input(cli, conv_model, tmp_path):
     model = conv_model[0]
     digit = drawn_digit(tmp_path / "d.png")
     before = digit.read_bytes()
-    run = cli("predict", str(model), str(digit), "--features", str(digit))
+    run = cli("predict", str(model), str(digit), "--plot", str(digit))
     run.assert_input_error()
     assert digit.read_bytes() == before
 
@@ -424,7 +424,7 @@ def test_maps_n_draws_n_maps_of_each_conv_layer_on_a_slide(cli, conv_model, tmp_
     drawn = []
     monkeypatch.setattr(nnkit.plots.conv_maps, "save_figure", lambda figure, path, env: drawn.append(figure))
     digit = drawn_digit(tmp_path / "four.png", "4")
-    run = cli("predict", str(conv_model[0]), str(digit), "--features", str(tmp_path / "f.png"), "--maps", "2",
+    run = cli("predict", str(conv_model[0]), str(digit), "--plot", str(tmp_path / "f.png"), "--maps", "2",
               "-f", "csv")
     assert run.exit_code == 0, run.stderr
     (figure,) = drawn
@@ -434,5 +434,28 @@ def test_maps_n_draws_n_maps_of_each_conv_layer_on_a_slide(cli, conv_model, tmp_
     width, height = figure.get_size_inches()
     assert width == style.SLIDE[0] and height <= style.SLIDE[1]
     assert style.overlapping_titles(figure) == [] and style.small_texts(figure) == []
-    assert cli("predict", str(conv_model[0]), str(digit), "--features", str(tmp_path / "g.png"), "--maps", "0").exit_code == 2
+    assert cli("predict", str(conv_model[0]), str(digit), "--plot", str(tmp_path / "g.png"), "--maps", "0").exit_code == 2
     assert not (tmp_path / "g.png").exists()
+
+
+def test_old_features_spelling_still_draws_with_a_note(cli, conv_model, tmp_path):
+    model, x_test, _, _ = conv_model
+    np.save(tmp_path / "x.npy", x_test[:1])
+    run = cli("predict", str(model), str(tmp_path / "x.npy"), "--features", str(tmp_path / "f.png"), "-f", "csv")
+    assert run.exit_code == 0, run.stderr
+    assert "nnkit: note: --features is now --plot" in run.stderr
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_input_option_and_output_file_by_extension(cli, cancer_model, tmp_path):
+    lines = CANCER.read_text().splitlines()
+    rows = tmp_path / "rows.csv"
+    rows.write_text("".join(",".join(line.split(",")[:30]) + "\n" for line in lines[1:4]))
+    positional = cli("predict", str(cancer_model), str(rows))  # a pipe: CSV, as for every array
+    assert positional.exit_code == 0, positional.stderr
+    assert positional.stdout.splitlines()[0] == "prediction,benign,malignant"
+    by_option = cli("predict", str(cancer_model), "-i", str(rows), "-o", str(tmp_path / "p.json"), "-f", "csv")
+    assert by_option.stdout == positional.stdout
+    written = json.loads((tmp_path / "p.json").read_text())
+    assert [row["prediction"] for row in written] == [line.split(",")[0] for line in positional.stdout.splitlines()[1:]]
+    cli("predict", str(cancer_model), "-i", str(rows), "-o", str(tmp_path / "p.png")).assert_input_error(".npy")

@@ -58,10 +58,13 @@ def test_digits_on_a_table_are_drawn_with_blocks(cli):
 
 
 def test_digits_picture(cli, tmp_path):
-    run = cli("reshape", "--digits", "-o", str(tmp_path / "digits.png"))
+    run = cli("reshape", "--digits", "--plot", str(tmp_path / "digits.png"))
     assert run.exit_code == 0 and run.stdout == ""
     with Image.open(tmp_path / "digits.png") as picture:
         assert picture.format == "PNG" and picture.width > 300
+    old = cli("reshape", "--digits", "-o", str(tmp_path / "old.png"))  # the old spelling, one more release
+    assert old.exit_code == 0 and "nnkit: note: --digits -o PATH.png is now --plot PATH.png" in old.stderr
+    assert (tmp_path / "old.png").read_bytes() == (tmp_path / "digits.png").read_bytes()
 
 
 def test_small_binary_matrix_preview(cli):

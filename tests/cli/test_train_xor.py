@@ -56,16 +56,16 @@ def test_hidden_units_are_named_as_the_course_does(cli):
 
 
 def test_no_hidden_fails_xor_and_says_why(cli):
-    result = report(cli("train-xor", "--no-hidden", "-f", "json"))
+    result = report(cli("train-xor", "--hidden", "none", "-f", "json"))
     assert result["accuracy"] < 1.0 and result["hidden_gates"] == []
     assert result["linearly_separable"] is False and set(result["weights"]) == {"W0", "b0"}
-    table = cli("train-xor", "--no-hidden", "-f", "table").stdout
+    table = cli("train-xor", "--hidden", "none", "-f", "table").stdout
     assert "not linearly separable" in table and "✗" in table
 
 
 @pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])
 def test_separable_gates_are_learned_without_hidden_layer(cli, gate):
-    result = report(cli("train-xor", "--gate", gate, "--no-hidden", "--epochs", "300", "-f", "json"))
+    result = report(cli("train-xor", "--gate", gate, "--hidden", "none", "--epochs", "300", "-f", "json"))
     assert result["accuracy"] == 1.0 and result["linearly_separable"] is True
 
 
@@ -120,9 +120,11 @@ def test_plot_writes_a_png(cli, tmp_path):
     [
         (("--epochs", "0"), "--epochs"),
         (("--optimizer", "lbfgs"), "unknown optimizer"),
-        (("--hidden", "0"), "--hidden"),
+        (("--hidden", "x"), "--hidden"),
         (("--gate", "implies"), "--gate"),
-        (("-f", "npy"), "report"),
+        (("-f", "npy"), "'npy' is not one of 'table', 'json', 'csv', 'tsv'"),  # help never offers npy
+        (("--hidden", "3,2"), "one hidden layer"),
+        (("-o", "report.txt"), ".json, .csv or .tsv"),
         (("--save", "/nonexistent-folder/m.npz", "--epochs", "5"), "does not exist"),
         (("--plot", "out.jpg", "--epochs", "5"), "--plot writes .png files"),
         (("--lr", "-1"), "--lr"),
@@ -201,3 +203,32 @@ def test_foreign_npz_is_exit_2(cli, tmp_path):
     path = tmp_path / "foreign.npz"
     np.savez(path, x_train=np.zeros((2, 2)))
     cli("predict", str(path), "0,1").assert_input_error("not an nnkit model")
+
+
+def test_no_hidden_keeps_working_for_one_release_with_a_note(cli):
+    old = cli("train-xor", "--no-hidden", "--epochs", "50", "-f", "json")
+    new = cli("train-xor", "--hidden", "none", "--epochs", "50", "-f", "json")
+    assert old.exit_code == new.exit_code == 0
+    assert old.stdout == new.stdout
+    assert "--no-hidden is now --hidden none" in old.stderr
+    assert new.stderr == ""
+
+
+def test_report_goes_to_o_by_extension_and_json_down_a_pipe(cli, tmp_path):
+    piped = cli("train-xor", "--epochs", "50")  # no -f, stdout not a terminal: the report as JSON
+    assert json.loads(piped.stdout)["epochs"] == 50
+    cli("train-xor", "--epochs", "50", "-o", str(tmp_path / "r.json"))
+    assert json.loads((tmp_path / "r.json").read_text()) == json.loads(piped.stdout)
+    run = cli("train-xor", "--epochs", "50", "-o", str(tmp_path / "r.csv"), "-f", "json")
+    lines = (tmp_path / "r.csv").read_text().splitlines()
+    assert lines[0] == "x1,x2,target,output,prediction" and len(lines) == 5
+    assert f"nnkit: wrote {tmp_path / 'r.csv'}" in run.stderr
+
+
+def test_progress_lines_logs_a_line_each_tenth_of_the_run(shell):
+    run = shell("nnkit train-xor --epochs 100 --progress lines -f json")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.decode().splitlines()
+    assert [line.split()[2] for line in lines] == [f"{10 * k}/100" for k in range(1, 11)]
+    assert "\r" not in run.stderr.decode()
+    assert shell("nnkit train-xor --epochs 100 --progress none -f json").stderr == b""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.activations import ACTIVATIONS, ELU_ALPHA, LEAKY_RELU_ALPHA
 from nnkit.nn.layers.base import Layer, Setting
 
@@ -77,8 +77,7 @@ class Activation(Layer):
 
     def __init__(self, name: str):
         if name not in HIDDEN_ACTIVATIONS:
-            choices = ", ".join(HIDDEN_ACTIVATIONS)
-            raise NnkitInputError(f"unknown activation {name!r}", hint=f"choose one of: {choices}")
+            raise unknown_name("activation", name, HIDDEN_ACTIVATIONS)
         self.name = name
         self.function = ACTIVATIONS[name]
         self.input_gradient = True
