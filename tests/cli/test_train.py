@@ -258,3 +258,14 @@ def test_the_plot_of_a_two_class_conv_model_has_its_roc_curve_and_kept_epoch(cli
     assert roc.get_lines()[0].get_label() == f"ROC, AUC = {got['test']['roc_auc']:.3f}"
     assert figure.subfigs[1].subfigs[0].axes[0].get_title().startswith("test image 0: true")  # then the maps
     plt.close(figure)
+
+
+def test_a_resumed_run_without_layers_keeps_the_saved_stack_in_its_report_and_model(cli, tmp_path):
+    first, second = tmp_path / "m.npz", tmp_path / "m2.npz"
+    assert cli("train", "--layers", SMALL_CNN, "--epochs", "1", "--save", str(first), "-q").exit_code == 0
+    saved = report(cli("train", "--layers", SMALL_CNN, "--epochs", "1"))["options"]["layers"]
+    resumed = report(cli("train", "--resume", str(first), "--epochs", "1", "--save", str(second)))
+    assert resumed["options"]["layers"] == saved
+    with np.load(second, allow_pickle=False) as archive:
+        assert json.loads(str(archive["meta"]))["options"]["layers"] == saved
+    assert [row["epoch"] for row in resumed["history"]] == [2]
