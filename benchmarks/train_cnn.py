@@ -153,16 +153,21 @@ def worker_nnkit(epochs: int) -> dict:
 
 def worker_layers(epochs: int) -> dict:
     """nnkit's forward and backward time per layer (in the order they run), over one epoch."""
+    from nnkit.nn import threads
     from nnkit.nn.layers import Activation
     from nnkit.nn.stack import build_network
 
+    threads.start()  # as fit does: the pool's workers, BLAS's count
     x, y, _ = images()
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")
     opt = _keras_rmsprop(net.parameters())
     grads = net.gradients()
     fwd = [0.0] * len(net._run)
     bwd = [0.0] * len(net._run)
+    fwd_cpu = [0.0] * len(net._run)
+    bwd_cpu = [0.0] * len(net._run)
     other = 0.0
+    clock = time.process_time  # every thread's CPU time: robust to a busy machine
     order = np.random.default_rng(0).permutation(N)
     xb = np.empty((BATCH, 28, 28, 1), np.float32)
     for start in range(0, N, BATCH):
@@ -172,25 +177,29 @@ def worker_layers(epochs: int) -> dict:
         tb = y[rows]
         other += time.perf_counter() - t0
         for i, layer in enumerate(net._run):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), clock()
             h = layer.forward(h, training=True)
             fwd[i] += time.perf_counter() - t0
+            fwd_cpu[i] += clock() - c0
         t0 = time.perf_counter()
         _, _, g = net._loss_and_dz(h, tb, need_grad=True)
         other += time.perf_counter() - t0
         for i in range(len(net._run) - 1, -1, -1):
             layer = net._run[i]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), clock()
             g = layer.backward(g, out=g) if isinstance(layer, Activation) else layer.backward(g)
             bwd[i] += time.perf_counter() - t0
+            bwd_cpu[i] += clock() - c0
             if g is None:
                 break
         t0 = time.perf_counter()
         opt.step(grads)
         other += time.perf_counter() - t0
     return {"epoch_seconds": [sum(fwd) + sum(bwd) + other],
-            "layers": [{"layer": repr(layer), "forward": f, "backward": b}
-                       for layer, f, b in zip(net._run, fwd, bwd, strict=True)],
+            "layers": [{"layer": repr(layer), "forward": f, "backward": b, "forward_cpu": fc,
+                        "backward_cpu": bc}
+                       for layer, f, b, fc, bc in zip(net._run, fwd, bwd, fwd_cpu, bwd_cpu,
+                                                      strict=True)],
             "batching_loss_optimizer": other}
 
 
@@ -318,9 +327,11 @@ def main() -> None:
               f"→ {peak / array:.2f}× (target < 3×)")
     if runs.get("layers"):
         r = runs["layers"][-1]
-        print("\nnnkit per layer (one epoch, last run): layer | forward s | backward s")
+        print("\nnnkit per layer (one epoch, last run): layer | forward s | backward s | "
+              "forward CPU s | backward CPU s")
         for row in r["layers"]:
-            print(f"  {row['layer']:42s} {row['forward']:6.2f} {row['backward']:6.2f}")
+            print(f"  {row['layer']:42s} {row['forward']:6.2f} {row['backward']:6.2f} "
+                  f"{row['forward_cpu']:6.2f} {row['backward_cpu']:6.2f}")
         print(f"  batching + loss + optimiser              {r['batching_loss_optimizer']:6.2f}")
     if runs.get("gemm"):
         print("\nGEMM bound per product (one epoch): "

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.nn import kernels
 
 PADDINGS = ("valid", "same")
 POOL_OPS = ("max", "mean")
@@ -201,32 +202,15 @@ class Conv2D:
             raise NnkitInputError(
                 f"conv2d with a {kh}×{kw} kernel does not fit a {h}×{w} input")
         k, m = kh * kw * c, n * ho * wo
-        if c < 8:
-            shape = (k + 1, m)
-            buf = _keep(self._buffers, ("colsT", *shape), x.dtype) if training else \
-                np.empty(shape, x.dtype)
-            patches = buf[:k].reshape(kh, kw, c, n, ho, wo)
-            for u in range(kh):
-                for v in range(kw):
-                    view = xp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s]
-                    np.copyto(patches[u, v], view.transpose(3, 0, 1, 2))
-            buf[k] = 1
-            return buf.T, ho, wo
-        shape = (m, k + 1)
-        buf = _keep(self._buffers, ("cols", *shape), x.dtype) if training else \
+        # Few channels: stored transposed (one contiguous row per (u, v, c)).
+        shape, name = ((k + 1, m), "colsT") if c < 8 else ((m, k + 1), "cols")
+        buf = _keep(self._buffers, (name, *shape), x.dtype) if training else \
             np.empty(shape, x.dtype)
-        # (n, ho', wo', c, kh, kw) → windows at the stride → (n, ho, wo, kh, kw, c)
-        windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-        windows = windows[:, : (ho - 1) * s + 1 : s, : (wo - 1) * s + 1 : s]
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)
-        item = buf.itemsize
-        patches = np.lib.stride_tricks.as_strided(
-            buf, (n, ho, wo, kh, kw, c),
-            (ho * wo * (k + 1) * item, wo * (k + 1) * item, (k + 1) * item, kw * c * item,
-             c * item, item))
-        np.copyto(patches, windows)
-        buf[:, k] = 1
-        return buf, ho, wo
+        if training:
+            kernels.split(kernels.im2col, n, xp, buf, kh, kw, s, ho, wo)
+        else:
+            kernels.im2col(xp, buf, kh, kw, s, ho, wo, 0, n)
+        return (buf.T if c < 8 else buf), ho, wo
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Convolve ``x`` of shape (N, H, W, c_in); returns (N, H_out, W_out, c_out)."""
@@ -236,7 +220,8 @@ class Conv2D:
             self._cols = cols
             self._x_shape = x.shape
             out = _keep(self._buffers, ("out", n, ho, wo, self.filters), self.W.dtype)
-            np.matmul(cols, self._Wb, out=out.reshape(-1, self.filters))
+            kernels.split(kernels.rows_product, len(cols), cols, self._Wb,
+                          out.reshape(-1, self.filters), gemm=True, min_size=ho * wo)
             return out
         return (cols @ self._Wb).reshape(n, ho, wo, self.filters)
 
@@ -244,27 +229,23 @@ class Conv2D:
         """Fill ``dW``, ``db``; return ∂L/∂x of the input's shape (None if not needed)."""
         if self._cols is None:
             raise RuntimeError("Conv2D.backward called before forward(training=True)")
-        kh, kw, c, c_out = self.W.shape
+        c, c_out = self.W.shape[2:]
         d2 = dout.reshape(-1, c_out)
-        np.matmul(self._cols.T, d2, out=self._dWb)  # dW and, from the ones, db
+        _, ho, wo, _ = dout.shape
+        # dW and, from the ones, db; summed over the threads' slices of the batch
+        kernels.weight_gradient(self._cols, d2, self._dWb, self._buffers, rows_per_item=ho * wo)
         if not self.input_gradient:
             return None
         n, h, w, _ = self._x_shape
-        _, ho, wo, _ = dout.shape
         s = self.stride
         top, bottom, left, right = self._padding(h, w)
         padded = (n, h + top + bottom, w + left + right, c)
         dxp = _keep(self._buffers, ("dxp", *padded), dout.dtype)
         part = _keep(self._buffers, ("part", n, ho, wo, c), dout.dtype)
-        # col2im, one kernel offset (u, v) at a time: the patch gradients of that offset are one
-        # product dout @ W[u, v]ᵀ, contiguous, added to the input positions it touched (a strided
-        # slice). Nine products of (N·H_out·W_out, c_out) @ (c_out, c_in) cost the same FLOPs as one
-        # product into a (N·H_out·W_out, kh·kw·c_in) matrix, and the adds read contiguous memory.
-        dxp.fill(0)
-        for u in range(kh):
-            for v in range(kw):
-                np.matmul(d2, self.W[u, v].T, out=part.reshape(-1, c))
-                dxp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s] += part
+        # col2im, one kernel offset at a time (see kernels.col2im): nine products of
+        # (N·H_out·W_out, c_out) @ (c_out, c_in) cost the same FLOPs as one product into a
+        # (N·H_out·W_out, kh·kw·c_in) matrix, and the adds read contiguous memory.
+        kernels.split(kernels.col2im, n, d2, self.W, part, dxp, s, ho, wo, True, gemm=True)
         if padded == self._x_shape:
             return dxp
         return dxp[:, top : top + h, left : left + w]
@@ -366,13 +347,16 @@ class MaxPool2D:
         # One elementwise pass per window offset over strided views (4 for 2×2): faster than a
         # reduction over the axes of a (ho, k, wo, k) view.
         views = list(self._offsets(x, ho, wo))
-        combine = np.maximum if self.op == "max" else np.add
-        if len(views) == 1:
-            np.copyto(out, views[0])
+        if self.op == "max" and training:
+            kernels.split(kernels.pool_max, n, views, out)
         else:
-            combine(views[0], views[1], out=out)
-        for view in views[2:]:
-            combine(out, view, out=out)
+            combine = np.maximum if self.op == "max" else np.add
+            if len(views) == 1:
+                np.copyto(out, views[0])
+            else:
+                combine(views[0], views[1], out=out)
+            for view in views[2:]:
+                combine(out, view, out=out)
         if self.op == "mean":
             out *= 1.0 / (k * k)
         if training:
@@ -384,30 +368,24 @@ class MaxPool2D:
     def _first_max_mask(self, x, out, ho, wo) -> np.ndarray:
         """Where each window's first maximum (row-major) sits.
 
-        Non-overlapping windows: one (N, ho, k, wo, k, C) boolean array in x's layout, made by one
-        comparison with the broadcast maxima; ties (several equal maxima) are then cut to the
-        first. Overlapping or gapped windows: (size², N, ho, wo, C), one mask per offset.
+        Non-overlapping windows: one (N, ho, k, wo, k, C) boolean array in x's layout (see
+        kernels.first_max_mask), filled by the threads' slices of the batch. Overlapping or
+        gapped windows: (size², N, ho, wo, C), one mask per offset, ties cut to the first.
         """
         k = self.size
         taken = _keep(self._buffers, ("taken", *out.shape), np.bool_)
+        free = _keep(self._buffers, ("free", *out.shape), np.bool_)
         if self.stride == k:
             mask = _keep(self._buffers, ("mask6", out.shape[0], ho, k, wo, k, out.shape[3]), np.bool_)
-            np.equal(self._tiles(x, ho, wo), out[:, :, None, :, None, :], out=mask)
-            masks = [mask[:, :, u, :, v, :] for u in range(k) for v in range(k)]
-        else:
-            mask = _keep(self._buffers, ("mask", k * k, *out.shape), np.bool_)
-            for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
-                np.equal(view, out, out=m)
-            masks = list(mask)
+            kernels.split(kernels.first_max_mask, len(out), self._tiles(x, ho, wo), out, mask,
+                          taken, free)
+            return mask
+        mask = _keep(self._buffers, ("mask", k * k, *out.shape), np.bool_)
+        for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
+            np.equal(view, out, out=m)
         if np.count_nonzero(mask) == out.size:
             return mask  # one maximum per window (no ties): nothing to cut
-        free = _keep(self._buffers, ("free", *out.shape), np.bool_)
-        np.copyto(taken, masks[0])
-        for i, m in enumerate(masks[1:], start=1):
-            np.logical_not(taken, out=free)
-            np.logical_and(m, free, out=m)
-            if i < len(masks) - 1:
-                np.logical_or(taken, m, out=taken)
+        kernels.cut_ties(list(mask), taken, free)
         return mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
@@ -419,11 +397,14 @@ class MaxPool2D:
         _, ho, wo, _ = dout.shape
         dx = _keep(self._buffers, ("dx", *self._x_shape), dout.dtype)
         k, s = self.size, self.stride
-        if not (s == k and self._x_shape[1] == ho * k and self._x_shape[2] == wo * k):
-            dx.fill(0)  # else the windows tile the image: every element is written below
+        # Unless the windows tile the image, some of dx is written by no window: clear it first.
+        zero = not (s == k and self._x_shape[1] == ho * k and self._x_shape[2] == wo * k)
         if self.op == "max" and s == k:
-            np.multiply(self._mask, dout[:, :, None, :, None, :], out=self._tiles(dx, ho, wo))
+            kernels.split(kernels.pool_max_backward, len(dout), self._mask, dout, dx,
+                          self._tiles(dx, ho, wo), zero)
             return dx
+        if zero:
+            dx.fill(0)
         if self.op == "mean":
             share = dout * (1.0 / (k * k))
         for i, view in enumerate(self._offsets(dx, ho, wo)):

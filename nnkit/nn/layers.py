@@ -12,6 +12,7 @@ training step. Without ``training`` every call returns fresh arrays and caches n
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.nn import kernels
 from nnkit.nn.activations import ACTIVATIONS
 
 #: Activations a hidden layer can use: elementwise and with a useful gradient (the step function's
@@ -87,8 +88,7 @@ class Dense:
             return x @ self.W + self.b
         self._x = x
         z = _buffer(self._out, x.shape[0], self.n_out, self.W.dtype)
-        np.matmul(x, self.W, out=z)
-        z += self.b
+        kernels.split(kernels.rows_product, len(x), x, self.W, z, bias=self.b, gemm=True)
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
@@ -98,12 +98,13 @@ class Dense:
         """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward(training=True)")
-        np.matmul(self._x.T, dout, out=self.dW)
+        kernels.weight_gradient(self._x, dout, self.dW, self._ones)  # summed over the threads
         column_sums(dout, self.db, self._ones)
         if not self.input_gradient:
             return None
         dx = _buffer(self._dx, dout.shape[0], self.n_in, self.W.dtype)
-        return np.matmul(dout, self.W.T, out=dx)
+        kernels.split(kernels.rows_product, len(dout), dout, self.W.T, dx, gemm=True)
+        return dx
 
     def parameters(self) -> list[np.ndarray]:
         """``[W, b]``, the arrays an optimiser updates in place."""
@@ -172,7 +173,7 @@ class Activation:
         if self.name == "relu":
             if training and self.in_place:
                 # x is the previous layer's training buffer, used by nobody else: overwrite it.
-                np.maximum(x, 0, out=x)
+                kernels.split(kernels.relu, len(x), x, x)
                 self._cache = x
                 return x
             y = np.maximum(x, 0)
@@ -190,7 +191,10 @@ class Activation:
             raise RuntimeError("Activation.backward called before forward(training=True)")
         if self.name == "relu":
             # y > 0 exactly where x > 0; relu'(0) is taken as 0, as PyTorch does.
-            return np.multiply(dout, self._cache > 0, out=out)
+            if out is None:
+                out = np.empty_like(dout)
+            kernels.split(kernels.relu_backward, len(dout), dout, self._cache, out)
+            return out
         grad = np.asarray(self.function.grad(self._cache), dtype=dout.dtype)
         return np.multiply(dout, grad, out=out)
 

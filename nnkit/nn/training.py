@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.nn import threads as nn_threads
 from nnkit.nn.network import Network
 from nnkit.nn.optimizers import Optimizer, make_optimizer
 
@@ -73,6 +74,7 @@ def fit(
     early_stopping: int | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     critical: Callable[[], AbstractContextManager] = nullcontext,
+    threads: int | None = None,
 ) -> History:
     """Train ``network`` in place and return one history row per epoch.
 
@@ -102,6 +104,10 @@ def fit(
     critical : callable, optional
         ``critical()`` is a context manager around each epoch's commit (history row, kept weights,
         best epoch); the CLI passes one that holds Ctrl-C back until the commit is whole.
+    threads : int, optional
+        Threads for the training steps (default: ``NNKIT_THREADS``, else the cores this process
+        may use); see :mod:`nnkit.nn.threads`. One thread and several give the same weights to
+        float32 rounding.
 
     Returns
     -------
@@ -137,6 +143,9 @@ def fit(
     if (x_val is None) != (t_val is None):
         raise NnkitInputError("validation needs both inputs and targets")
     bounds = batch_bounds(n, batch_size)
+    if threads is not None:
+        nn_threads.set_threads(threads)
+    nn_threads.start()  # the pool's workers start here, not at import; BLAS on one thread
     if isinstance(optimizer, str):
         optimizer = make_optimizer(optimizer, network.parameters())
     params_grads = network.gradients()
@@ -218,6 +227,8 @@ def fit(
     except KeyboardInterrupt:
         history.interrupted = True
         network.set_weights(completed)
+    finally:
+        nn_threads.finish()
     if best_weights is not None:
         network.set_weights(best_weights)
     return history
