@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
-from nnkit.cli.common import Precision, Quiet
+from nnkit.cli.common import Precision, Quiet, Threads
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError
 from nnkit.nn.stack import INITS
@@ -93,6 +93,7 @@ def train(
     fmt: core.ReportFormat = None,
     precision: Precision = 6,
     quiet: Quiet = False,
+    threads: Threads = None,
 ) -> None:
     r"""Train a network of conv, pool, dropout and dense layers (or a course model) and report on it.
 
@@ -142,6 +143,7 @@ def train(
         fmt=fmt,
         precision=precision,
         quiet=quiet,
+        threads=threads,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
-from nnkit.cli.common import Precision, Quiet
+from nnkit.cli.common import Precision, Quiet, Threads
 from nnkit.errors import NnkitInputError
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
@@ -100,6 +100,7 @@ def train_mlp(
     fmt: core.ReportFormat = None,
     precision: Precision = 6,
     quiet: Quiet = False,
+    threads: Threads = None,
 ) -> None:
     r"""Train a multilayer perceptron and report loss, accuracy, the confusion matrix and per-class metrics.
 
@@ -154,6 +155,7 @@ def train_mlp(
         fmt=fmt,
         precision=precision,
         quiet=quiet,
+        threads=threads,
     )
 
 

@@ -322,6 +322,7 @@ def run_training(
     fmt: str | None,
     precision: int,
     quiet: bool,
+    threads: int | None = None,
 ) -> None:
     """Train, evaluate, save, plot and report: the body of both training commands.
 
@@ -432,6 +433,7 @@ def run_training(
             early_stopping=settings.early_stopping,
             on_epoch=progress.update,
             critical=guard.critical,
+            threads=threads,
         )
     guard.hold()  # from the trained network to the written model and report: all of it, together
     for row in history:
