@@ -201,8 +201,10 @@ def fit(
                     hint="lower --lr",
                 )
             if x_val is not None:
+                nn_threads.finish()  # evaluation is not split by nnkit: BLAS gets its threads back
                 with np.errstate(over="ignore", invalid="ignore"):
                     row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
+                nn_threads.start()
             # The history, the kept weights and the best epoch move on together or not at all:
             # a Ctrl-C here is held back until the block ends (the saved model matches the report).
             with critical():
