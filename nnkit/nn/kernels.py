@@ -96,8 +96,7 @@ def weight_gradient(a_t, b, out, cache: dict, rows_per_item: int = 1) -> None:
     """
     items = len(b) // rows_per_item
     worth = max(1, len(b) * (a_t.shape[1] + b.shape[1]) // MIN_SLICE_VALUES)
-    parts = len(threads.chunks(items, min(worth, threads.thread_count())
-                               if threads.blas_control() else 1))
+    parts = min(worth, threads.split_count(items)) if threads.blas_control() else 1
     if parts == 1:
         np.matmul(a_t.T, b, out=out)
         return

@@ -40,6 +40,10 @@ _blas = None  # OpenBLAS's set_num_threads (ctypes), False when not found, None 
 _lock = threading.Lock()
 _training = False  # between start() and finish(): BLAS is on one thread
 
+#: Slices per thread when a pass is split: more than one, so that the threads share out the
+#: slices of one that the system sets aside for a moment (a busy neighbour).
+SLICES_PER_THREAD = 2
+
 
 def available_cores() -> int:
     """The number of cores this process may run on."""
@@ -115,22 +119,21 @@ def blas_info() -> str:
 
 
 class _Pool:
-    """``workers`` daemon threads, each waiting on its own queue for (function, start, stop)."""
+    """``workers`` daemon threads taking (function, start, stop) tasks from one shared queue."""
 
     def __init__(self, workers: int):
         import queue
 
+        self.empty = queue.Empty
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
         self.done: queue.SimpleQueue = queue.SimpleQueue()
-        self.inboxes: list[queue.SimpleQueue] = []
+        self.workers = workers
         for i in range(workers):
-            inbox: queue.SimpleQueue = queue.SimpleQueue()
-            self.inboxes.append(inbox)
-            threading.Thread(target=self._work, args=(inbox,), name=f"nnkit-{i + 1}",
-                             daemon=True).start()
+            threading.Thread(target=self._work, name=f"nnkit-{i + 1}", daemon=True).start()
 
-    def _work(self, inbox) -> None:
+    def _work(self) -> None:
         while True:
-            fn, start, stop = inbox.get()
+            fn, start, stop = self.tasks.get()
             try:
                 fn(start, stop)
                 self.done.put(None)
@@ -139,9 +142,10 @@ class _Pool:
 
 
 def _get_pool(workers: int) -> _Pool:
+    """The pool with exactly ``workers`` threads (a pool of another size is left idle)."""
     global _pool
     with _lock:
-        if _pool is None or len(_pool.inboxes) < workers:
+        if _pool is None or _pool.workers != workers:
             _pool = _Pool(workers)
         return _pool
 
@@ -195,36 +199,53 @@ def chunks(n: int, parts: int) -> list[tuple[int, int]]:
     return bounds
 
 
+def split_count(n: int, min_size: int = 1, threads: int | None = None) -> int:
+    """How many slices :func:`parallel` cuts ``range(n)`` into: one on one thread, else
+    :data:`SLICES_PER_THREAD` per thread, as long as each keeps ``min_size`` items."""
+    threads = thread_count() if threads is None else threads
+    if threads == 1:
+        return 1
+    return max(1, min(threads * SLICES_PER_THREAD, n // max(1, min_size)))
+
+
 def parallel(fn: Callable[[int, int], None], n: int, *, gemm: bool = False,
              min_size: int = 1) -> list[tuple[int, int]]:
-    """Call ``fn(start, stop)`` on :func:`chunks` of ``range(n)``, one per thread; returns them.
+    """Call ``fn(start, stop)`` on the :func:`chunks` of ``range(n)``; returns them.
 
-    The caller's thread takes the first chunk, the pool's workers the others; it returns when all
-    are done and re-raises a worker's exception. ``gemm``: ``fn`` makes matrix products, so it is
-    split only where each thread can have BLAS to itself. ``min_size``: chunks smaller than this
-    are not worth a thread (the hand-off costs ~10 µs).
+    The slices go into one queue that the pool's workers and the caller's thread all take from,
+    so a thread the system sets aside for a moment (another busy process) leaves its share to the
+    others. The call returns when all are done and re-raises the first exception. ``gemm``: ``fn``
+    makes matrix products, so it is split only where each thread can have BLAS to itself.
+    ``min_size``: slices smaller than this are not worth a thread (a hand-off costs ~10 µs).
     """
     threads = thread_count()
     blas = _find_blas()
     if gemm and not blas:
         threads = 1
-    bounds = chunks(n, min(threads, max(1, n // max(1, min_size))))
+    bounds = chunks(n, split_count(n, min_size, threads))
     if len(bounds) == 1:
         fn(0, n)
         return bounds
-    pool = _get_pool(len(bounds) - 1)
+    pool = _get_pool(threads - 1)
     gemm = gemm and not _training  # else BLAS is on one thread already
     if gemm:
         blas(1)  # every slice's products on its own thread; set before any worker starts
-    for inbox, (start, stop) in zip(pool.inboxes, bounds[1:], strict=False):
-        inbox.put((fn, start, stop))
+    for start, stop in bounds:
+        pool.tasks.put((fn, start, stop))
     error = None
+    taken = 0  # slices this thread took from the queue
     try:
-        fn(*bounds[0])
+        while True:
+            try:
+                task = pool.tasks.get_nowait()
+            except pool.empty:
+                break
+            taken += 1
+            task[0](task[1], task[2])
     except BaseException as e:  # still wait for the workers: they write into shared buffers
         error = e
     finally:
-        for _ in bounds[1:]:
+        for _ in range(len(bounds) - taken):
             got = pool.done.get()
             if got is not None and error is None:
                 error = got

@@ -55,13 +55,19 @@ def test_thread_count_follows_the_environment_then_the_cores(monkeypatch):
 def test_parallel_runs_slices_on_separate_threads_and_raises_their_errors(every_slice):
     threads.set_threads(2)
     seen = {}
+    # Each slice waits until a second thread reaches the barrier: only two threads working at
+    # once get through (one thread alone would time out).
+    barrier = threading.Barrier(2, timeout=10)
 
     def record(start, stop):
+        barrier.wait()
         seen[(start, stop)] = threading.current_thread().name
 
-    assert threads.parallel(record, 10) == [(0, 5), (5, 10)]
-    assert seen[(0, 5)] == threading.current_thread().name
-    assert seen[(5, 10)].startswith("nnkit-")
+    bounds = threads.parallel(record, 10)
+    assert bounds == threads.chunks(10, 2 * threads.SLICES_PER_THREAD)
+    assert sorted(seen) == bounds
+    assert len(set(seen.values())) == 2
+    assert any(name.startswith("nnkit-") for name in seen.values())
 
     def fail(start, stop):
         if start:
@@ -69,7 +75,13 @@ def test_parallel_runs_slices_on_separate_threads_and_raises_their_errors(every_
 
     with pytest.raises(ValueError, match="worker failed"):
         threads.parallel(fail, 10)
+    threads.set_threads(1)
+    assert threads.parallel(lambda a, b: None, 10) == [(0, 10)]  # one thread: one slice
+    threads.set_threads(2)
+    barrier.reset()
+    seen.clear()
     threads.parallel(record, 4)  # the pool still works after a worker's error
+    assert len(seen) == 4
 
 
 def test_blas_is_found_and_set_back_after_training():
