@@ -200,8 +200,11 @@ def chunks(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def split_count(n: int, min_size: int = 1, threads: int | None = None) -> int:
-    """How many slices :func:`parallel` cuts ``range(n)`` into: one on one thread, else
-    :data:`SLICES_PER_THREAD` per thread, as long as each keeps ``min_size`` items."""
+    """How many slices :func:`parallel` cuts ``range(n)`` into.
+
+    One on one thread, else :data:`SLICES_PER_THREAD` per thread, as long as each keeps
+    ``min_size`` items.
+    """
     threads = thread_count() if threads is None else threads
     if threads == 1:
         return 1

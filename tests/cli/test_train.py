@@ -137,7 +137,7 @@ def test_resume_continues_a_conv_model_and_refuses_another_stack(cli, tmp_path):
 
 
 def test_plot_and_ctrl_c_write_their_files(cli, tmp_path, monkeypatch):
-    import nnkit.cli.training_core as core
+    import nnkit.cli.training_run as core
     from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
@@ -191,7 +191,7 @@ def test_two_threads_train_the_same_model_as_one_to_float32_rounding(shell, mnis
         (["--layers", "conv 8 3 relu, maxpol 2, flatten, dense 10"], "unknown layer 'maxpol' (layer 2)"),
         (["--layers", "conv 8, flatten, dense 10"], "conv needs KERNEL"),
         (["--layers", "conv 8 3 rleu, flatten, dense 10"], "unknown activation 'rleu'"),
-        (["--layers", "conv 8 3 stride=0, flatten, dense 10"], "stride must be at least 1"),
+        (["--layers", "conv 8 3 stride=0, flatten, dense 10"], "stride must be an integer (a whole number) from 1 to 1000000, not 0"),
         (["--layers", "conv 8 3 pad=same, flatten, dense 10"], "conv takes no setting 'pad'"),
         (["--layers", "dropout 2, dense 10"], "rate must be a number in [0, 1)"),
         (["--layers", "conv 8 3, flatten"], "must end with a dense layer"),
@@ -200,7 +200,7 @@ def test_two_threads_train_the_same_model_as_one_to_float32_rounding(shell, mnis
         (["--layers", "conv 8 3 relu, maxpool 2, conv 8 3, maxpool 2, flatten, dense 10"],
          "layer 4 (maxpool2d): maxpool2d with a 2×2 window does not fit its 1×1×8 input"),
         (["--layers", "conv 8 9, flatten, dense 10"], "layer 1 (conv2d)"),
-        (["--layers", "conv 8 3, dense 10"], "layer 2 (dense) needs flat inputs, got (6, 6, 8)"),
+        (["--layers", "conv 8 3, dense 10"], "layer 2 (dense): dense needs flat inputs (one row of values per sample), got inputs of shape 6×6×8"),
         (["--layers", "conv 8 3, flatten, dense 3"], "does not fit the data's 10 classes"),
         (["--layers", "conv 8 3, flatten, dense 2", "--data", CANCER], "conv and pool layers need images"),
         (["--layers", "dense 4"], "does not fit the data's 10 classes"),
@@ -248,3 +248,31 @@ def test_several_batch_sizes_compare_conv_models_too(cli, mnist_folder):
     assert result["training_samples"] == 192  # the course model's Keras split: the last 20 % of 240 held out
     assert [run["updates_per_epoch"] for run in result["runs"]] == [1, 3]
     cli("train", "--layers", SMALL_CNN, "--batch-size", "32,32").assert_input_error("--batch-size 32 is given twice")
+
+
+def test_the_plot_of_a_two_class_conv_model_has_its_roc_curve_and_kept_epoch(cli, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import nnkit.plots.training_run
+
+    drawn = []
+    monkeypatch.setattr(nnkit.plots.training_run, "save_figure", lambda figure, path, env: drawn.append(figure))
+    x, y = mnist_like(160, seed=3, classes=2)
+    data = tmp_path / "two.npz"
+    np.savez(data, x_train=x[:120], y_train=y[:120], x_test=x[120:], y_test=y[120:])
+    run = cli("train", "--layers", "conv 2 3 relu, maxpool 2, flatten, dense 1 sigmoid", "--data", str(data),
+              "--epochs", "4", "--early-stopping", "1", "--positive", "1", "--plot", str(tmp_path / "p.png"),
+              "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    got = json.loads(run.stdout)
+    (figure,) = drawn
+    curves = figure.subfigs[0]
+    loss, accuracy, confusion, roc = curves.axes[:4]
+    assert confusion.get_title() == "confusion matrix (test)"
+    for axis in (loss, accuracy):
+        kept = [line for line in axis.get_lines() if line.get_label().startswith("weights kept")]
+        assert len(kept) == 1 and list(kept[0].get_xdata()) == [got["best_epoch"]] * 2
+    assert roc.get_title() == "ROC curve (test), positive: 1"
+    assert roc.get_lines()[0].get_label() == f"ROC, AUC = {got['test']['roc_auc']:.3f}"
+    assert figure.subfigs[1].subfigs[0].axes[0].get_title().startswith("test image 0: true")  # then the maps
+    plt.close(figure)
