@@ -10,7 +10,13 @@ process reporting the epoch time it measured itself (imports and data preparatio
   timed with NumPy on exactly those shapes, FLOPs ÷ that rate;
 - nnkit's epoch (the ``seconds`` of its training history) and its peak resident memory
   (``resource.getrusage``) against the float32 training array (target below 3×);
-- PyTorch on the CPU with the same architecture, optimiser and thread count (benchmark-only).
+- PyTorch on the CPU with the same architecture, optimiser and thread count (benchmark-only);
+- Keras 3 on TensorFlow's CPU build (oneDNN), the framework of the course's next chapter, timed
+  after its first (graph-tracing) epoch (benchmark-only).
+
+PyTorch and TensorFlow may each live in their own virtual environment (``--torch-python``,
+``--keras-python``). ``--busy`` runs one CPU-bound process beside each contender (a learner's busy
+browser): nnkit's epoch should then take at most about 2.1× its quiet time.
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the workers; every worker uses the same
 thread count (``--threads``, 2 by default). The machine may be shared: the contenders run
@@ -19,7 +25,8 @@ its wall time (with one thread, ``--threads 1``, the CPU time is close to the qu
 time even when the cores are shared). ``--layers`` adds nnkit's time per layer,
 forward and backward.
 
-    python benchmarks/train_cnn.py [--rounds 3] [--epochs 1] [--threads 2] [--layers] [--json out.json]
+    python benchmarks/train_cnn.py [--rounds 3] [--epochs 1] [--threads 2] [--layers] [--busy]
+        [--torch-python VENV/bin/python] [--keras-python VENV/bin/python] [--json out.json]
 """
 
 from __future__ import annotations
@@ -37,7 +44,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_mlp import MNIST, ROOT, blas_info  # the benchmarks folder is not a package
+from contenders import (  # the benchmarks folder is not a package
+    add_options,
+    blas_info,
+    interpreter,
+    keras_epoch_timer,
+    keras_threads,
+    neighbour,
+    worker_env,
+)
+from train_mlp import MNIST, ROOT
 
 N, BATCH, K = 48_000, 128, 10
 SPECS = [
@@ -152,16 +168,21 @@ def worker_nnkit(epochs: int) -> dict:
 
 def worker_layers(epochs: int) -> dict:
     """nnkit's forward and backward time per layer (in the order they run), over one epoch."""
+    from nnkit.nn import threads
     from nnkit.nn.layers import Activation
     from nnkit.nn.stack import build_network
 
+    threads.start()  # as fit does: the pool's workers, BLAS's count
     x, y, _ = images()
     net = build_network(SPECS, (28, 28, 1), seed=0, init="keras")
     opt = _keras_rmsprop(net.parameters())
     grads = net.gradients()
     fwd = [0.0] * len(net._run)
     bwd = [0.0] * len(net._run)
+    fwd_cpu = [0.0] * len(net._run)
+    bwd_cpu = [0.0] * len(net._run)
     other = 0.0
+    clock = time.process_time  # every thread's CPU time: robust to a busy machine
     order = np.random.default_rng(0).permutation(N)
     xb = np.empty((BATCH, 28, 28, 1), np.float32)
     for start in range(0, N, BATCH):
@@ -171,25 +192,29 @@ def worker_layers(epochs: int) -> dict:
         tb = y[rows]
         other += time.perf_counter() - t0
         for i, layer in enumerate(net._run):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), clock()
             h = layer.forward(h, training=True)
             fwd[i] += time.perf_counter() - t0
+            fwd_cpu[i] += clock() - c0
         t0 = time.perf_counter()
         _, _, g = net._loss_and_dz(h, tb, need_grad=True)
         other += time.perf_counter() - t0
         for i in range(len(net._run) - 1, -1, -1):
             layer = net._run[i]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), clock()
             g = layer.backward(g, out=g) if isinstance(layer, Activation) else layer.backward(g)
             bwd[i] += time.perf_counter() - t0
+            bwd_cpu[i] += clock() - c0
             if g is None:
                 break
         t0 = time.perf_counter()
         opt.step(grads)
         other += time.perf_counter() - t0
     return {"epoch_seconds": [sum(fwd) + sum(bwd) + other],
-            "layers": [{"layer": repr(layer), "forward": f, "backward": b}
-                       for layer, f, b in zip(net._run, fwd, bwd, strict=True)],
+            "layers": [{"layer": repr(layer), "forward": f, "backward": b, "forward_cpu": fc,
+                        "backward_cpu": bc}
+                       for layer, f, b, fc, bc in zip(net._run, fwd, bwd, fwd_cpu, bwd_cpu,
+                                                      strict=True)],
             "batching_loss_optimizer": other}
 
 
@@ -233,21 +258,45 @@ def worker_torch(epochs: int) -> dict:
             "threads": torch.get_num_threads()}
 
 
+def worker_keras(epochs: int) -> dict:
+    """Keras 3 on TensorFlow's CPU build, the course's next chapter's framework; each timed epoch
+    comes after a first one that traces the graph (not counted)."""
+    threads = keras_threads()
+    import keras
+
+    x, y, _ = images()
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(128, 3, activation="relu"), layers.Flatten(),
+        layers.Dense(K, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.RMSprop(
+        learning_rate=RMSPROP["lr"], rho=RMSPROP["rho"], epsilon=RMSPROP["eps"]),
+        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = keras_epoch_timer()
+    history = model.fit(x, y, batch_size=BATCH, epochs=epochs + 1, shuffle=True, verbose=0,
+                        callbacks=[timer])
+    import tensorflow as tf
+
+    return {"epoch_seconds": timer.wall[1:], "cpu_seconds": timer.cpu[1:],
+            "first_epoch_seconds": timer.wall[0], "accuracy": history.history["accuracy"][-1],
+            "version": f"Keras {keras.__version__} / TensorFlow {tf.__version__}",
+            "threads": threads}
+
+
 WORKERS = {"gemm": worker_gemm, "nnkit": worker_nnkit, "torch": worker_torch,
-           "layers": worker_layers}
+           "keras": worker_keras, "layers": worker_layers}
 
 
-def worker_env(threads: int) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), BENCH_THREADS=str(threads))
-    return env
-
-
-def run_worker(name: str, epochs: int, threads: int) -> dict | None:
-    done = subprocess.run([sys.executable, __file__, "--worker", name, "--epochs", str(epochs)],
-                          capture_output=True, text=True, cwd=ROOT, env=worker_env(threads))
+def run_worker(name: str, epochs: int, threads: int, args, busy: bool) -> dict | None:
+    with neighbour(busy):
+        done = subprocess.run(
+            [interpreter(name, args), __file__, "--worker", name, "--epochs", str(epochs)],
+            capture_output=True, text=True, cwd=ROOT, env=worker_env(threads))
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
         print(f"  {name}: not measured ({last})", file=sys.stderr)
@@ -261,7 +310,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds of all contenders")
     parser.add_argument("--threads", type=int, default=2, help="BLAS / PyTorch threads")
     parser.add_argument("--layers", action="store_true", help="also time nnkit per layer")
-    parser.add_argument("--only", help="comma-separated contenders (gemm,nnkit,torch)")
+    parser.add_argument("--only", help="comma-separated contenders (gemm,nnkit,torch,keras)")
+    add_options(parser)
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -269,14 +319,16 @@ def main() -> None:
         print(json.dumps(WORKERS[args.worker](args.epochs)))
         return
 
-    names = args.only.split(",") if args.only else ["gemm", "nnkit", "torch"]
+    names = args.only.split(",") if args.only else ["gemm", "nnkit", "torch", "keras"]
     if args.layers:
         names.append("layers")
     _, _, source = images()
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(args.rounds):
         for name in names:
-            got = run_worker(name, args.epochs, args.threads)
+            # the GEMM bound is measured without the neighbour, even with --busy
+            got = run_worker(name, args.epochs, args.threads, args,
+                             busy=args.busy and name != "gemm")
             if got is not None:
                 runs[name].append(got)
                 seconds = ", ".join(f"{t:.2f}" for t in got["epoch_seconds"])
@@ -289,7 +341,9 @@ def main() -> None:
     blas = next((r["blas"] for r in runs.get("nnkit", []) + runs.get("gemm", [])), "?")
     print(f"course CNN, one epoch: {N}×28×28×1 float32 ({source}), batch {BATCH}, RMSprop "
           f"(Keras defaults); {args.threads} threads; BLAS: {blas}; OPENBLAS_CORETYPE/L2_SIZE "
-          f"unset; load average {os.getloadavg()[0]:.1f}")
+          f"unset; load average {os.getloadavg()[0]:.1f}"
+          + ("; with a busy neighbour (one CPU-bound process beside each contender)"
+             if args.busy else ""))
     print(f"\n| contender | median epoch (s), {args.rounds} runs | CPU s | note (wall-time ratios) |"
           "\n|---|---:|---:|---|")
     if "gemm" in median:
@@ -301,14 +355,17 @@ def main() -> None:
     if "nnkit" in median:
         note = f"{median['nnkit'] / median['gemm']:.2f}× the GEMM bound" if "gemm" in median else ""
         print(f"| nnkit | {median['nnkit']:.2f} | {cpu['nnkit']:.2f} | {note} |")
-    if "torch" in median:
-        r = runs["torch"][0]
-        note = (f"{median['torch'] / median['nnkit']:.2f}× nnkit's time"
+    for name in ("torch", "keras"):
+        if name not in median:
+            continue
+        r = runs[name][0]
+        note = (f"{median[name] / median['nnkit']:.2f}× nnkit's time"
                 if "nnkit" in median else "")
         if "gemm" in median:
-            note += f"; {median['torch'] / median['gemm']:.2f}× the GEMM bound"
-        print(f"| PyTorch {r['version']} CPU, {r['threads']} threads | {median['torch']:.2f} | "
-              f"{cpu['torch']:.2f} | {note} |")
+            note += f"; {median[name] / median['gemm']:.2f}× the GEMM bound"
+        label = f"PyTorch {r['version']}" if name == "torch" else r["version"]
+        print(f"| {label} CPU, {r['threads']} threads | {median[name]:.2f} | "
+              f"{cpu[name]:.2f} | {note} |")
     if runs.get("nnkit"):
         peak = max(r["peak_bytes"] for r in runs["nnkit"])
         array = runs["nnkit"][0]["float32_training_array_bytes"]
@@ -317,9 +374,11 @@ def main() -> None:
               f"→ {peak / array:.2f}× (target < 3×)")
     if runs.get("layers"):
         r = runs["layers"][-1]
-        print("\nnnkit per layer (one epoch, last run): layer | forward s | backward s")
+        print("\nnnkit per layer (one epoch, last run): layer | forward s | backward s | "
+              "forward CPU s | backward CPU s")
         for row in r["layers"]:
-            print(f"  {row['layer']:42s} {row['forward']:6.2f} {row['backward']:6.2f}")
+            print(f"  {row['layer']:42s} {row['forward']:6.2f} {row['backward']:6.2f} "
+                  f"{row['forward_cpu']:6.2f} {row['backward_cpu']:6.2f}")
         print(f"  batching + loss + optimiser              {r['batching_loss_optimizer']:6.2f}")
     if runs.get("gemm"):
         print("\nGEMM bound per product (one epoch): "

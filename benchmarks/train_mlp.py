@@ -4,8 +4,9 @@ Side by side, in one run:
 - the matrix-multiply bound: the epoch's GEMMs (forward, the weight gradients and the input
   gradients that backpropagation needs), timed with NumPy on exactly those shapes;
 - nnkit's epoch time (the ``seconds`` of its training history);
-- PyTorch on the CPU and scikit-learn's ``MLPClassifier`` (one ``partial_fit`` epoch), when they are
-  installed (they are benchmark-only, never dependencies);
+- PyTorch on the CPU, Keras 3 on TensorFlow's CPU build (timed after its first, tracing epoch)
+  and scikit-learn's ``MLPClassifier`` (one ``partial_fit`` epoch), when they are installed (they
+  are benchmark-only, never dependencies; PyTorch and TensorFlow may live in their own venvs);
 - the peak resident memory of ``nnkit train-mlp`` on a 60000×784 uint8 MNIST IDX folder, against
   2.5 × the float32 training array.
 
@@ -13,7 +14,8 @@ Each contender runs in its own process (so thread pools do not interfere) and re
 time it measured itself, imports excluded. The data are the real MNIST test images (t10k) tiled to
 60000 when ``../shared/data/mnist`` is beside the repository, else synthetic.
 
-    python benchmarks/train_mlp.py [--epochs 3] [--rounds 2] [--skip-memory] [--json results.json]
+    python benchmarks/train_mlp.py [--epochs 3] [--rounds 2] [--threads 2] [--skip-memory] [--busy]
+        [--torch-python VENV/bin/python] [--keras-python VENV/bin/python] [--json results.json]
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contenders import (  # the benchmarks folder is not a package
+    add_options,
+    blas_info,
+    interpreter,
+    keras_epoch_timer,
+    keras_threads,
+    neighbour,
+    worker_env,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist"
@@ -57,18 +70,6 @@ def float_data() -> tuple[np.ndarray, np.ndarray, str]:
     from nnkit.data.preprocessing import scale_images
 
     return scale_images(images, 255.0), labels.astype(np.int64), source
-
-
-def blas_info() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    return "; ".join(
-        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} {i.get('num_threads')} threads"
-        for i in blas[:1]
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,9 +127,12 @@ def worker_nnkit(epochs: int) -> dict:
     x, y, _ = float_data()
     net = build_mlp(D, [H1, H2], K, rng=0)
     opt = make_optimizer("adam", net.parameters())
+    start_cpu = time.process_time()
     history = fit(net, x, y, optimizer=opt, epochs=epochs, batch_size=BATCH, seed=0)
+    cpu = (time.process_time() - start_cpu) / epochs
     return {
         "epoch_seconds": [row["seconds"] for row in history],
+        "cpu_seconds": [cpu],
         "accuracy": history[-1]["accuracy"],
         "blas": blas_info(),
     }
@@ -137,6 +141,7 @@ def worker_nnkit(epochs: int) -> dict:
 def worker_torch(epochs: int) -> dict:
     import torch
 
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     x_np, y_np, _ = float_data()
     torch.manual_seed(0)
     x = torch.from_numpy(x_np)
@@ -150,10 +155,10 @@ def worker_torch(epochs: int) -> dict:
     )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
-    times = []
+    times, cpu = [], []
     accuracy = 0.0
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         order = torch.randperm(N)
         xs, ys = x[order], y[order]
         correct = 0
@@ -166,9 +171,11 @@ def worker_torch(epochs: int) -> dict:
             opt.step()
             correct += int((out.argmax(1) == yb).sum())
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         accuracy = correct / N
     return {
         "epoch_seconds": times,
+        "cpu_seconds": cpu,
         "accuracy": accuracy,
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -201,28 +208,39 @@ def worker_sklearn(epochs: int) -> dict:
     return {"epoch_seconds": times, "version": sklearn.__version__}
 
 
+def worker_keras(epochs: int) -> dict:
+    """Keras 3 on TensorFlow's CPU build, timed after its first (graph-tracing) epoch."""
+    threads = keras_threads()
+    import keras
+    import tensorflow as tf
+
+    x, y, _ = float_data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((D,)), keras.layers.Dense(H1, activation="relu"),
+                              keras.layers.Dense(H2, activation="relu"),
+                              keras.layers.Dense(K, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    timer = keras_epoch_timer()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs + 1, shuffle=True, verbose=0, callbacks=[timer])
+    return {"epoch_seconds": timer.wall[1:], "cpu_seconds": timer.cpu[1:],
+            "version": f"{keras.__version__} / TensorFlow {tf.__version__}", "threads": threads}
+
+
 WORKERS = {
     "gemm": worker_gemm,
     "nnkit": worker_nnkit,
     "torch": worker_torch,
+    "keras": worker_keras,
     "sklearn": worker_sklearn,
 }
 
 
-def worker_env() -> dict:
-    """The environment of the workers: this machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
-    overrides removed, so OpenBLAS picks its own kernel (reported by threadpoolctl)."""
-    return {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-
-
-def run_worker(name: str, epochs: int) -> dict | None:
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", name, "--epochs", str(epochs)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=worker_env(),
-    )
+def run_worker(name: str, epochs: int, args) -> dict | None:
+    with neighbour(args.busy and name != "gemm"):
+        done = subprocess.run(
+            [interpreter(name, args), __file__, "--worker", name, "--epochs", str(epochs)],
+            capture_output=True, text=True, cwd=ROOT, env=worker_env(args.threads))
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
         print(f"  {name}: not measured ({last})", file=sys.stderr)
@@ -286,6 +304,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="round-robin rounds of all contenders")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="threads of every contender")
+    parser.add_argument("--only", help="comma-separated contenders (gemm,nnkit,torch,keras,sklearn)")
+    add_options(parser)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     if args.worker:
@@ -294,20 +315,23 @@ def main() -> None:
 
     _, _, source = load_images()
     # Round-robin: the machine is shared, so each contender gets runs spread over the same period.
+    names = args.only.split(",") if args.only else list(WORKERS)
     results: dict = {name: None for name in WORKERS}
     for _ in range(args.rounds):
-        for name in WORKERS:
-            got = run_worker(name, args.epochs)
+        for name in names:
+            got = run_worker(name, args.epochs, args)
             if got is None:
                 continue
             if results[name] is None:
                 results[name] = got
             else:
                 results[name]["epoch_seconds"] += got["epoch_seconds"]
+                results[name].setdefault("cpu_seconds", []).extend(got.get("cpu_seconds", []))
     print(
         f"train-mlp benchmark: {N}×{D} float32 ({source}), {'-'.join(map(str, SIZES))} ReLU, "
         f"Adam, batch {BATCH}; BLAS (in the workers): {(results['nnkit'] or {}).get('blas', '?')}; "
-        f"OPENBLAS_CORETYPE/L2_SIZE unset for the workers; load average {os.getloadavg()[0]:.1f}"
+        f"OPENBLAS_CORETYPE/L2_SIZE unset for the workers; {args.threads} threads; load average "
+        f"{os.getloadavg()[0]:.1f}" + ("; with a busy neighbour" if args.busy else "")
     )
     # The median of all epochs measured (the machine may be shared; the best is printed beside it).
     best = {name: float(np.median(r["epoch_seconds"])) for name, r in results.items() if r}
@@ -320,14 +344,18 @@ def main() -> None:
     if "nnkit" in best:
         note = f"{best['nnkit'] / best['gemm']:.2f}× the GEMM bound" if "gemm" in best else ""
         rows.append(("nnkit", "nnkit", best["nnkit"], note))
-    for name, label in (("torch", "PyTorch CPU"), ("sklearn", "scikit-learn MLPClassifier")):
+    for name, label in (("torch", "PyTorch CPU"), ("keras", "Keras"),
+                        ("sklearn", "scikit-learn MLPClassifier")):
         if name in best and "nnkit" in best:
             version = results[name].get("version", "")
             rows.append((name, f"{label} {version}", best[name], f"nnkit is {best[name] / best['nnkit']:.2f}× faster"))
-    print(f"\n| contender | median epoch (s) of {args.rounds}×{args.epochs} | best | note (medians) |"
-          "\n|---|---:|---:|---|")
+    cpu = {name: float(np.median(r["cpu_seconds"])) for name, r in results.items()
+           if r and r.get("cpu_seconds")}
+    print(f"\n| contender | median epoch (s) of {args.rounds}×{args.epochs} | best | CPU s | "
+          "note (medians) |\n|---|---:|---:|---:|---|")
     for key, name, seconds, note in rows:
-        print(f"| {name} | {seconds:.3f} | {fastest[key]:.3f} | {note} |")
+        cpu_text = f"{cpu[key]:.3f}" if key in cpu else ""
+        print(f"| {name} | {seconds:.3f} | {fastest[key]:.3f} | {cpu_text} | {note} |")
     memory = None
     if not args.skip_memory:
         memory = peak_memory()

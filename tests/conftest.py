@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# Exact checks run on one thread (nnkit's pool and BLAS), here and in the nnkit subprocesses;
+# tests/nn/test_threads.py compares one thread with two.
+os.environ.setdefault("NNKIT_THREADS", "1")
+
 from nnkit.cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -206,6 +206,18 @@ Maps = Annotated[
     ),
 ]
 
+# --- training ---------------------------------------------------------------------------------------
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        help="Threads for training (default: NNKIT_THREADS, else every core this process may use). "
+        "One thread and several give the same weights to float32 rounding.",
+        metavar="N",
+        show_default=False,
+    ),
+]
+
 
 def environment(quiet: bool = False) -> Environment:
     """The streams of this run (see :class:`nnkit.term.env.Environment`)."""

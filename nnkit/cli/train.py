@@ -9,7 +9,7 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
 from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-from nnkit.cli.common import DEFAULT_MAPS, Maps, Precision, Progress, Quiet, ReportOutput
+from nnkit.cli.common import DEFAULT_MAPS, Maps, Precision, Progress, Quiet, ReportOutput, Threads
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.stack import INITS
@@ -98,6 +98,7 @@ def train(
     output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
+    threads: Threads = None,
 ) -> None:
     r"""Train a network of conv, pool, dropout and dense layers (or a course model) and report on it.
 
@@ -127,7 +128,8 @@ def train(
     request = run.TrainingRequest(
         command="train",
         architecture=architecture,
-        settings=run.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
+        settings=run.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed,
+                              threads=threads, **chosen),
         data=data,
         label_column=label_column,
         positive=positive,

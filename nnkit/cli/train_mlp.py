@@ -9,7 +9,7 @@ import typer
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
 from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-from nnkit.cli.common import Precision, Progress, Quiet, ReportOutput, hidden_option, parse_hidden
+from nnkit.cli.common import Precision, Progress, Quiet, ReportOutput, Threads, hidden_option, parse_hidden
 from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
 
@@ -82,6 +82,7 @@ def train_mlp(
     output: ReportOutput = None,
     precision: Precision = 6,
     quiet: Quiet = False,
+    threads: Threads = None,
 ) -> None:
     r"""Train a multilayer perceptron and report loss, accuracy, the confusion matrix and per-class metrics.
 
@@ -123,6 +124,7 @@ def train_mlp(
         settings=run.Settings(
             optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, val_split=val_split,
             val_from=val_from, test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed,
+            threads=threads,
         ),
         data=data,
         label_column=label_column,

@@ -57,6 +57,7 @@ class Settings:
     l2: float
     seed: int
     init: str = "auto"
+    threads: int | None = None  # None: NNKIT_THREADS, else the cores (not saved: it changes no result)
 
     def check(self) -> int | None:
         """Refuse impossible values; returns the batch size (None: full batch)."""
@@ -358,7 +359,8 @@ def train(network, prepared, settings: Settings, batch: int | None, env, guard, 
         history = fit(network, x["train"], y["train"], optimizer=optimizer, epochs=settings.epochs,
                       batch_size=batch, seed=settings.seed, x_val=x.get("validation"), t_val=y.get("validation"),
                       early_stopping=settings.early_stopping, on_epoch=display.epoch, on_batch=on_batch,
-                      critical=guard.critical)
+                      critical=guard.critical,
+                      threads=settings.threads)
     if guard.stop_requested:  # Ctrl-C after the last batch: the run is whole, but the user asked to stop
         history.interrupted = True
     if history.interrupted and not history:

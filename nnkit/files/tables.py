@@ -27,7 +27,6 @@ field, counted from 1) of the first bad cell.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass
 
@@ -288,6 +287,8 @@ def read_json_array(text: str, source: str, names: bool = False) -> np.ndarray:
     >>> read_json_array("[1, 2, 3]", "stdin")
     array([1, 2, 3])
     """
+    import json  # here, not at start-up: most inputs are not JSON
+
     try:
         value = json.loads(text)
     except RecursionError:

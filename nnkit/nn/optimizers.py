@@ -26,6 +26,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnkit.errors import NnkitInputError, unknown_name
+from nnkit.nn import threads
+
+#: Parameters with at least this many values are updated by the threads, each on a slice of the
+#: flattened array (the update is elementwise); smaller ones are not worth the hand-off.
+PARALLEL_SIZE = 1 << 16
 
 #: The smallest learning rate taken: below it an update (lr × a bias correction of order 0.1 … 10)
 #: would underflow to a subnormal or to 0, and Adam's step divides by it.
@@ -73,6 +78,8 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.t = 0
         self._scratch = [np.empty_like(p) for p in self.params]
+        # the per-parameter state arrays _update takes after (p, g), in order (set by subclasses)
+        self._state: list[list[np.ndarray]] = [self._scratch]
 
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Update every parameter in place from its gradient (same order as ``params``)."""
@@ -80,13 +87,28 @@ class Optimizer:
             raise NnkitInputError(f"expected {len(self.params)} gradients, got {len(grads)}")
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
-            if self.weight_decay:
-                # g + wd·p into a scratch array: the caller's gradient is left untouched.
-                g = np.multiply(p, self.weight_decay, out=self._scratch[i])
-                g += grads[i]
-            self._update(i, p, g)
+            arrays = [p, g, *(state[i] for state in self._state)]
+            if p.size >= PARALLEL_SIZE and all(a.flags.c_contiguous for a in arrays):
+                flat = [a.reshape(-1) for a in arrays]
+                threads.parallel(lambda a, b, flat=flat: self._decay_and_update(
+                    *(f[a:b] for f in flat)), p.size, min_size=PARALLEL_SIZE // 4)
+            else:
+                self._decay_and_update(*arrays)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+    def _decay_and_update(self, p, g, scratch, *state) -> None:
+        if self.weight_decay:
+            # g + wd·p into a scratch array: the caller's gradient is left untouched.
+            g0 = g
+            g = np.multiply(p, self.weight_decay, out=scratch)
+            g += g0
+        self._update(p, g, scratch, *state)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, scratch: np.ndarray, *state) -> None:
+        """``p`` ← the rule's step from ``g``.
+
+        ``scratch`` and ``state`` are this parameter's arrays (or the same slice of them), in the
+        order of ``self._state``.
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -108,9 +130,9 @@ class SGD(Optimizer):
     DEFAULT_LR = 0.1
     description = "stochastic gradient descent: subtract lr × gradient"
 
-    def _update(self, i, p, g):
+    def _update(self, p, g, scratch):
         # With weight decay g already is the scratch array; scaling it there in place is fine.
-        work = np.multiply(g, self.lr, out=self._scratch[i])
+        work = np.multiply(g, self.lr, out=scratch)
         p -= work
 
 
@@ -136,15 +158,15 @@ class Momentum(Optimizer):
     def __init__(self, params, lr=None, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
         self.velocity = [np.zeros_like(p) for p in self.params]
+        self._state.append(self.velocity)
 
-    def _update(self, i, p, g):
-        v = self.velocity[i]
+    def _update(self, p, g, scratch, v):
         if self.t == 1:
             v[...] = g
         else:
             v *= self.momentum
             v += g
-        work = np.multiply(v, self.lr, out=self._scratch[i])
+        work = np.multiply(v, self.lr, out=scratch)
         p -= work
 
 
@@ -170,10 +192,9 @@ class Adagrad(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.sum_squares = [np.zeros_like(p) for p in self.params]
         self._denom = [np.empty_like(p) for p in self.params]
+        self._state += [self.sum_squares, self._denom]
 
-    def _update(self, i, p, g):
-        s = self.sum_squares[i]
-        denom = self._denom[i]
+    def _update(self, p, g, scratch, s, denom):
         np.multiply(g, g, out=denom)
         s += denom
         _descend_scaled(p, g, s, self.lr, self.eps, denom)
@@ -203,10 +224,9 @@ class RMSprop(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.square_avg = [np.zeros_like(p) for p in self.params]
         self._denom = [np.empty_like(p) for p in self.params]
+        self._state += [self.square_avg, self._denom]
 
-    def _update(self, i, p, g):
-        s = self.square_avg[i]
-        denom = self._denom[i]
+    def _update(self, p, g, scratch, s, denom):
         np.multiply(g, g, out=denom)
         denom *= 1.0 - self.alpha
         s *= self.alpha
@@ -242,10 +262,9 @@ class KerasRMSprop(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.velocity = [np.zeros_like(p) for p in self.params]
         self._denom = [np.empty_like(p) for p in self.params]
+        self._state += [self.velocity, self._denom]
 
-    def _update(self, i, p, g):
-        s = self.velocity[i]
-        work = self._denom[i]
+    def _update(self, p, g, scratch, s, work):
         np.multiply(g, g, out=work)
         work *= 1.0 - self.rho
         s *= self.rho
@@ -286,6 +305,7 @@ class Adam(Optimizer):
         self.m_scaled = [np.zeros_like(p) for p in self.params]
         self.v_scaled = [np.zeros_like(p) for p in self.params]
         self._work = [np.empty_like(p) for p in self.params]
+        self._state += [self.m_scaled, self.v_scaled, self._work]
 
     @property
     def m(self) -> list[np.ndarray]:
@@ -297,8 +317,7 @@ class Adam(Optimizer):
         """Second moments ``v`` exactly as torch.optim.Adam's ``exp_avg_sq``."""
         return [(1.0 - self.beta2) * v for v in self.v_scaled]
 
-    def _update(self, i, p, g):
-        m, v, work = self.m_scaled[i], self.v_scaled[i], self._work[i]
+    def _update(self, p, g, scratch, m, v, work):
         # √v/√(1−β₂ᵗ) + ε = k·(√ṽ + ε/k) with k = √(1−β₂)/√(1−β₂ᵗ); Python floats throughout,
         # so float32 arrays are not promoted to float64.
         k = math.sqrt(1.0 - self.beta2) / math.sqrt(1.0 - self.beta2**self.t)

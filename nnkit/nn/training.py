@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 import numpy as np
 
 from nnkit.errors import NnkitInputError
+from nnkit.nn import threads as nn_threads
 from nnkit.nn.network import Network
 from nnkit.nn.optimizers import Optimizer, make_optimizer
 
@@ -97,6 +98,7 @@ def fit(
     on_epoch: Callable[[dict], None] | None = None,
     on_batch: Callable[[int, int, float], None] | None = None,
     critical: Callable[[], AbstractContextManager] = nullcontext,
+    threads: int | None = None,
 ) -> History:
     """Train ``network`` in place and return one history row per epoch.
 
@@ -130,6 +132,10 @@ def fit(
     critical : callable, optional
         ``critical()`` is a context manager around each epoch's commit (history row, kept weights,
         best epoch); the CLI passes one that holds Ctrl-C back until the commit is whole.
+    threads : int, optional
+        Threads for the training steps (default: ``NNKIT_THREADS``, else the cores this process
+        may use); see :mod:`nnkit.nn.threads`. One thread and several give the same weights to
+        float32 rounding.
 
     Returns
     -------
@@ -151,6 +157,9 @@ def fit(
     ([1, 2, 3], ['accuracy', 'epoch', 'loss', 'seconds', 'val_accuracy', 'val_loss'])
     """
     x, t, bounds = _checked(network, x, t, epochs, early_stopping, x_val, t_val, batch_size)
+    if threads is not None:
+        nn_threads.set_threads(threads)
+    nn_threads.start()  # the pool's workers start here, not at import; BLAS on one thread
     if isinstance(optimizer, str):
         optimizer = make_optimizer(optimizer, network.parameters())
     batches = _Batches(x, t, bounds, seed)
@@ -163,8 +172,10 @@ def fit(
         for epoch in range(1, int(epochs) + 1):
             row = _train_epoch(network, optimizer, batches, epoch, on_batch)
             if x_val is not None:
+                nn_threads.finish()  # evaluation is not split by nnkit: BLAS gets its threads back
                 with np.errstate(over="ignore", invalid="ignore"):
                     row["val_loss"], row["val_accuracy"] = network.evaluate(x_val, t_val)
+                nn_threads.start()
             # The history, the kept weights and the best epoch move on together or not at all:
             # a Ctrl-C here is held back until the block ends (the saved model matches the report).
             with critical():
@@ -180,6 +191,8 @@ def fit(
     except KeyboardInterrupt:
         history.interrupted = True
         network.set_weights(completed)
+    finally:
+        nn_threads.finish()
     if watch.best_weights is not None:
         network.set_weights(watch.best_weights)
     return history

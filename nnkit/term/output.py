@@ -15,9 +15,7 @@ to ``--precision`` significant digits.
 from __future__ import annotations
 
 import io
-import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +81,8 @@ def to_text(array: np.ndarray, fmt: str) -> str:
     """
     array = np.asarray(array)
     if fmt == "json":
+        import json  # here: start-up of the commands that print no JSON
+
         return json.dumps(_jsonable(array)) + "\n"
     separator = _SEPARATORS[fmt]
     if array.ndim == 0:
@@ -322,6 +322,8 @@ def atomic_write(path: str | Path, env: Environment | None = None) -> Iterator[i
     """
     path = check_target(path, env)
     try:
+        import tempfile  # here, not at start-up (it pulls in random and hashlib)
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".part")
     except OSError as exc:
         raise NnkitInputError(f"cannot write {path}: {exc.strerror}") from None
@@ -603,6 +605,8 @@ def emit_report(report: dict, env: Environment, fmt: str | None, output: str | N
 
     def as_text(kind: str) -> str:
         if kind == "json":
+            import json  # only when a report is written (start-up)
+
             return json.dumps(report) + "\n"
         return report_text(*table, kind)
 

@@ -169,6 +169,23 @@ def test_train_then_summary_through_the_installed_command(shell, tmp_path):
     ]
 
 
+def test_two_threads_train_the_same_model_as_one_to_float32_rounding(shell, mnist_folder, tmp_path):
+    """Through the installed command: --threads 2 splits each batch over two threads (the
+    weight gradients are sums of two partial products), --threads 1 does not."""
+    losses = {}
+    for threads in (1, 2):
+        done = shell(f'nnkit train --layers "conv 8 3 relu, maxpool 2, conv 8 3 relu, flatten, dense 10" '
+                     f"--data {mnist_folder} --epochs 2 --batch-size 64 --threads {threads} -q -f json "
+                     f"--save {tmp_path / f'm{threads}.npz'}")
+        assert done.returncode == 0, done.stderr
+        losses[threads] = [row["loss"] for row in json.loads(done.stdout)["history"]]
+    np.testing.assert_allclose(losses[2], losses[1], rtol=1e-5)
+    one, two = (np.load(tmp_path / f"m{t}.npz") for t in (1, 2))
+    for name in one.files:
+        if one[name].dtype.kind == "f":
+            np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -193,6 +210,7 @@ def test_train_then_summary_through_the_installed_command(shell, tmp_path):
         ([], "nnkit train needs --layers or --model"),
         (["--layers", SMALL_CNN, "--optimizer", "adamw"], "unknown optimizer 'adamw'"),
         (["--layers", SMALL_CNN, "--init", "zeros"], "unknown --init 'zeros'"),
+        (["--layers", SMALL_CNN, "--threads", "0"], "--threads must be a whole number of at least 1"),
     ],
 )
 def test_bad_input_is_exit_2_and_writes_nothing(cli, tmp_path, args, message):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnkit.errors import NnkitInputError, unknown_name
+from nnkit.nn import kernels
 from nnkit.nn.activations import ACTIVATIONS, ELU_ALPHA, LEAKY_RELU_ALPHA
 from nnkit.nn.layers.base import Layer, Setting
 
@@ -91,7 +92,7 @@ class Activation(Layer):
         if self.name == "relu":
             if training and self.in_place:
                 # x is the previous layer's training buffer, used by nobody else: overwrite it.
-                np.maximum(x, 0, out=x)
+                kernels.split(kernels.relu, len(x), x, x)
                 self._cache = x
                 return x
             y = np.maximum(x, 0)
@@ -109,7 +110,10 @@ class Activation(Layer):
             raise RuntimeError("Activation.backward called before forward(training=True)")
         if self.name == "relu":
             # y > 0 exactly where x > 0; relu'(0) is taken as 0, as PyTorch does.
-            return np.multiply(dout, self._cache > 0, out=out)
+            if out is None:
+                out = np.empty_like(dout)
+            kernels.split(kernels.relu_backward, len(dout), dout, self._cache, out)
+            return out
         grad = np.asarray(self.function.grad(self._cache), dtype=dout.dtype)
         return np.multiply(dout, grad, out=out)
 

@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn import kernels
 from nnkit.nn.layers.base import Initial, Layer, Setting, Word, image_shape, kept, pair, whole
 
 PADDINGS = ("valid", "same")
@@ -209,32 +210,15 @@ class Conv2D(Layer):
             xp = x
         ho, wo, _ = self.output_shape((h, w, c))
         k, m = kh * kw * c, n * ho * wo
-        if c < 8:
-            shape = (k + 1, m)
-            buf = kept(self._buffers, ("colsT", *shape), x.dtype) if training else \
-                np.empty(shape, x.dtype)
-            patches = buf[:k].reshape(kh, kw, c, n, ho, wo)
-            for u in range(kh):
-                for v in range(kw):
-                    view = xp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s]
-                    np.copyto(patches[u, v], view.transpose(3, 0, 1, 2))
-            buf[k] = 1
-            return buf.T, ho, wo
-        shape = (m, k + 1)
-        buf = kept(self._buffers, ("cols", *shape), x.dtype) if training else \
+        # Few channels: stored transposed (one contiguous row per (u, v, c)).
+        shape, name = ((k + 1, m), "colsT") if c < 8 else ((m, k + 1), "cols")
+        buf = kept(self._buffers, (name, *shape), x.dtype) if training else \
             np.empty(shape, x.dtype)
-        # (n, ho', wo', c, kh, kw) → windows at the stride → (n, ho, wo, kh, kw, c)
-        windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-        windows = windows[:, : (ho - 1) * s + 1 : s, : (wo - 1) * s + 1 : s]
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)
-        item = buf.itemsize
-        patches = np.lib.stride_tricks.as_strided(
-            buf, (n, ho, wo, kh, kw, c),
-            (ho * wo * (k + 1) * item, wo * (k + 1) * item, (k + 1) * item, kw * c * item,
-             c * item, item))
-        np.copyto(patches, windows)
-        buf[:, k] = 1
-        return buf, ho, wo
+        if training:  # on the threads, each filling the rows of its images
+            kernels.split(kernels.im2col, n, xp, buf, kh, kw, s, ho, wo)
+        else:
+            kernels.im2col(xp, buf, kh, kw, s, ho, wo, 0, n)
+        return (buf.T if c < 8 else buf), ho, wo
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Convolve ``x`` of shape (N, H, W, c_in); returns (N, H_out, W_out, c_out)."""
@@ -244,7 +228,8 @@ class Conv2D(Layer):
             self._cols = cols
             self._x_shape = x.shape
             out = kept(self._buffers, ("out", n, ho, wo, self.filters), self.W.dtype)
-            np.matmul(cols, self._Wb, out=out.reshape(-1, self.filters))
+            kernels.split(kernels.rows_product, len(cols), cols, self._Wb,
+                          out.reshape(-1, self.filters), gemm=True, min_size=ho * wo)
             return out
         return (cols @ self._Wb).reshape(n, ho, wo, self.filters)
 
@@ -252,27 +237,23 @@ class Conv2D(Layer):
         """Fill ``dW``, ``db``; return ∂L/∂x of the input's shape (None if not needed)."""
         if self._cols is None:
             raise RuntimeError("Conv2D.backward called before forward(training=True)")
-        kh, kw, c, c_out = self.W.shape
+        c, c_out = self.W.shape[2:]
         d2 = dout.reshape(-1, c_out)
-        np.matmul(self._cols.T, d2, out=self._dWb)  # dW and, from the ones, db
+        _, ho, wo, _ = dout.shape
+        # dW and, from the ones, db; summed over the threads' slices of the batch
+        kernels.weight_gradient(self._cols, d2, self._dWb, self._buffers, rows_per_item=ho * wo)
         if not self.input_gradient:
             return None
         n, h, w, _ = self._x_shape
-        _, ho, wo, _ = dout.shape
         s = self.stride
         top, bottom, left, right = self._padding(h, w)
         padded = (n, h + top + bottom, w + left + right, c)
         dxp = kept(self._buffers, ("dxp", *padded), dout.dtype)
         part = kept(self._buffers, ("part", n, ho, wo, c), dout.dtype)
-        # col2im, one kernel offset (u, v) at a time: the patch gradients of that offset are one
-        # product dout @ W[u, v]ᵀ, contiguous, added to the input positions it touched (a strided
-        # slice). Nine products of (N·H_out·W_out, c_out) @ (c_out, c_in) cost the same FLOPs as one
-        # product into a (N·H_out·W_out, kh·kw·c_in) matrix, and the adds read contiguous memory.
-        dxp.fill(0)
-        for u in range(kh):
-            for v in range(kw):
-                np.matmul(d2, self.W[u, v].T, out=part.reshape(-1, c))
-                dxp[:, u : u + (ho - 1) * s + 1 : s, v : v + (wo - 1) * s + 1 : s] += part
+        # col2im, one kernel offset at a time (see kernels.col2im): nine products of
+        # (N·H_out·W_out, c_out) @ (c_out, c_in) cost the same FLOPs as one product into a
+        # (N·H_out·W_out, kh·kw·c_in) matrix, and the adds read contiguous memory.
+        kernels.split(kernels.col2im, n, d2, self.W, part, dxp, s, ho, wo, True, gemm=True)
         if padded == self._x_shape:
             return dxp
         return dxp[:, top : top + h, left : left + w]

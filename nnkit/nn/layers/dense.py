@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn import kernels
 from nnkit.nn.layers.base import Initial, Layer, Setting, Word, column_sums, kept
 
 
@@ -90,8 +91,7 @@ class Dense(Layer):
             return x @ self.W + self.b
         self._x = x
         z = kept(self._out, ("out", x.shape[0], self.n_out), self.W.dtype)
-        np.matmul(x, self.W, out=z)
-        z += self.b
+        kernels.split(kernels.rows_product, len(x), x, self.W, z, bias=self.b, gemm=True)
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
@@ -101,12 +101,13 @@ class Dense(Layer):
         """
         if self._x is None:
             raise RuntimeError("Dense.backward called before forward(training=True)")
-        np.matmul(self._x.T, dout, out=self.dW)
+        kernels.weight_gradient(self._x, dout, self.dW, self._ones)  # summed over the threads
         column_sums(dout, self.db, self._ones)
         if not self.input_gradient:
             return None
         dx = kept(self._dx, ("dx", dout.shape[0], self.n_in), self.W.dtype)
-        return np.matmul(dout, self.W.T, out=dx)
+        kernels.split(kernels.rows_product, len(dout), dout, self.W.T, dx, gemm=True)
+        return dx
 
     def parameters(self) -> list[np.ndarray]:
         """``[W, b]``, the arrays an optimiser updates in place."""

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn import kernels
 from nnkit.nn.layers.base import Layer, Setting, Word, image_shape, kept, whole
 
 POOL_OPS = ("max", "mean")
@@ -136,13 +137,16 @@ class MaxPool2D(Layer):
         # One elementwise pass per window offset over strided views (4 for 2×2): faster than a
         # reduction over the axes of a (ho, k, wo, k) view.
         views = list(self._offsets(x, ho, wo))
-        combine = np.maximum if self.op == "max" else np.add
-        if len(views) == 1:
-            np.copyto(out, views[0])
+        if self.op == "max" and training:  # on the threads, each taking its images
+            kernels.split(kernels.pool_max, n, views, out)
         else:
-            combine(views[0], views[1], out=out)
-        for view in views[2:]:
-            combine(out, view, out=out)
+            combine = np.maximum if self.op == "max" else np.add
+            if len(views) == 1:
+                np.copyto(out, views[0])
+            else:
+                combine(views[0], views[1], out=out)
+            for view in views[2:]:
+                combine(out, view, out=out)
         if self.op == "mean":
             out *= 1.0 / (k * k)
         if training:
@@ -154,30 +158,24 @@ class MaxPool2D(Layer):
     def _first_max_mask(self, x, out, ho, wo) -> np.ndarray:
         """Where each window's first maximum (row-major) sits.
 
-        Non-overlapping windows: one (N, ho, k, wo, k, C) boolean array in x's layout, made by one
-        comparison with the broadcast maxima; ties (several equal maxima) are then cut to the
-        first. Overlapping or gapped windows: (size², N, ho, wo, C), one mask per offset.
+        Non-overlapping windows: one (N, ho, k, wo, k, C) boolean array in x's layout (see
+        kernels.first_max_mask), filled by the threads' slices of the batch. Overlapping or
+        gapped windows: (size², N, ho, wo, C), one mask per offset, ties cut to the first.
         """
         k = self.size
         taken = kept(self._buffers, ("taken", *out.shape), np.bool_)
+        free = kept(self._buffers, ("free", *out.shape), np.bool_)
         if self.stride == k:
             mask = kept(self._buffers, ("mask6", out.shape[0], ho, k, wo, k, out.shape[3]), np.bool_)
-            np.equal(self._tiles(x, ho, wo), out[:, :, None, :, None, :], out=mask)
-            masks = [mask[:, :, u, :, v, :] for u in range(k) for v in range(k)]
-        else:
-            mask = kept(self._buffers, ("mask", k * k, *out.shape), np.bool_)
-            for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
-                np.equal(view, out, out=m)
-            masks = list(mask)
+            kernels.split(kernels.first_max_mask, len(out), self._tiles(x, ho, wo), out, mask,
+                          taken, free)
+            return mask
+        mask = kept(self._buffers, ("mask", k * k, *out.shape), np.bool_)
+        for m, view in zip(mask, self._offsets(x, ho, wo), strict=True):
+            np.equal(view, out, out=m)
         if np.count_nonzero(mask) == out.size:
             return mask  # one maximum per window (no ties): nothing to cut
-        free = kept(self._buffers, ("free", *out.shape), np.bool_)
-        np.copyto(taken, masks[0])
-        for i, m in enumerate(masks[1:], start=1):
-            np.logical_not(taken, out=free)
-            np.logical_and(m, free, out=m)
-            if i < len(masks) - 1:
-                np.logical_or(taken, m, out=taken)
+        kernels.cut_ties(list(mask), taken, free)
         return mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
@@ -189,11 +187,14 @@ class MaxPool2D(Layer):
         _, ho, wo, _ = dout.shape
         dx = kept(self._buffers, ("dx", *self._x_shape), dout.dtype)
         k, s = self.size, self.stride
-        if not (s == k and self._x_shape[1] == ho * k and self._x_shape[2] == wo * k):
-            dx.fill(0)  # else the windows tile the image: every element is written below
+        # Unless the windows tile the image, some of dx is written by no window: clear it first.
+        zero = not (s == k and self._x_shape[1] == ho * k and self._x_shape[2] == wo * k)
         if self.op == "max" and s == k:
-            np.multiply(self._mask, dout[:, :, None, :, None, :], out=self._tiles(dx, ho, wo))
+            kernels.split(kernels.pool_max_backward, len(dout), self._mask, dout, dx,
+                          self._tiles(dx, ho, wo), zero)
             return dx
+        if zero:
+            dx.fill(0)
         if self.op == "mean":
             share = dout * (1.0 / (k * k))
         for i, view in enumerate(self._offsets(dx, ho, wo)):
