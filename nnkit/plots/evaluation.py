@@ -38,8 +38,8 @@ def _draw_roc(axis, report: dict, probabilities, y, classes: list[str], positive
             fpr, tpr = roc_curve(is_c, probabilities[:, c])
             label = f"{classes[c]}: AUC {roc_auc(is_c, probabilities[:, c]):.3f}"
             axis.plot(fpr, tpr, linewidth=2 if positive is not None else 1.2, label=label)
-    if positive is not None:
-        t = report["threshold"]
+    t = report.get("threshold")
+    if positive is not None and t["sensitivity"] is not None and t["specificity"] is not None:
         axis.plot(1 - t["specificity"], t["sensitivity"], "o", ms=10, color="tab:red", zorder=5,
                   label=f"threshold {t['value']:.3g}: sens {t['sensitivity']:.3f}, spec {t['specificity']:.3f}")
     axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
