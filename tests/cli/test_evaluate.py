@@ -139,3 +139,16 @@ def test_cases_of_one_class_leave_the_other_rate_undefined_not_zero(cancer, tmp_
     assert report["per_class"][1]["sensitivity"]["value"] is None
     assert report["threshold"]["sensitivity"] is None and report["threshold"]["specificity"] is not None
     assert all(row["sensitivity"] is None for row in report["sweep"])
+
+
+def test_other_cases_in_a_file_of_the_same_name_are_all_evaluated(cancer, tmp_path):
+    """test/breast_cancer_wdbc.csv is not the training file: all of it, not a 20 % 'held-out' part of it."""
+    model, _ = cancer
+    lines = CANCER.read_text().splitlines()
+    (tmp_path / "test").mkdir()
+    other = tmp_path / "test" / CANCER.name
+    other.write_text("\n".join([lines[0], *lines[1:41]]) + "\n")
+    report, _ = _evaluate(model, "--data", other, "--bootstrap", "0")
+    assert report["samples"] == 40 and report["part"] == "all"
+    same, _ = _evaluate(model, "--data", CANCER, "--bootstrap", "0")
+    assert same["part"] == "test" and "held out by the training run" in same["cases"]
