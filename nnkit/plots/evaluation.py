@@ -9,11 +9,14 @@ import numpy as np
 from nnkit.plots.figures import pyplot, save_figure
 from nnkit.term.env import Environment
 
+#: The most worst cases the figure draws (one readable row on a slide); -f json lists every --top case.
+GALLERY = 10
+
 
 def evaluation_figure(report: dict, probabilities: np.ndarray, cases, positive: int | None):
     """One slide: ROC, reliability and confusion panels on top, the worst cases (images or rows) below."""
     plt = pyplot()
-    worst = report["top_losses"]
+    worst = report["top_losses"][:GALLERY]
     figure = plt.figure(figsize=(16, 9.6 if worst else 5.2), layout="constrained")
     top, bottom = figure.subfigures(2, 1, height_ratios=[1.0, 0.8]) if worst else (figure, None)
     roc_axis, cal_axis, cm_axis = top.subplots(1, 3)
@@ -38,8 +41,8 @@ def _draw_roc(axis, report: dict, probabilities, y, classes: list[str], positive
             fpr, tpr = roc_curve(is_c, probabilities[:, c])
             label = f"{classes[c]}: AUC {roc_auc(is_c, probabilities[:, c]):.3f}"
             axis.plot(fpr, tpr, linewidth=2 if positive is not None else 1.2, label=label)
-    if positive is not None:
-        t = report["threshold"]
+    t = report.get("threshold")
+    if positive is not None and t["sensitivity"] is not None and t["specificity"] is not None:
         axis.plot(1 - t["specificity"], t["sensitivity"], "o", ms=10, color="tab:red", zorder=5,
                   label=f"threshold {t['value']:.3g}: sens {t['sensitivity']:.3f}, spec {t['specificity']:.3f}")
     axis.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
@@ -93,7 +96,7 @@ def _gallery(subfigure, worst: list[dict], cases) -> None:
                        f"(p {case['p_predicted']:.2f})", fontsize=9)
         axis.set_xticks([])
         axis.set_yticks([])
-    subfigure.suptitle("worst cases: the largest losses (−log p(true class))", fontsize=11)
+    subfigure.suptitle(f"the {count} worst cases: the largest losses (−log p(true class))", fontsize=11)
 
 
 def _rows(subfigure, worst: list[dict], cases) -> None:
@@ -109,7 +112,7 @@ def _rows(subfigure, worst: list[dict], cases) -> None:
     table.scale(1, 1.4)
     more = len(worst[0].get("values", {})) - len(names)
     extra = f" (first {len(names)} features; {more} more in -f json)" if more > 0 else ""
-    subfigure.suptitle(f"worst cases: the largest losses, with their values{extra}", fontsize=11)
+    subfigure.suptitle(f"the {len(worst)} worst cases: the largest losses, with their values{extra}", fontsize=11)
 
 
 def write_evaluation_plot(path: str | Path, report: dict, probabilities, cases, positive, env: Environment | None = None) -> None:

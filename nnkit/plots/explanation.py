@@ -26,18 +26,19 @@ def explanation_figure(image: np.ndarray, maps: dict, report: dict):
     k = 1
     for name, entry in maps.items():
         values = np.asarray(entry["values"], dtype=np.float64)
-        big = resize_map(values, shown.shape[:2]) if values.shape != shown.shape[:2] else values
+        # Each map at its own resolution (Grad-CAM's peak stays 1, as in -f json); the overlay is resized.
         if name == "occlusion":
-            limit = float(np.abs(big).max()) or 1.0
-            artist = axes[k].imshow(big, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            limit = float(np.abs(values).max()) or 1.0
+            artist = axes[k].imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
         else:
-            artist = axes[k].imshow(big, cmap="inferno", vmin=0)
+            artist = axes[k].imshow(values, cmap="inferno", vmin=0)
         extra = f" ({entry['layer']}, {values.shape[0]}×{values.shape[1]})" if "layer" in entry else ""
         axes[k].set_title(TITLES[name] + extra, fontsize=10)
         figure.colorbar(artist, ax=axes[k], fraction=0.046, pad=0.03)
         k += 1
         if name == "gradcam":
             axes[k].imshow(np.clip(shown, 0, 1), cmap="gray" if grey else None, vmin=0, vmax=1)
+            big = resize_map(values, shown.shape[:2]) if values.shape != shown.shape[:2] else values
             axes[k].imshow(big, cmap="jet", alpha=0.45, vmin=0, vmax=1)
             axes[k].set_title("Grad-CAM over the image", fontsize=10)
             k += 1
