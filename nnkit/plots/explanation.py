@@ -15,7 +15,6 @@ TITLES = {"gradcam": "Grad-CAM", "saliency": "saliency |∂score/∂x|", "occlus
 def explanation_figure(image: np.ndarray, maps: dict, report: dict):
     """Panels: input, each map at the image's size, Grad-CAM over the image, probabilities."""
     from nnkit.nn.explain import resize_map
-
     from nnkit.plots.style import NOTEBOOK, SLIDE, new_figure
 
     shown = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
