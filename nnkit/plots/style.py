@@ -317,3 +317,20 @@ def colour_bar_images(figure) -> tuple[int, int]:
     images = [artist for axis in figure.get_axes() for artist in axis.get_images() if isinstance(artist, AxesImage)]
     with_bar = [image for image in images if getattr(image, "colorbar", None) is not None]
     return len(images), len(with_bar)
+
+
+def hidden_by_legends(figure) -> list[str]:
+    """The curves with a drawn point under a legend box inside its own panel (empty when none are)."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    hidden = []
+    for axis in figure.get_axes():
+        legend = axis.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        for line in axis.get_lines():
+            points = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+            if any(box.contains(x, y) for x, y in points if np.isfinite(x) and np.isfinite(y)):
+                hidden.append(f"{axis.get_title()}: {line.get_label()}")
+    return hidden
