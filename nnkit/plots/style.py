@@ -333,8 +333,8 @@ def _under_legend(axis) -> list[str]:
     box = legend.get_window_extent(_root(axis).canvas.get_renderer())
     hidden = []
     for line in axis.get_lines():
-        if not line.get_visible():
-            continue
+        if not line.get_visible() or line.get_transform() != axis.transData:
+            continue  # a marker line across the whole panel (axvline) stays visible around a legend
         points = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
         points = points[np.isfinite(points).all(axis=1)]
         if len(points) > 1 and line.get_linestyle() not in ("None", " ", ""):  # the segments between points too

@@ -88,3 +88,13 @@ def test_the_curves_legends_hide_no_curve(strip):
     assert [text.get_text() for text in band.axes[1].get_legend().get_texts()] == [
         "training accuracy", "validation accuracy"]
     pyplot().close(figure)
+
+
+def test_the_kept_epochs_line_does_not_squash_the_curves():
+    # a line across the whole panel (the kept epoch) runs under any legend: it must not make head room
+    history = [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 1 / (e + 1), "val_loss": 1.2 / e, "val_accuracy": 0.9}
+               for e in range(1, 21)]
+    figure = training_figure(history, [[5, 1], [2, 4]], ["a", "b"], best_epoch=10)
+    assert figure.axes[0].get_ylim()[1] < 1.8  # the curves reach 1.2; it was 4.2, the curves squashed
+    assert figure.axes[1].get_ylim()[1] < 1.4  # they reach 0.95; it was 2.1
+    pyplot().close(figure)
