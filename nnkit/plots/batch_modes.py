@@ -49,7 +49,9 @@ def batch_modes_figure(runs: list[dict], title: str = "batch modes"):
         row_axes[1].set_xscale("log")
     axes[0][0].set_yscale("log")
     axes[0][1].set_yscale("log")
-    axes[1][0].legend(loc="lower right")
+    # below the panels, not inside one: a run that barely learns runs along any corner of an axis
+    handles, labels = axes[1][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 2))
     figure.suptitle(title)
     return figure
 
