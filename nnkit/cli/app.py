@@ -107,6 +107,7 @@ COMMANDS = {
     "activate": ("activate", "activate"),
     "loss": ("loss", "loss"),
     "optimize": ("optimize", "optimize"),
+    "backprop": ("backprop", "backprop"),
     "onehot": ("onehot", "onehot"),
     "reshape": ("reshape", "reshape"),
     "convolve": ("convolve", "convolve_command"),

@@ -34,6 +34,7 @@ COURSE_SECTIONS = {
     # commands other branches add (issues 11-13), so that each names its section once merged
     "dense": "2-1 ニューラルネットワークの最小単位, 2-4 全結合層 Fully-connected layer / Dense layer",
     "optimize": "2-8 オプティマイザ (最適化関数)",
+    "backprop": "2-2 深層学習の流れ (順伝播 → 損失 → 逆伝播 backward propagation → 更新), 2-8 オプティマイザ",
     "train": "3. 畳み込みニューラルネットワーク (CNN); next chapter: 手書き数字の分類 (Conv2D, MaxPooling2D)",
     "summary": "3-2 畳み込み層, 3-3 プーリング層; next chapter: model.summary() (出力の形とパラメータ数)",
     "datasets": "next chapter: 手書き数字の分類 (MNIST, Fashion-MNIST)",

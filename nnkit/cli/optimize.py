@@ -124,7 +124,7 @@ def optimize(
     Examples:
       nnkit optimize --plot race.png                 # x²/20 + y² from (-7, 2)
       nnkit optimize --function rosenbrock --plot banana.png
-      nnkit optimize --function styblinski-tang --plot valleys.png  # SGD stops in a local minimum
+      nnkit optimize --function styblinski-tang   # SGD stops in a local minimum
       nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
     """
     env = environment(quiet)

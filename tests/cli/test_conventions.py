@@ -17,6 +17,7 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "activate",
         "loss",
         "optimize",
+        "backprop",
         "onehot",
         "reshape",
         "convolve",

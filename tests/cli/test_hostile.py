@@ -296,6 +296,12 @@ def cases(d: str) -> list[Case]:
         C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
         C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
+        # backprop: a hostile table, a lying .npy, a closed stdout, a huge sum, a lr that saturates everything
+        C("backprop hex -i", "backprop", "-i", f("hex.csv"), fragment="not a number"),
+        C("backprop lying npy", "backprop", "-i", f("lie.npy"), fragment="header promises"),
+        C("backprop closed stdout", "backprop", stdin=">&-", fragment="standard output is closed"),
+        C("backprop steps", "backprop", "--steps", "99999999999999999999"),
+        C("backprop lr 1e308", "backprop", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         # export and datasets (issue 12): model files from elsewhere, bad targets, unknown names.
         *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],
