@@ -65,18 +65,36 @@ def decision_figure(
     -------
     matplotlib.figure.Figure
     """
+    figure, axis = pyplot().subplots(figsize=(5.6, 5.0))
+    draw_decision(axis, predict_proba, x, t, title, lines)
+    return figure
+
+
+def draw_decision(
+    axis,
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    t: np.ndarray,
+    title: str,
+    lines: list[tuple[np.ndarray, float, str]] | None = None,
+    limits: tuple[float, float] = (-0.5, 1.5),
+    names: tuple[str, str] = ("x1", "x2"),
+    legend: str = "right",
+) -> None:
+    """Draw :func:`decision_figure`'s picture into ``axis`` over ``limits``² (``legend``: right or below)."""
     plt = pyplot()
     from matplotlib.colors import ListedColormap
 
-    g1, g2, p = decision_grid(predict_proba)
-    figure, axis = plt.subplots(figsize=(5.6, 5.0))
+    lo, hi = limits
+    g1, g2, p = decision_grid(predict_proba, lo, hi)
     regions = axis.contourf(
         g1, g2, p, levels=[0.0, 0.5, 1.0], cmap=ListedColormap(["#d6e6f5", "#f9d9c4"]), alpha=0.9
     )
-    axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5, zorder=2)
+    if p.min() < 0.5 < p.max():
+        axis.contour(g1, g2, p, levels=[0.5], colors="k", linewidths=1.5, zorder=2)
     # hidden units' lines go over the boundary (they often lie on it): wide, dashed, coloured
     for (w, b, label), colour in zip(lines or [], _LINE_COLOURS * 4, strict=False):
-        _draw_line(axis, w, b, label, colour)
+        _draw_line(axis, w, b, label, colour, limits)
     t = np.asarray(t).ravel()
     for value, marker, colour in ((0, "o", "#1f5fa8"), (1, "D", "#c2410c")):
         chosen = t == value
@@ -90,29 +108,30 @@ def decision_figure(
         plt.Rectangle((0, 0), 1, 1, fc=regions.cmap(0.0)),
         plt.Rectangle((0, 0), 1, 1, fc=regions.cmap(1.0)),
     ]
-    axis.legend(
-        handles + patches, [*labels, "predicted 0", "predicted 1"], loc="upper left",
-        bbox_to_anchor=(1.02, 1.0), fontsize=8,
-    )
-    axis.set_xlim(-0.5, 1.5)
-    axis.set_ylim(-0.5, 1.5)
-    ticks = [-0.5, 0.0, 0.5, 1.0, 1.5]  # every 0.25 collides at this size
+    where = ({"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)} if legend == "right"
+             else {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncol": 2})
+    axis.legend(handles + patches, [*labels, "predicted 0", "predicted 1"], fontsize=8, **where)
+    axis.set_xlim(lo, hi)
+    axis.set_ylim(lo, hi)
+    # ticks every 0.5 (every 0.25 collides at this size)
+    ticks = np.arange(np.ceil(lo * 2) / 2, hi + 1e-9, 0.5 if hi - lo <= 3 else 1.0)
     axis.set_xticks(ticks)
     axis.set_yticks(ticks)
-    axis.set_xlabel("x1")
-    axis.set_ylabel("x2")
+    axis.set_xlabel(names[0])
+    axis.set_ylabel(names[1])
     axis.set_aspect("equal")
-    axis.set_title(title)
-    return figure
+    axis.set_title(title, fontsize=10)
 
 
 #: Colours of hidden units' lines, apart from the regions' blue and orange and the black boundary.
 _LINE_COLOURS = ["#7b2cbf", "#2a9d8f", "#e9c46a", "#d62828"]
 
 
-def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str) -> None:
+def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str,
+               limits: tuple[float, float] = (-0.5, 1.5)) -> None:
     """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square, its unit's name on the "on" side."""
-    span = np.linspace(-0.5, 1.5, 2)
+    lo, hi = limits
+    span = np.linspace(lo, hi, 2)
     if abs(w[1]) > abs(w[0]):
         xs, ys = span, -(w[0] * span + b) / w[1]
     elif w[0] != 0:
@@ -123,7 +142,8 @@ def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str) -> None:
     # the name just beside the line's middle inside the square, towards where w·x + b > 0
     inside = np.linspace(0, 1, 101)
     px, py = xs[0] + inside * (xs[1] - xs[0]), ys[0] + inside * (ys[1] - ys[0])
-    visible = (px >= -0.45) & (px <= 1.45) & (py >= -0.45) & (py <= 1.45)
+    margin = 0.025 * (hi - lo)
+    visible = (px >= lo + margin) & (px <= hi - margin) & (py >= lo + margin) & (py <= hi - margin)
     if visible.any():
         middle = np.flatnonzero(visible)[visible.sum() // 2]
         normal = np.asarray(w, dtype=float) / np.hypot(*w)
