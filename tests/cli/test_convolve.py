@@ -292,3 +292,40 @@ def test_a_bad_folder_for_o_or_plot_writes_no_picture(cli, tmp_path, command):
     cli(name, BRAIN_PATH, *options, "-o", str(tmp_path / "map.png"), "--plot", missing).assert_input_error(
         "does not exist")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_courses_example_walks_every_position_with_stride(cli):
+    run = cli("convolve", "--example", "--patch", "all", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    walk = json.loads(run.stdout)
+    assert walk["image"] == [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
+    assert walk["kernel"] == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+    assert walk["feature_map"] == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+    assert [w["value"] for w in walk["walks"]] == [4, 3, 4, 2, 4, 3, 2, 3, 4]
+    strided = json.loads(cli("convolve", "--example", "--patch", "all", "--stride", "2", "-f", "json").stdout)
+    assert [w["top_left"] for w in strided["walks"]] == [[0, 0], [0, 2], [2, 0], [2, 2]]
+    assert strided["feature_map"] == [[4, 4], [2, 4]]
+    table = cli("convolve", "--example", "--patch", "all", "--stride", "2", "-f", "table").stdout
+    assert "stride 2" in table and "[1,1] rows 2..4, columns 2..4" in table
+
+
+def test_zero_padding_is_named_and_drawn(cli, tmp_path, monkeypatch):
+    image = np.array(json.loads(cli("convolve", "--example", "--patch", "all", "-f", "json").stdout)["image"])
+    run = cli("convolve", "--example", "--mode", "same", "--patch", "all", "-f", "json")
+    walk = json.loads(run.stdout)
+    assert walk["padded"] == np.pad(image, 1).tolist()  # one row and column of zeros all round
+    assert walk["feature_map"] == signal.correlate2d(image, np.array(walk["kernel"]), mode="same").tolist()
+    assert walk["walks"][0]["top_left"] == [-1, -1] and walk["walks"][0]["value"] == 2
+    table = cli("convolve", "--example", "--mode", "same", "-f", "table").stdout
+    assert "ゼロパディング" in table and "7 × 7" in table
+    from nnkit.plots import image_ops
+
+    drawn = {}
+    monkeypatch.setattr(image_ops, "plot_maps", lambda path, panels, title, env, note: drawn.update(panels=panels))
+    run = cli("convolve", "--example", "--mode", "full", "--plot", str(tmp_path / "padding.png"), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    padded = drawn["panels"][1]  # input, the padded input, kernel, feature map
+    assert padded.values.tolist() == np.pad(image, 2).tolist() and padded.title.startswith("zero padding → 9×9")
+    assert padded.frame == (2, 2, 5, 5)  # the input's own pixels, framed
+    bad = cli("convolve", str(SAMPLES / "brain.png"), "--example")
+    bad.assert_input_error("--example is the image")
