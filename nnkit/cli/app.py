@@ -112,6 +112,7 @@ COMMANDS = {
     "reshape": ("reshape", "reshape"),
     "convolve": ("convolve", "convolve_command"),
     "pool": ("pool", "pool_command"),
+    "shift": ("shift", "shift"),
     "train-xor": ("train_xor", "train_xor"),
     "train-mlp": ("train_mlp", "train_mlp"),
     "train": ("train", "train"),

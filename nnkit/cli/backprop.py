@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 import numpy as np
 import typer
 
-from nnkit.cli.common import Input, Output, Precision, Quiet, Seed, environment
+from nnkit.cli.common import Input, Output, Precision, Quiet, ReportFormat, Seed, emit_report, environment
 from nnkit.cli.completion import complete_names
 from nnkit.course.logic_gates import XOR_ACTIVATION, XOR_OPTIMIZER
 from nnkit.errors import NnkitInputError
 from nnkit.nn.optimizers import OPTIMIZERS
-from nnkit.term.output import OutputPlan, format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import OutputPlan, format_number, resolve_format
 
 #: Samples up to which a gradient is written as its sum of products with every number.
 _SPELLED_OUT = 4
@@ -49,11 +48,7 @@ def backprop(
                           "then the loss of every step.")
     ] = 1,
     seed: Seed = None,
-    fmt: Annotated[
-        Literal["table", "json"] | None,
-        typer.Option("-f", "--format", help="table (default on a terminal) or json (default in a pipe).",
-                     show_default=False),
-    ] = None,
+    fmt: ReportFormat = None,
     output: Output = None,
     precision: Precision = 4,
     quiet: Quiet = False,
@@ -101,18 +96,7 @@ def backprop(
     activations = [activation] * len(sizes)
     run = train_steps(weights, activations, output_kind, x, t, optimizer, lr, steps)
     report = _report(run, x, t, sizes, activations, output_kind, source, optimizer, lr, steps)
-    if output is not None:
-        from nnkit.term.output import atomic_write
-
-        with atomic_write(output, env) as handle:
-            handle.write((json.dumps(report) + "\n").encode())
-        env.note(f"nnkit: wrote {output}")
-    if chosen == "json":
-        write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
-    elif chosen == "table":
-        _show(env.console(), report, precision)
-    else:
-        raise NnkitInputError(f"backprop prints a report: use -f table or json, not {chosen}")
+    emit_report(env, report, chosen, output, lambda console: _show(console, report, precision))
 
 
 def _data(env, gate: str, path: str | None):

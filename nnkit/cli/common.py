@@ -75,6 +75,11 @@ Format = Annotated[
         show_default=False,
     ),
 ]
+ReportFormat = Annotated[
+    Literal["table", "json"] | None,
+    typer.Option("-f", "--format", help="table (default on a terminal) or json (default in a pipe).",
+                 show_default=False),
+]
 Output = Annotated[
     str | None,
     typer.Option(
@@ -95,3 +100,23 @@ Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print the result onl
 def environment(quiet: bool = False) -> Environment:
     """The streams of this run (see :class:`nnkit.term.env.Environment`)."""
     return Environment.from_sys(quiet=quiet)
+
+
+def emit_report(env: Environment, report: dict, chosen: str, output: str | None, show) -> None:
+    """A command's report: to ``-o PATH.json`` if asked, then as JSON or as its table view.
+
+    JSON with ``-f json`` (the default in a pipe), else ``show(console)`` (a terminal, ``-f table``).
+    """
+    import json
+
+    from nnkit.term.output import atomic_write, write_stdout_bytes
+
+    text = (json.dumps(report) + "\n").encode()
+    if output is not None:
+        with atomic_write(output, env) as handle:
+            handle.write(text)
+        env.note(f"nnkit: wrote {output}")
+    if chosen == "json":
+        write_stdout_bytes(env, text)
+    else:
+        show(env.console())

@@ -28,6 +28,7 @@ COURSE_SECTIONS = {
     "reshape": "2-6 画像および教師データの変形: 画像の変換 (reshape)",
     "convolve": "3-2 畳み込み層 (convolution: フィルタ, ストライド, 特徴量マップ)",
     "pool": "3-3 プーリング層 (最大値プーリング, max pooling)",
+    "shift": "3-1 畳み込みニューラルネットワークの特徴 (平行移動不変性 translation invariance), 3-3 プーリング層",
     "train-xor": "2-3 隠れ層 hidden layer の意義 (XOR = AND(NAND, OR))",
     "train-mlp": "2-4 全結合層, 2-8 オプティマイザ, 2-9 バッチ処理; next chapter: 手書き数字の分類 (MNIST)",
     "predict": "2-2 深層学習の流れ (順伝播 forward propagation with a trained model); next chapter: 手書き数字の分類",

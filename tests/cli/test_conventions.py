@@ -22,6 +22,7 @@ def test_the_eight_commands_of_the_spec_and_predict():
         "reshape",
         "convolve",
         "pool",
+        "shift",
         "train-xor",
         "train-mlp",
         "train",
