@@ -16,10 +16,6 @@ from nnkit.term.output import resolve_format, write_stdout_bytes
 COURSE_INPUT_SHAPE = (28, 28, 1)
 #: … and its ten digits (a course model trained on other data has one output per class of that data).
 COURSE_CLASSES = 10
-#: Keras's class names, for the "Layer (type)" column.
-KERAS_CLASSES = {"conv2d": "Conv2D", "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
-                 "flatten": "Flatten", "dropout": "Dropout", "dense": "Dense", "activation": "Activation",
-                 "softmax": "Softmax"}
 #: The course models whose chapter ends the Keras model in a Softmax layer of its own (``Dense(10)``,
 #: then ``Softmax()``), where the other puts softmax inside the last Dense: Keras prints it as a row.
 KERAS_SOFTMAX_ROW = {"course-mlp"}
@@ -37,7 +33,8 @@ def softmax_as_its_own_row(table: dict) -> dict:
     *rows, last = table["rows"]
     if last.get("activation") != "softmax":
         return table
-    softmax = {"layer": "softmax", "activation": None, "output_shape": last["output_shape"], "params": 0}
+    softmax = {"layer": "softmax", "type": "Softmax", "activation": None, "output_shape": last["output_shape"],
+               "params": 0}
     return {**table, "rows": [*rows, {**last, "activation": None}, softmax]}
 
 
@@ -83,7 +80,7 @@ def keras_rows(table: dict) -> list[dict]:
 
     Examples
     --------
-    >>> [r["name"] for r in keras_rows({"rows": [{"layer": "dense"}, {"layer": "dense"}]})]
+    >>> [r["name"] for r in keras_rows({"rows": [{"layer": "dense", "type": "Dense"}] * 2})]
     ['dense', 'dense_1']
     """
     seen: dict[str, int] = {}
@@ -92,7 +89,7 @@ def keras_rows(table: dict) -> list[dict]:
         count = seen.get(row["layer"], 0)
         seen[row["layer"]] = count + 1
         name = row["layer"] if count == 0 else f"{row['layer']}_{count}"
-        rows.append({**row, "name": name, "type": KERAS_CLASSES.get(row["layer"], row["layer"])})
+        rows.append({**row, "name": name})
     return rows
 
 
