@@ -131,7 +131,7 @@ def _start(x, t, output_kind, sizes, activation, seed, gate):
 
         network = gate_network(sizes[0] if sizes else None, activation, np.random.default_rng(seed))
     else:
-        from nnkit.nn.network import build_mlp
+        from nnkit.nn.stack import build_mlp
 
         n_out = 1 if output_kind == "sigmoid" else max(int(t.max()) + 1, 2)
         network = build_mlp(x.shape[1], sizes, n_out, activation, output_kind, dtype=np.float64, rng=seed)
@@ -205,86 +205,100 @@ def _show(console, report: dict, precision: int) -> None:
     from rich.text import Text
 
     num = lambda v: format_number(v, precision)  # noqa: E731
-    network, layers = report["network"], report["layers"]
-    n = len(report["x"])
+    network = report["network"]
     console.print(Text(
-        f"One training step of a {'-'.join(map(str, network['sizes']))} network on {report['data']} ({n} samples): "
-        f"hidden {', '.join(network['activations']) or 'none'}, output {network['output']} with "
-        f"{network['loss']}; {report['optimizer']} lr {report['lr']:g}", style="bold"))
+        f"One training step of a {'-'.join(map(str, network['sizes']))} network on {report['data']} "
+        f"({len(report['x'])} samples): hidden {', '.join(network['activations']) or 'none'}, output "
+        f"{network['output']} with {network['loss']}; {report['optimizer']} lr {report['lr']:g}", style="bold"))
+    _show_forward(console, report, num)
+    console.print(Text(f"2. loss ({network['loss']}, mean over the samples): L = {num(report['loss'])}", style="bold"))
+    _show_backward(console, report, num)
+    _show_gradients(console, report, num)
+    _show_losses(console, report, num)
 
-    # 1. 順伝播, one table per layer (a wide network stays readable)
+
+def _show_forward(console, report: dict, num) -> None:
+    """1. 順伝播, one table per layer (a wide network stays readable)."""
+    layers = report["layers"]
     for layer in layers:
         is_first, is_output = layer is layers[0], layer is layers[-1]
-        act = f"{layer['activation']}(z)"
-        table = _titled(console, f"1. 順伝播 forward, layer {layer['layer']}: z = {'x' if is_first else 'h'}·W{layer['layer']} "
-                            f"+ b{layer['layer']}, {'y' if is_output else 'h'} = {act}")
+        k = layer["layer"]
+        table = _titled(console, f"1. 順伝播 forward, layer {k}: z = {'x' if is_first else 'h'}·W{k} + b{k}, "
+                                 f"{'y' if is_output else 'h'} = {layer['activation']}(z)")
         columns = ["sample", *(layer["inputs"] if is_first else []), *(f"z({u})" for u in layer["units"]),
                    *layer["units"], *(["t"] if is_output else [])]
         for column in columns:
             table.add_column(column, justify="right")
-        for i in range(n):
+        for i in range(len(report["x"])):
             table.add_row(str(i + 1), *(num(v) for v in (report["x"][i] if is_first else [])),
                           *(num(v) for v in layer["z"][i]), *(num(v) for v in layer["h"][i]),
                           *([str(report["t"][i])] if is_output else []))
         console.print(table)
-    console.print(Text(f"2. loss ({network['loss']}, mean over the samples): L = {num(report['loss'])}", style="bold"))
 
-    # 3. 逆伝播, from the output back
+
+def _show_backward(console, report: dict, num) -> None:
+    """3. 逆伝播, from the output back: ∂L/∂h, the activation's derivative and δ of every unit."""
+    from rich.text import Text
+
+    layers = report["layers"]
     for layer in reversed(layers):
         is_output = layer is layers[-1]
-        title = (f"3. 逆伝播 backward, layer {layer['layer']} ({'output' if is_output else 'hidden'}): "
-                 + ("δ = ∂L/∂z = ∂L/∂y · ∂y/∂z" if is_output else "∂L/∂h = Σ δ_next·w, δ = ∂L/∂h · a'(z)"))
-        table = _titled(console, title)
+        table = _titled(console, f"3. 逆伝播 backward, layer {layer['layer']} ({'output' if is_output else 'hidden'}): "
+                        + ("δ = ∂L/∂z = ∂L/∂y · ∂y/∂z" if is_output else "∂L/∂h = Σ δ_next·w, δ = ∂L/∂h · a'(z)"))
         table.add_column("sample", justify="right")
+        derivative = layer["derivative"]
         for unit in layer["units"]:
             table.add_column(f"∂L/∂{unit}", justify="right")
-            if layer["derivative"] is not None:
+            if derivative is not None:
                 table.add_column(f"a'(z({unit}))" if not is_output else f"∂{unit}/∂z", justify="right")
             table.add_column(f"δ({unit})", justify="right")
-        for i in range(n):
+        for i in range(len(report["x"])):
             cells = [str(i + 1)]
             for j in range(len(layer["units"])):
-                cells.append(num(layer["dL_dh"][i][j]))
-                if layer["derivative"] is not None:
-                    cells.append(num(layer["derivative"][i][j]))
-                cells.append(num(layer["delta"][i][j]))
+                cells += [num(layer["dL_dh"][i][j]), *([num(derivative[i][j])] if derivative is not None else []),
+                          num(layer["delta"][i][j])]
             table.add_row(*cells)
         console.print(table)
-        if is_output and network["output"] == "softmax":
+        if is_output and report["network"]["output"] == "softmax":
             console.print(Text("softmax with cross-entropy: δ = (y − t)/N directly (the softmax's Jacobian and "
                                "∂L/∂y multiply to that)"))
 
-    # 4. gradients and 5. the update
+
+def _show_gradients(console, report: dict, num) -> None:
+    """4. every weight's gradient as the sum over samples of input × δ, and 5. 更新: before and after."""
     table = _titled(console, f"4. gradients ∂L/∂w = Σ over samples of input × δ, and 5. 更新 update "
-                        f"({report['optimizer']}: {report['rule']})")
+                             f"({report['optimizer']}: {report['rule']})")
     for column in ("weight", "Σ input × δ", "∂L/∂w", "central difference", "before", "after"):
         table.add_column(column, justify="left" if column in ("weight", "Σ input × δ") else "right")
-    inputs_of = [[row for row in report["x"]]] + [layer["h"] for layer in layers[:-1]]
+    layers = report["layers"]
+    inputs_of = [report["x"]] + [layer["h"] for layer in layers[:-1]]
     for k, layer in enumerate(layers):
-        h_prev = np.array(inputs_of[k])
-        delta = np.array(layer["delta"])
+        h_prev, delta = np.array(inputs_of[k]), np.array(layer["delta"])
+        numerical_W, numerical_b = layer["numerical_dW"], layer["numerical_db"]
         for i, source in enumerate(layer["inputs"]):
             for j, unit in enumerate(layer["units"]):
-                terms = _sum_text(h_prev[:, i], delta[:, j], num)
-                numerical = layer["numerical_dW"]
-                table.add_row(f"W{k + 1} {source}→{unit}", terms, num(layer["dW"][i][j]),
-                              "—" if numerical is None else num(numerical[i][j]),
+                table.add_row(f"W{k + 1} {source}→{unit}", _sum_text(h_prev[:, i], delta[:, j], num),
+                              num(layer["dW"][i][j]), "—" if numerical_W is None else num(numerical_W[i][j]),
                               num(layer["W"][i][j]), num(layer["W_after"][i][j]))
         for j, unit in enumerate(layer["units"]):
-            numerical = layer["numerical_db"]
             table.add_row(f"b{k + 1} →{unit}", _sum_text(None, delta[:, j], num), num(layer["db"][j]),
-                          "—" if numerical is None else num(numerical[j]), num(layer["b"][j]), num(layer["b_after"][j]))
+                          "—" if numerical_b is None else num(numerical_b[j]), num(layer["b"][j]),
+                          num(layer["b_after"][j]))
     console.print(table)
+
+
+def _show_losses(console, report: dict, num) -> None:
+    """The loss after every step (a dozen of them for a long run), then before and after."""
+    from rich.text import Text
 
     losses = report["losses"]
     if report["steps"] > 1:
-        picks = sorted({round(s) for s in np.linspace(0, len(losses) - 1, _LOSS_ROWS)})
-        steps_table = _titled(console, f"the loss over {report['steps']} steps")
-        steps_table.add_column("after step", justify="right")
-        steps_table.add_column("L", justify="right")
-        for s in picks:
-            steps_table.add_row(str(s), num(losses[s]))
-        console.print(steps_table)
+        table = _titled(console, f"the loss over {report['steps']} steps")
+        table.add_column("after step", justify="right")
+        table.add_column("L", justify="right")
+        for step in sorted({round(s) for s in np.linspace(0, len(losses) - 1, _LOSS_ROWS)}):
+            table.add_row(str(step), num(losses[step]))
+        console.print(table)
     console.print(Text(f"L = {num(losses[0])} before, {num(losses[-1])} after {report['steps']} step(s)"))
 
 

@@ -195,12 +195,7 @@ def convolve_command(
     if list_filters:
         _list_filters(env, fmt, precision, size, sigma)
         return
-    if example and images:
-        raise NnkitInputError("--example is the image: give no IMAGE with it")
-    if example and filter_name is None and kernel_text is None and kernel_file is None:
-        kernel, filter_name = EXAMPLE_KERNEL.copy(), "the course's filter"
-    else:
-        kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
+    kernel, filter_name = _kernel_of(env, example, images, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
     sources = sources_of(images, output, save_array, fmt, plot, example=example)
     how = "cross-correlation" if correlate else "convolution"
@@ -313,6 +308,15 @@ def sources_of(images, output, save_array, fmt=None, plot=None, example: bool = 
     if plot is not None:
         plan.add(plot, "--plot", ".png")
     return sources
+
+
+def _kernel_of(env, example, images, filter_name, kernel_text, kernel_file, size, sigma):
+    """``(kernel, its name)``: the one asked for, or with ``--example`` and none asked for the course's filter."""
+    if example and images:
+        raise NnkitInputError("--example is the image: give no IMAGE with it")
+    if example and filter_name is None and kernel_text is None and kernel_file is None:
+        return EXAMPLE_KERNEL.copy(), "the course's filter"
+    return _kernel(env, filter_name, kernel_text, kernel_file, size, sigma), filter_name
 
 
 def _kernel(env, filter_name, kernel_text, kernel_file, size, sigma) -> np.ndarray:

@@ -185,6 +185,11 @@ def summary(
         "total_params": table["total_params"],
         "trainable_params": table["total_params"],
     }
+    _print(env, chosen, result, title, as_keras=model is not None)
+
+
+def _print(env, chosen: str, result: dict, title: str, as_keras: bool) -> None:
+    """The summary as JSON, CSV/TSV, Keras's own table (the course models) or nnkit's (with activations)."""
     if chosen == "json":
         write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
     elif chosen in ("csv", "tsv"):
@@ -194,7 +199,7 @@ def summary(
             lines.append(sep.join((r["name"], r["type"], r["activation"] or "", "x".join(map(str, r["output_shape"])),
                                    str(r["params"]))))
         write_stdout_bytes(env, ("\n".join(lines) + "\n").encode())
-    elif model is not None:
+    elif as_keras:
         _show_as_keras(env.console(), result)
     else:
         _show(env.console(), result, title)

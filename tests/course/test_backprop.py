@@ -6,8 +6,8 @@ import pytest
 
 from nnkit.course.backprop import targets_as_rows, train_steps, walk
 from nnkit.course.logic_gates import gate_network, truth_table
-from nnkit.nn.network import build_mlp, network_from_weights
 from nnkit.nn.optimizers import make_optimizer
+from nnkit.nn.stack import build_mlp, network_from_weights
 
 
 def engine_network(weights, activations, output):
