@@ -99,6 +99,7 @@ def train_mlp(
     save: core.Save = None,
     resume: core.Resume = None,
     plot: core.Plot = None,
+    lr_find: core.LrFind = False,
     fmt: core.ReportFormat = None,
     precision: Precision = 6,
     quiet: Quiet = False,
@@ -151,6 +152,8 @@ def train_mlp(
         resume=resume,
         typed=core.typed_options(ctx),
     )
+    if lr_find:
+        return core.find_lr_and_report(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
     if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
         return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
     core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
