@@ -194,9 +194,10 @@ def _show(console, report: dict, precision: int) -> None:
     rows, cols = report["by"]
     console.print(Text(f"{report['image']} moved {rows} row(s) down and {cols} column(s) right "
                        f"(平行移動不変性, translation invariance)", style="bold"))
-    console.print(Text(f"feature map of the moved image vs the feature map moved: largest difference "
-                       f"{num(report['feature_map_shift_difference'])} (away from the edges) — it shifts with "
-                       "the image"))
+    difference = report["feature_map_shift_difference"]
+    console.print(Text("feature map of the moved image vs the feature map moved: " + (
+        "the map is too small to have a part away from its edges" if difference is None else
+        f"largest difference {num(difference)} (away from the edges) — it shifts with the image")))
     table = Table(title="each layer's output for the image and for the moved image, compared position by position",
                   header_style="bold")
     for column in ("layer", "output shape", "correlation"):

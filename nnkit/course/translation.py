@@ -60,7 +60,7 @@ def interior_difference(original_map: np.ndarray, shifted_map: np.ndarray, rows:
     top, bottom = max(rows, 0) + margin, h - max(-rows, 0) - margin
     left, right = max(cols, 0) + margin, w - max(-cols, 0) - margin
     if top >= bottom or left >= right:
-        raise NnkitInputError(f"a shift of {rows},{cols} leaves no part of the {h}×{w} map away from its edges")
+        return None
     return float(np.max(np.abs(shifted_map[top:bottom, left:right] - moved[top:bottom, left:right])))
 
 

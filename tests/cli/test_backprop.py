@@ -76,3 +76,13 @@ def test_input_table_with_class_targets_is_a_softmax(cli, tmp_path):
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("backprop", *args).assert_input_error(message)
+
+
+def test_the_installed_command_in_a_pipe(shell, tmp_path):
+    rows = tmp_path / "and.csv"
+    rows.write_text("0,0,0\n0,1,0\n1,0,0\n1,1,1\n")
+    done = shell(f"nnkit backprop -i {rows} --hidden none --steps 5 | head -c 100000")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # JSON in a pipe, one line
+    assert report["network"]["sizes"] == [2, 1] and len(report["losses"]) == 6
+    assert report["losses"][-1] < report["losses"][0]

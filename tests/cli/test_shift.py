@@ -71,3 +71,11 @@ def test_a_trained_conv_model_on_a_bundled_digit(cli, tmp_path):
 )
 def test_bad_input_is_exit_2(cli, args, message):
     cli("shift", str(SAMPLES / "my_digit.png"), *args).assert_input_error(message)
+
+
+def test_the_installed_command_in_a_pipe(shell):
+    done = shell(f"nnkit shift {SAMPLES / 'brain.png'} --by 3,0 | head -c 1000000")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["by"] == [3, 0] and report["feature_map_shift_difference"] == 0.0
+    assert [round(layer["correlation"], 3) for layer in report["layers"]] == [0.986, 0.762, 0.795]  # README

@@ -37,3 +37,7 @@ def test_correlation_and_pooling_against_references():
 def test_a_shift_out_of_the_frame_is_an_input_error():
     with pytest.raises(NnkitInputError, match="out of its frame"):
         shift_image(np.ones((4, 4)), 0, 4)
+
+
+def test_a_map_without_a_part_away_from_its_edges_has_no_difference_to_tell():
+    assert interior_difference(np.ones((4, 4)), np.ones((4, 4)), 0, 1, margin=3) is None
