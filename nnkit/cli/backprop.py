@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 import typer
 
-from nnkit.cli.common import Input, Output, Precision, Quiet, ReportFormat, Seed, emit_report, environment
+from nnkit.cli.common import Input, Precision, Quiet, ReportFormat, ReportOutput, emit_report, environment
 from nnkit.cli.completion import complete_names
 from nnkit.course.logic_gates import XOR_ACTIVATION, XOR_OPTIMIZER
 from nnkit.errors import NnkitInputError
@@ -47,9 +47,11 @@ def backprop(
         int, typer.Option("--steps", min=1, max=100_000, help="Training steps; the first is written out, "
                           "then the loss of every step.")
     ] = 1,
-    seed: Seed = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the starting weights (train-xor starts from the same).")
+    ] = 0,
     fmt: ReportFormat = None,
-    output: Output = None,
+    output: ReportOutput = None,
     precision: Precision = 4,
     quiet: Quiet = False,
 ) -> None:
@@ -83,7 +85,6 @@ def backprop(
     if any(size > 64 for size in sizes) or len(sizes) > 4:
         raise NnkitInputError(f"--hidden {hidden}: backprop writes out every number; use at most 4 layers of "
                               "at most 64 units")
-    seed = 0 if seed is None else seed
     plan = OutputPlan(env, inputs=[input])
     if output is not None:
         plan.add(output, "-o", ".json")

@@ -90,6 +90,11 @@ Output = Annotated[
         show_default=False,
     ),
 ]
+ReportOutput = Annotated[
+    str | None,
+    typer.Option("-o", "--output", help="Also write the whole report to this .json file.", metavar="PATH.json",
+                 show_default=False),
+]
 Precision = Annotated[
     int,
     typer.Option("--precision", min=1, max=17, help="Significant digits in tables (CSV and JSON keep full precision)."),

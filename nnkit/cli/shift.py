@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nnkit.cli.common import Output, Precision, Quiet, ReportFormat, emit_report, environment
+from nnkit.cli.common import Precision, Quiet, ReportFormat, ReportOutput, emit_report, environment
 from nnkit.cli.completion import complete_names
 from nnkit.course.filters import FILTERS
 from nnkit.errors import NnkitInputError
@@ -48,7 +48,7 @@ def shift(
                      metavar="PATH.png", show_default=False),
     ] = None,
     fmt: ReportFormat = None,
-    output: Output = None,
+    output: ReportOutput = None,
     precision: Precision = 4,
     quiet: Quiet = False,
 ) -> None:
