@@ -165,12 +165,12 @@ def at_least_one(value, option: str) -> int:
     return int(value)
 
 
-def shape_text(shape) -> str:
-    """A shape as messages and reports write it: ``(26, 26, 32)`` → ``26×26×32`` (an unknown size ``?``).
+def shape_text(shape, unknown: str = "?") -> str:
+    """A shape as messages and reports write it: ``(26, 26, 32)`` → ``26×26×32`` (a None size: ``unknown``).
 
     Examples
     --------
-    >>> shape_text((26, 26, 32)), shape_text((None, 10)), shape_text(())
-    ('26×26×32', '?×10', '')
+    >>> shape_text((26, 26, 32)), shape_text((None, 10)), shape_text((None, 10), "any"), shape_text(())
+    ('26×26×32', '?×10', 'any×10', '')
     """
-    return "×".join("?" if size is None else str(size) for size in shape)
+    return "×".join(unknown if size is None else str(size) for size in shape)

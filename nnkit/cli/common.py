@@ -98,6 +98,16 @@ ReportFormat = Annotated[
         show_default=False,
     ),
 ]
+MapsFormat = Annotated[
+    Literal["table", "json", "csv", "tsv", "npy"] | None,
+    typer.Option(
+        "-f",
+        "--format",
+        help="table (default on a terminal) or json: the report with every map (default in a pipe); "
+        "csv, tsv or npy: the one map of --method, as an array.",
+        show_default=False,
+    ),
+]
 Output = Annotated[
     str | None,
     typer.Option(

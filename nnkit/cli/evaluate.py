@@ -7,7 +7,6 @@ Thin: reads the model and the cases (:func:`evaluation_cases`), calls
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,9 +14,9 @@ from typing import Annotated, Literal
 import numpy as np
 import typer
 
-from nnkit.cli.common import Output, Precision, Quiet, environment
+from nnkit.cli.common import Output, Precision, Quiet, ReportFormat, Seed, environment
 from nnkit.errors import NnkitInputError
-from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import emit_report, format_number, resolve_format
 
 PARTS = ("auto", "test", "validation", "train", "all")
 
@@ -120,14 +119,12 @@ def evaluate(
                                            help="Resamples for the 95 % confidence intervals (0: none).")] = 1000,
     bins: Annotated[int, typer.Option("--bins", min=1, max=1000, help="Bins of the reliability table.")] = 10,
     top: Annotated[int, typer.Option("--top", min=0, max=1000, help="How many of the worst cases (largest losses) to list.")] = 9,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap resampling.")] = 0,
+    seed: Seed = 0,
     plot: Annotated[str | None, typer.Option("--plot", help="One figure: ROC with the operating point, reliability "
                                              "diagram, confusion matrix, worst cases.", metavar="PATH.png",
                                              show_default=False)] = None,
     output: Output = None,
-    fmt: Annotated[Literal["table", "json"] | None, typer.Option(
-        "-f", "--format", help="table (default on a terminal) or json: the whole report (default in a pipe).",
-        show_default=False)] = None,
+    fmt: ReportFormat = None,
     precision: Precision = 4,
     quiet: Quiet = False,
 ) -> None:
@@ -149,7 +146,7 @@ def evaluate(
     from nnkit.term.output import OutputPlan
 
     env = environment(quiet)
-    chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
+    resolve_format(fmt, env, report=True)  # a format the terminal cannot take is refused before any work
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise NnkitInputError(f"--threshold must lie in [0, 1], got {threshold}")
     if target_sensitivity is not None and not 0.0 < target_sensitivity <= 1.0:
@@ -191,17 +188,10 @@ def evaluate(
 
         write_evaluation_plot(plot, report, proba, cases, positive_index, env=env)
         env.note(f"nnkit: wrote {plot}")
-    text = json.dumps(report) + "\n"
-    if output is not None:
-        from nnkit.term.output import atomic_write
-
-        with atomic_write(output, env) as handle:
-            handle.write(text.encode())
-        env.note(f"nnkit: wrote {output}")
-    if chosen == "json":
-        write_stdout_bytes(env, text.encode())
-    else:
-        _show(env.console(), report, precision)
+    header = ["class", "support", "sensitivity", "specificity", "ppv", "npv", "f1"]
+    rows = [[row["class"], row["support"], *(row[k]["value"] if isinstance(row[k], dict) else row[k]
+                                             for k in header[2:])] for row in report["per_class"]]
+    emit_report(report, env, fmt, output, (header, rows), lambda console: _show(console, report, precision))
 
 
 def _class_index(positive: str, names: list[str]) -> int:

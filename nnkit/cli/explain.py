@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 import numpy as np
 import typer
 
-from nnkit.cli.common import Output, Precision, Quiet, environment
+from nnkit.cli.common import MapsFormat, Output, Precision, Quiet, environment
 from nnkit.errors import NnkitInputError
-from nnkit.term.output import format_number, resolve_format, to_npy_bytes, write_stdout_bytes
+from nnkit.term.output import format_number, resolve_format, to_npy_bytes, to_text, write_stdout_bytes
 
 METHODS = ("gradcam", "saliency", "occlusion")
 
@@ -35,13 +35,11 @@ def explain(
     stride: Annotated[int | None, typer.Option("--stride", min=1, help="Occlusion: the step between squares "
                                                "(default: half the patch).", show_default=False)] = None,
     slice_spec: Annotated[str | None, typer.Option("--slice", help="A slice of a 3-D volume: AXIS:INDEX or axial:80.",
-                                                   show_default=False)] = None,
+                                                   metavar="PLANE:INDEX", show_default=False)] = None,
     plot: Annotated[str | None, typer.Option("--plot", help="The image, each map, the overlay and the probabilities.",
                                              metavar="PATH.png", show_default=False)] = None,
     output: Output = None,
-    fmt: Annotated[Literal["table", "json", "npy"] | None, typer.Option(
-        "-f", "--format", help="table (default on a terminal), json: the raw maps at their own resolution "
-        "(default in a pipe), npy: the one map of --method (not to a terminal).", show_default=False)] = None,
+    fmt: MapsFormat = None,
     precision: Precision = 4,
     quiet: Quiet = False,
 ) -> None:
@@ -62,8 +60,8 @@ def explain(
 
     env = environment(quiet)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
-    if chosen == "npy" and method == "all":
-        raise NnkitInputError("-f npy writes one map: choose it with --method gradcam, saliency or occlusion")
+    if chosen in ("csv", "tsv", "npy") and method == "all":
+        raise NnkitInputError(f"-f {chosen} writes one map: choose it with --method gradcam, saliency or occlusion")
     _plan_outputs(env, model, image, plot, output, method)
     network, meta = load_model(model)
     has_conv = bool(maps.conv_layer_names(network))
@@ -89,6 +87,8 @@ def explain(
         write_stdout_bytes(env, (json.dumps(report) + "\n").encode())
     elif chosen == "npy":
         write_stdout_bytes(env, to_npy_bytes(np.asarray(result[method]["values"])))
+    elif chosen in ("csv", "tsv"):
+        write_stdout_bytes(env, to_text(np.asarray(result[method]["values"]), chosen).encode())
     else:
         _show(env.console(), report, precision)
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from nnkit.course.logic_gates import GATES
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.npyfile import ArchiveError, NpzArchive
 from nnkit.files.schema import (
     AnyOf,
@@ -384,7 +384,7 @@ def _common_rules(kind: ModelKind, meta: dict) -> None:
     elif "image_shape" in spec and math.prod(spec["image_shape"]) != n_inputs:
         raise SchemaError(
             "meta.preprocessing.image_shape",
-            f"{'×'.join(map(str, spec['image_shape']))} does not make the model's {n_inputs} inputs",
+            f"{shape_text(spec['image_shape'])} does not make the model's {n_inputs} inputs",
         )
 
 

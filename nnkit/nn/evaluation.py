@@ -69,6 +69,28 @@ def _value(point, low, high) -> dict:
     return {"value": clean(point), "low": low, "high": high}
 
 
+def _operating_point(y, probabilities, positive, threshold, target_sensitivity):
+    """``(positive, threshold, chosen_by)``: two classes get a threshold (given, chosen or 0.5), more get none."""
+    k = probabilities.shape[1]
+    if k != 2 and (threshold is not None or target_sensitivity is not None):
+        raise NnkitInputError(
+            f"--threshold and --target-sensitivity apply to two classes; the model has {k}",
+            hint="with more classes each case goes to its most probable class",
+        )
+    if threshold is not None and not 0.0 <= threshold <= 1.0:  # NaN too
+        raise NnkitInputError(f"--threshold must lie in [0, 1], got {threshold}")
+    if k != 2:
+        return None, threshold, None
+    positive = 1 if positive is None else positive
+    chosen_by = "given" if threshold is not None else "default"
+    if target_sensitivity is not None:
+        if threshold is not None:
+            raise NnkitInputError("give --threshold or --target-sensitivity, not both")
+        threshold = threshold_for_sensitivity(y == positive, probabilities[:, positive], target_sensitivity)
+        chosen_by = "target sensitivity"
+    return positive, 0.5 if threshold is None else float(threshold), chosen_by
+
+
 def evaluate_classifier(
     y: np.ndarray,
     probabilities: np.ndarray,
@@ -111,24 +133,7 @@ def evaluate_classifier(
     if n == 0:
         raise NnkitInputError("there are no cases to evaluate")
     binary = k == 2
-    if not binary and (threshold is not None or target_sensitivity is not None):
-        raise NnkitInputError(
-            f"--threshold and --target-sensitivity apply to two classes; the model has {k}",
-            hint="with more classes each case goes to its most probable class",
-        )
-    if threshold is not None and not 0.0 <= threshold <= 1.0:  # NaN too
-        raise NnkitInputError(f"--threshold must lie in [0, 1], got {threshold}")
-    if binary:
-        positive = 1 if positive is None else positive
-        chosen_by = "given" if threshold is not None else "default"
-        if target_sensitivity is not None:
-            if threshold is not None:
-                raise NnkitInputError("give --threshold or --target-sensitivity, not both")
-            threshold = threshold_for_sensitivity(y == positive, probabilities[:, positive], target_sensitivity)
-            chosen_by = "target sensitivity"
-        threshold = 0.5 if threshold is None else float(threshold)
-    else:
-        positive = None
+    positive, threshold, chosen_by = _operating_point(y, probabilities, positive, threshold, target_sensitivity)
     predicted = predictions(probabilities, positive, threshold)
     cm = confusion_matrix(y, predicted, k)
     rates = per_class_rates(cm)
@@ -141,12 +146,8 @@ def evaluate_classifier(
         j = next(stat)
         return _value(point[j], low[j], high[j])
 
-    report: dict = {
-        "samples": int(n),
-        "accuracy": interval(),
-        "balanced_accuracy": interval(),
-        "confusion_matrix": cm.tolist(),
-    }
+    report: dict = {"samples": int(n), "accuracy": interval(), "balanced_accuracy": interval(),
+                    "confusion_matrix": cm.tolist()}
     ranking = {}
     for c in [positive] if binary else range(k):
         ranking[c] = {"roc_auc": interval(), "average_precision": interval()}
@@ -154,8 +155,7 @@ def evaluate_classifier(
     for c in range(k):
         row = {"class": c, "support": int(rates["support"][c])}
         row["sensitivity"], row["specificity"] = interval(), interval()
-        for key in ("ppv", "npv", "f1"):
-            row[key] = float(rates[key][c])
+        row.update({key: float(rates[key][c]) for key in ("ppv", "npv", "f1")})
         if not binary:
             row.update(ranking[c])
         per_class.append(row)

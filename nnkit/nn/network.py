@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.nn.activations import log_softmax, sigmoid
 from nnkit.nn.layers import Activation, Dense
 from nnkit.nn.losses import sigmoid_cross_entropy_terms, softmax_cross_entropy_terms
@@ -252,9 +252,8 @@ class Network:
             elif x.ndim == len(shape):
                 x = x[np.newaxis]  # one sample
             if x.ndim != len(shape) + 1 or not _fits(x.shape[1:], shape):
-                want = "×".join("any" if s is None else str(s) for s in shape)
                 raise NnkitInputError(
-                    f"the network takes inputs of shape {want} per sample, got an array of shape "
+                    f"the network takes inputs of shape {shape_text(shape, 'any')} per sample, got an array of shape "
                     f"{x.shape}")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)

@@ -73,10 +73,13 @@ VOCABULARY = {
     "--precision": [common.Precision],
     "--quiet": [common.Quiet],
     "--progress": [common.Progress],
-    "--format": [common.Format, common.ReportFormat],  # arrays (CSV in a pipe) or reports (JSON)
+    # arrays (CSV in a pipe), reports (JSON), or explain's report with its maps (JSON; one map as an array)
+    "--format": [common.Format, common.ReportFormat, common.MapsFormat],
 }
 #: Commands whose -f/--format is the array one (CSV in a pipe); every other -f is a report's (JSON).
 ARRAY_COMMANDS = {"dense", "activate", "loss", "onehot", "reshape", "convolve", "pool", "predict"}
+#: Commands whose report holds arrays, one of which -f csv/tsv/npy prints (explain: one map).
+MAPS_COMMANDS = {"explain"}
 
 #: Options of one spelling whose type or default differ between commands, and why that is right.
 SETTINGS_THAT_DIFFER = {
@@ -92,6 +95,7 @@ SETTINGS_THAT_DIFFER = {
     "--output": "what is written names its file: PATH, or OUT.onnx for export",
     "--plot": "each picture's help says what it draws",
     "--hidden": "each command's default size",
+    "--patch": "a square of the image: where it is in convolve (ROW,COL), how large it is in explain's occlusion",
 }
 #: Spellings of the vocabulary's meanings that must not come back (old ones stay hidden for a release).
 RETIRED = {"--features": "--plot", "--no-hidden": "--hidden none", "--save-plot": "--plot", "--png": "--plot",
@@ -105,7 +109,8 @@ def test_the_vocabulary_is_declared_once_and_used_as_declared(long):
     for command, param in OPTIONS[long].items():
         assert _spelling(param) in declared, (command, long, _spelling(param))
         if long == "--format":
-            wanted = _declared(common.Format if command in ARRAY_COMMANDS else common.ReportFormat)
+            wanted = _declared(common.Format if command in ARRAY_COMMANDS else
+                               common.MapsFormat if command in MAPS_COMMANDS else common.ReportFormat)
             assert _spelling(param) == wanted, command
         if long == "--seed":
             assert param.default == 0, command  # one seed policy: 0 unless given
@@ -159,7 +164,7 @@ def test_help_never_offers_a_format_the_command_refuses():
     for command, param in OPTIONS["--format"].items():
         if "npy" not in param.type.choices:
             continue
-        assert command in ARRAY_COMMANDS, command
+        assert command in ARRAY_COMMANDS | MAPS_COMMANDS, command
 
 
 # --- what a pipe gets -------------------------------------------------------------------------------

@@ -262,3 +262,14 @@ def test_the_plot_of_a_two_class_conv_model_has_its_roc_curve_and_kept_epoch(cli
     assert all(re.fullmatch(r"(✗ wrong|✓ right): test image \d+\ntrue [01], predicted [01]", t) for t in titles)
     assert titles[0].startswith("✗ wrong") if len(titles) == 2 else titles[0].startswith(("✗", "✓"))
     plt.close(figure)
+
+
+def test_a_resumed_run_without_layers_keeps_the_saved_stack_in_its_report_and_model(cli, tmp_path):
+    first, second = tmp_path / "m.npz", tmp_path / "m2.npz"
+    assert cli("train", "--layers", SMALL_CNN, "--epochs", "1", "--save", str(first), "-q").exit_code == 0
+    saved = report(cli("train", "--layers", SMALL_CNN, "--epochs", "1"))["options"]["layers"]
+    resumed = report(cli("train", "--resume", str(first), "--epochs", "1", "--save", str(second)))
+    assert resumed["options"]["layers"] == saved
+    with np.load(second, allow_pickle=False) as archive:
+        assert json.loads(str(archive["meta"]))["options"]["layers"] == saved
+    assert [row["epoch"] for row in resumed["history"]] == [2]

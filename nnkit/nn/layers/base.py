@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.nn.initializers import initial_weights
 
 #: The largest size a layer setting may have (units, filters, kernel side, stride, window).
@@ -233,11 +233,6 @@ class Layer:
 
 
 # ----- helpers the layers share ---------------------------------------------------------------
-
-
-def shape_text(shape) -> str:
-    """``(26, 26, 32)`` → ``26×26×32`` (None: ``?``), for messages."""
-    return "×".join("?" if s is None else str(s) for s in shape)
 
 
 def image_shape(layer: str, input_shape) -> tuple[int, int, int]:

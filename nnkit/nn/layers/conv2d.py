@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
-from nnkit.nn.layers.base import Initial, Layer, Setting, Word, image_shape, kept, pair, shape_text, whole
+from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn.layers.base import Initial, Layer, Setting, Word, image_shape, kept, pair, whole
 
 PADDINGS = ("valid", "same")
 

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
-from nnkit.nn.layers.base import Initial, Layer, Setting, Word, column_sums, kept, shape_text
+from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn.layers.base import Initial, Layer, Setting, Word, column_sums, kept
 
 
 class Dense(Layer):

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
-from nnkit.nn.layers.base import Layer, Word, shape_text
+from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn.layers.base import Layer, Word
 
 
 class Flatten(Layer):

@@ -9,8 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
-from nnkit.nn.layers.base import Layer, Setting, Word, image_shape, kept, shape_text, whole
+from nnkit.errors import NnkitInputError, shape_text
+from nnkit.nn.layers.base import Layer, Setting, Word, image_shape, kept, whole
 
 POOL_OPS = ("max", "mean")
 
