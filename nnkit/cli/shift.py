@@ -32,16 +32,16 @@ def shift(
     ] = "0,2",
     model: Annotated[
         str | None,
-        typer.Option("--model", help="A trained conv model (.npz from nnkit train): every layer's output "
+        typer.Option("--trained", help="A trained conv model (.npz from nnkit train --save): every layer's output "
                      "and the prediction, for the image and the shifted image.", metavar="MODEL.npz",
                      show_default=False),
     ] = None,
     filter_name: Annotated[
         str,
-        typer.Option("--filter", help="Without --model: the filter to convolve with (see nnkit convolve "
+        typer.Option("--filter", help="Without --trained: the filter to convolve with (see nnkit convolve "
                      "--list-filters).", metavar="NAME", autocompletion=complete_names(FILTERS)),
     ] = "sobel-x",
-    pool: Annotated[int, typer.Option("--pool", min=1, max=64, help="Without --model: max pooling window.")] = 2,
+    pool: Annotated[int, typer.Option("--pool", min=1, max=64, help="Without --trained: max pooling window.")] = 2,
     plot: plot_option("Draw the image, its feature map and its pooled map, unshifted and shifted") = None,
     fmt: ReportFormat = None,
     output: ReportOutput = None,
@@ -54,13 +54,13 @@ def shift(
     recognised in another. The convolution's feature map of the shifted image is the feature map
     shifted (exactly, away from the edges); max pooling and each further layer make the outputs
     depend less on where the pattern is. The table gives, layer by layer, the correlation between the
-    outputs for the image and for the shifted image at the same positions, and with --model both
+    outputs for the image and for the shifted image at the same positions, and with --trained both
     predictions.
 
     \b
     Examples:
       nnkit shift samples/brain.png --by 3,0 --plot shift.png
-      nnkit shift samples/my_digit.png --model cnn.npz --by 0,2
+      nnkit shift samples/my_digit.png --trained cnn.npz --by 0,2
       nnkit shift samples/brain.png --filter laplacian --pool 4 -f json
     """
     env = environment(quiet)

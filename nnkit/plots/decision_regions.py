@@ -96,10 +96,12 @@ def draw_decision(
     names: tuple[str, str] = ("x1", "x2"),
     linear: tuple[np.ndarray, float] | None = None,
     title_chars: int = 70,
+    legend_below: float = -0.13,
 ):
     """Draw :func:`decision_figure`'s picture into ``axis`` over ``limits``²; returns the shading (for a colour bar).
 
-    ``names`` label the axes (a hidden plane's are h1, h2); ``title_chars`` is where the title wraps.
+    ``names`` label the axes (a hidden plane's are h1, h2); ``title_chars`` is where the title wraps;
+    ``legend_below`` is how far below the panel its legend starts (a fraction of the panel's height).
     """
     lo, hi = limits
     g1, g2, p = decision_grid(predict_proba, lo, hi)
@@ -121,7 +123,7 @@ def draw_decision(
             x[chosen, 0], x[chosen, 1], s=160, marker=marker, c=colour, edgecolors="k",
             zorder=6, label=f"target {value}",
         )
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=10.5, ncol=2)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, legend_below), fontsize=10.5, ncol=2)
     axis.set_xlim(lo, hi)
     axis.set_ylim(lo, hi)
     # ticks every 0.5 (every 0.25 collides at this size), every 1 on a wider plane

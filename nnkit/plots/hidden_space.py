@@ -31,7 +31,7 @@ def _label_inputs(axis, h: np.ndarray, x: np.ndarray) -> None:
 
 
 def draw_hidden_space(axis, h: np.ndarray, x: np.ndarray, t: np.ndarray, predict, output_line, title: str,
-                      names: tuple[str, str] = ("h1", "h2"), title_chars: int = 45):
+                      names: tuple[str, str] = ("h1", "h2"), title_chars: int = 45, legend_below: float = -0.13):
     """The hidden plane: the points ``h`` (from inputs ``x``), coloured by ``predict``, the output's line.
 
     Returns the shading (for the figure's colour bar).
@@ -39,7 +39,7 @@ def draw_hidden_space(axis, h: np.ndarray, x: np.ndarray, t: np.ndarray, predict
     lo = min(-0.25, float(h.min()) - 0.2)
     hi = max(1.25, float(h.max()) + 0.2)
     shading = draw_decision(axis, predict, h, t, title, [output_line], limits=(lo, hi), names=names,
-                            title_chars=title_chars)
+                            title_chars=title_chars, legend_below=legend_below)
     _label_inputs(axis, h, x)
     return shading
 
@@ -66,14 +66,15 @@ def xor_trained_figure(network, x: np.ndarray, t: np.ndarray, title: str, input_
 def xor_wired_figure(saitoh_predict, saitoh_lines, ones_predict, ones_lines, s: np.ndarray, x: np.ndarray,
                      t: np.ndarray, and_predict, and_line):
     """The two hand-built XOR networks in the input plane, and the hidden plane (s1, s2) they share."""
-    figure, axes = new_figure(SLIDE, 1, 3)
+    figure, axes = new_figure((SLIDE[0], 6.6), 1, 3)  # three square panels: a full slide's height is empty
     shading = draw_decision(axes[0], saitoh_predict, x, t, "weights ±0.5, biases 0.7, −0.2, −0.7", saitoh_lines,
-                            title_chars=30)
+                            title_chars=36, legend_below=-0.2)
     draw_decision(axes[1], ones_predict, x, t, "the course's gates, every weight 1:\n"
-                  "s1 = NAND fires if x1 + x2 < 1.5, s2 = OR if x1 + x2 > 0.5", ones_lines, title_chars=30)
+                  "s1 = NAND fires if x1 + x2 < 1.5, s2 = OR if x1 + x2 > 0.5", ones_lines, title_chars=36,
+                  legend_below=-0.2)
     draw_hidden_space(axes[2], s, x, t, and_predict, and_line,
                       "hidden space (s1, s2) = (NAND, OR):\none line, y = AND: s1 + s2 > 1.5, separates them",
-                      names=("s1 = NAND(x1, x2)", "s2 = OR(x1, x2)"), title_chars=30)
+                      names=("s1 = NAND(x1, x2)", "s2 = OR(x1, x2)"), title_chars=36, legend_below=-0.2)
     add_probability_bar(figure, shading, axes)
     figure.suptitle("The course's wired XOR: s1 = NAND, s2 = OR in the hidden layer, y = AND(s1, s2)")
     return figure

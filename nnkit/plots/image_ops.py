@@ -222,8 +222,8 @@ def convolution_figure(source: str, image: np.ndarray, kernel: np.ndarray, featu
         top, bottom, left, right = pads
         around = (f"+{top} each side" if len({top, bottom, left, right}) == 1
                   else f"+{top} top, +{bottom} bottom,\n+{left} left, +{right} right")
-        panels.insert(1, Panel(padded, f"{padding_name} → {padded.shape[0]}×{padded.shape[1]}\n({around}, "
-                                        "dashed: input)",
+        panels.insert(1, Panel(padded, f"{padding_name} → {padded.shape[0]}×{padded.shape[1]}\n({around};\n"
+                                        "dashed: the input)",
                                "input value", padded_boxes, annotate=max(padded.shape) <= _ANNOTATE_LIMIT,
                                frame=(top, left, image.shape[0], image.shape[1])))
     note = f"{how}, mode {mode}" + (f", stride {stride}" if stride > 1 else "")

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnkit.plots.figures import pyplot
-
 
 def lr_find_figure(report: dict, title: str):
     """Draw ``--lr-find``'s report (``lrs``, ``losses``, ``smoothed``, ``valley``, ``suggestion``)."""
-    plt = pyplot()
-    figure, axis = plt.subplots(figsize=(8.0, 5.0), layout="constrained")
+    from nnkit.plots.style import NOTEBOOK, new_figure, wrap
+
+    figure, axis = new_figure(NOTEBOOK)
     lrs, losses, smoothed = (np.asarray(report[key]) for key in ("lrs", "losses", "smoothed"))
     axis.plot(lrs, losses, color="0.7", lw=1, label="loss of each mini-batch")
     axis.plot(lrs, smoothed, color="#1f5fa8", lw=2, label="smoothed loss (moving average, β 0.98)")
@@ -32,6 +31,6 @@ def lr_find_figure(report: dict, title: str):
     axis.set_xlabel("learning rate (log scale)")
     axis.set_ylabel("training loss")
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8, loc="upper left")
-    axis.set_title(title, fontsize=11)
+    axis.legend(loc="upper left")
+    axis.set_title(wrap(title, 80))
     return figure

@@ -183,7 +183,9 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     curve.set_ylabel("f - f_min (log scale)")
     curve.set_title("how fast each one gets down")
     curve.grid(alpha=0.3)
-    curve.legend(loc="upper right")  # "best" searches every point: slow, and a warning, for long runs
+    # "best" searches every point: slow, and a warning, for long runs; a local minimum's line is written
+    # at the panel's top right, so the legend then goes to the bottom left, below where the paths start
+    curve.legend(loc="lower left" if surface.local_minima else "upper right")
     figure.suptitle(f"nnkit optimize --function {surface.name}: the course's 2-8 optimizers side by side")
     return figure
 

@@ -356,7 +356,7 @@ def cases(d: str) -> list[Case]:
         C("shift hex", "shift", f("hex.csv"), fragment="not a number"),
         C("shift closed stdout", "shift", f("images/a.npy"), "--by", "0,1", stdin=">&-",
           fragment="standard output is closed"),
-        C("shift model not a model", "shift", f("images/a.npy"), "--model", f("lie.npz")),
+        C("shift model not a model", "shift", f("images/a.npy"), "--trained", f("lie.npz")),
         # export and datasets: model files from elsewhere, bad targets, unknown names.
         *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],

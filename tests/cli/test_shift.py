@@ -52,7 +52,7 @@ def test_a_trained_conv_model_on_a_bundled_digit(cli, tmp_path):
     assert trained.exit_code == 0, trained.stderr
     x, _ = load_dataset("digits").parts["train"]
     np.save(tmp_path / "digit.npy", x[0])  # the data set's own values, 0..16
-    report = json.loads(cli("shift", str(tmp_path / "digit.npy"), "--model", str(model), "--by", "1,0").stdout)
+    report = json.loads(cli("shift", str(tmp_path / "digit.npy"), "--trained", str(model), "--by", "1,0").stdout)
     network, _ = load_model(model)
     image = x[0] / 16.0  # as the model was trained
     moved = ndimage.shift(image, (1, 0), order=0, mode="nearest")
@@ -74,7 +74,7 @@ def test_a_trained_conv_model_on_a_bundled_digit(cli, tmp_path):
         (["--by", "0,0"], "does not move"),
         (["--by", "x"], "--by takes ROWS,COLS"),
         (["--by", "0,999"], "out of its frame"),
-        (["--model", "tests/files/fixtures/model_main_digits.npz"], "has no convolution layer"),
+        (["--trained", "tests/files/fixtures/model_main_digits.npz"], "has no convolution layer"),
         (["-o", "r.txt"], "-o writes the report as .json, .csv or .tsv"),
     ],
 )
