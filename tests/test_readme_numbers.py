@@ -88,10 +88,10 @@ def xor_report(*options: str) -> dict:
 def test_train_xor_claims():
     readme_says("(seed 3 stops at 2/4)")
     assert xor_report("--seed", "3")["accuracy"] == 0.5
-    readme_says("# XOR, seed 0: h1 ≈ NOR(x1, x2), h2 ≈ NAND(x1, x2), y ≈ NOT h1 AND h2")
+    readme_says("# XOR, seed 0: h1 ≈ NOR(x1, x2), h2 ≈ NAND(x1, x2), y ≈ NOT(h1) AND h2")
     seed_0 = xor_report()
     assert seed_0["accuracy"] == 1 and seed_0["hidden_gates"] == ["NOR", "NAND"]
-    assert seed_0["output_gate"] == "NOT h1 AND h2"
+    assert seed_0["output_gate"] == "NOT(h1) AND h2"
     readme_says("--seed 10                # the course's own decomposition: NAND and OR, then AND")
     seed_10 = xor_report("--seed", "10")
     assert sorted(seed_10["hidden_gates"]) == ["NAND", "OR"] and seed_10["output_gate"] == "AND(h1, h2)"
