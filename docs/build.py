@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,11 +209,11 @@ def run_on_terminal(command: str, cwd: Path, env: dict, timeout: float = 300) ->
     return status, screen(b"".join(chunks).decode("utf-8", "replace"))
 
 
-def run_in_pipe(command: str, cwd: Path, env: dict, timeout: float = 300) -> tuple[int, str]:
-    """Run a shell line with stdout in a pipe (what a script gets); (status, stdout + stderr)."""
+def run_in_pipe(command: str, cwd: Path, env: dict, timeout: float = 300) -> tuple[int, str, str]:
+    """Run a shell line with stdout in a pipe (what a script gets); (status, stdout, stderr)."""
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, env=env, capture_output=True,
                           stdin=subprocess.DEVNULL, timeout=timeout)
-    return done.returncode, done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
 
 
 def excerpt(step: Step, output: str) -> str:
@@ -236,7 +237,9 @@ class Ran:
 
     step: Step
     status: int
-    output: str
+    output: str  # console: the screen; sh: stdout
+    errors: str = ""  # sh: stderr (a console step's is on its screen)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -262,9 +265,13 @@ def run_page(page: Path, folder: Path, env: dict | None = None) -> PageRun:
     env = environment(env)
     result = PageRun(page, workspace(folder))
     for step in steps(page.read_text()):
-        runner = run_on_terminal if step.kind == "console" else run_in_pipe
-        status, output = runner(step.command, folder, env)
-        result.ran.append(Ran(step, status, output))
+        start = time.perf_counter()
+        if step.kind == "console":
+            ran = Ran(step, *run_on_terminal(step.command, folder, env))
+        else:
+            ran = Ran(step, *run_in_pipe(step.command, folder, env))
+        ran.seconds = time.perf_counter() - start
+        result.ran.append(ran)
     return result
 
 
@@ -375,7 +382,8 @@ def build(check: bool, pages: list[Path] | None = None) -> list[str]:
             run = run_page(page, Path(tmp) / page.stem)
             for ran in run.ran:
                 if ran.status != 0:
-                    print(f"{page.name}: exit {ran.status}: {ran.step.command}\n{ran.output}", file=sys.stderr)
+                    print(f"{page.name}: exit {ran.status}: {ran.step.command}\n{ran.output}{ran.errors}",
+                          file=sys.stderr)
             text = refreshed(page, run)
             if text != page.read_text():
                 stale.append(str(page.relative_to(ROOT)))

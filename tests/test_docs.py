@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 
 from nnkit import __version__
 from nnkit.cli.app import COMMANDS
@@ -19,6 +20,7 @@ from tests.conftest import ROOT
 def _load_build():
     spec = importlib.util.spec_from_file_location("nnkit_docs_build", ROOT / "docs" / "build.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
@@ -62,7 +64,7 @@ def test_the_readmes_course_map_covers_every_section():
         assert f"| {section}" in course_map, section
     for command in ("dense", "activate", "loss", "onehot", "reshape", "optimize", "convolve", "pool",
                     "train-xor", "train-mlp", "train", "summary", "predict", "datasets", "export"):
-        assert f"nnkit {command} " in course_map, command
+        assert re.search(rf"nnkit {re.escape(command)}(?![\w-])", course_map), command
 
 
 def test_no_page_cites_what_a_user_does_not_have():
@@ -85,7 +87,7 @@ def test_the_two_tutorials_list_the_same_commands():
     assert [(s.kind, s.head, s.tail, s.compare) for s in ja] == [(s.kind, s.head, s.tail, s.compare) for s in en]
     assert len(ja) >= 30
     # the same outputs (regenerated together) and the same pictures
-    assert [s.shown for s in ja] == [s.shown for s in en]
+    assert [s.shown for s in ja if s.compare] == [s.shown for s in en if s.compare]
     assert build.images_shown(JA) == build.images_shown(EN)
 
 
@@ -94,7 +96,7 @@ def sections(text: str) -> list[str]:
 
 
 def test_the_tutorials_follow_the_course_in_its_terms():
-    assert sections(JA) == ["1", "2", "2-1", "2-2", "2-3", "2-4", "2-5", "2-6", "2-7", "2-8", "2-9",
+    assert sections(JA) == ["0", "1", "2", "2-1", "2-2", "2-3", "2-4", "2-5", "2-6", "2-7", "2-8", "2-9",
                             "3", "3-1", "3-2", "3-3", "4"]
     assert sections(EN) == sections(JA) and "## 次の章" in JA and "## Next chapter" in EN
     for term in ("順伝播", "逆伝播", "活性化関数", "損失関数", "二乗和誤差", "交差エントロピー誤差", "オプティマイザ",

@@ -70,8 +70,8 @@ def problems_of(run) -> list[str]:
     problems = []
     for ran in run.ran:
         step = ran.step
-        if ran.status != 0 or "nnkit: error" in ran.output:
-            problems.append(f"{step.command}\n  exit {ran.status}: {ran.output.strip()[-600:]}")
+        if ran.status != 0 or "nnkit: error" in ran.output + ran.errors:
+            problems.append(f"{step.command}\n  exit {ran.status}: {(ran.output + ran.errors).strip()[-600:]}")
         elif step.kind == "console" and step.compare:
             shown, printed = build.numbers(step.shown), build.numbers(build.excerpt(step, ran.output))
             if shown != printed:
