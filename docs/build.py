@@ -1,4 +1,4 @@
-"""Regenerate what the documentation shows from nnkit itself: ``python docs/build.py``.
+r"""Regenerate what the documentation shows from nnkit itself: ``python docs/build.py``.
 
 One command, three products:
 
@@ -16,7 +16,7 @@ functions to run every page in the test suite.
 
 Block grammar (Markdown fences):
 
-- ```` ```sh ````: each line that calls ``nnkit`` runs (``\\`` continues a line); a comment made of
+- ```` ```sh ````: each line that calls ``nnkit`` runs (``\`` continues a line); a comment made of
   numbers (``# 0.0559``, ``# 1,0,0 / 0,0,1``) claims what the command prints, digit for digit.
 - ```` ```console ````: ``$ COMMAND`` lines, each followed by what it prints. ```` ```console tail=N````
   (or ``head=N``) shows only the last (first) N lines of it.
@@ -72,7 +72,7 @@ class Step:
 
 
 def _joined(lines: list[str]) -> list[tuple[str, int]]:
-    """Lines with ``\\`` continuations joined, each with the index of its first line."""
+    r"""Lines with ``\`` continuations joined, each with the index of its first line."""
     out, current, first = [], "", 0
     for index, line in enumerate(lines):
         if not current:
@@ -327,8 +327,9 @@ def _examples_and_prose(help_text: str) -> tuple[str, list[str]]:
 
 def reference_markdown() -> str:
     """The command reference, from the CLI itself: each command's help, arguments, options, examples."""
-    from nnkit.cli.app import COMMANDS, app
     from typer.main import get_command
+
+    from nnkit.cli.app import COMMANDS, app
 
     group = get_command(app)
     parts = [
