@@ -105,10 +105,13 @@ def test_the_tutorials_follow_the_course_in_its_terms():
         assert term in JA and term in EN, term  # English gives the course's term beside its own
 
 
-def test_every_picture_a_page_shows_exists():
+def test_every_picture_a_page_shows_exists_and_every_picture_is_shown():
+    shown = set()
     for page in build.markdown_files():
         for name in build.images_shown(page.read_text()):
             assert (build.IMAGES / name).is_file(), (page.name, name)
+            shown.add(name)
+    assert {p.name for p in build.IMAGES.glob("*.png")} == shown
 
 
 def test_the_terminal_screen_is_what_a_user_sees():
