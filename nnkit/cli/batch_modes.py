@@ -1,19 +1,17 @@
 """Several ``--batch-size`` values at once: the course's 2-9 (batch, online and mini-batch learning) side by side.
 
 ``nnkit train-mlp --batch-size full,1,32`` trains one model per value and reports them in one table.
-Each model is trained by the command's own single-run path, called with the very same options but
-its batch size (and ``-f json``, no ``--plot``), so every model has the same data split, the same
-initial weights (the same ``--seed``) and the same epochs; only the batching differs. A training
-command hooks in with two lines at the top of its body::
+The data is read and split once; each model is trained by the same steps as a single run
+(:func:`nnkit.cli.training_run.train_prepared`) with the very same request but its batch size, so
+every model has the same data split, the same initial weights (the same ``--seed``) and the same
+epochs; only the batching differs. A training command hands over its request::
 
     if several_batch_sizes(batch_size):
-        return train_each_batch_size(ctx, train_mlp)
+        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import statistics
 import time
@@ -93,96 +91,81 @@ def check_against_data(sizes: list[int | str], n_train: int) -> None:
         raise NnkitInputError(f"--batch-size {n_train} is all {n_train} training samples: the same as 'full'")
 
 
-def _training_samples(params: dict) -> int:
-    """How many samples the training part of this run's data has (the split every model shares)."""
-    from nnkit.data.labelled import load_dataset, prepare
-
-    dataset = load_dataset(params["data"], params.get("label_column"))
-    prepared = prepare(
-        dataset, val_split=params["val_split"], test_split=params["test_split"], seed=params["seed"],
-        val_from=params.get("val_from") or "stratified",
-    )
-    return int(prepared.x["train"].shape[0])
-
-
-def train_each_batch_size(ctx: typer.Context, command) -> None:
-    """Train one model per ``--batch-size`` value with ``command`` (the Typer callback) and report them.
+def train_each_batch_size(request, *, plot: str | None, fmt: str | None, precision: int, quiet: bool) -> None:
+    """Train one model per ``--batch-size`` value of ``request`` on one reading of the data, and report them.
 
     Parameters
     ----------
-    ctx : typer.Context
-        The command's context; ``ctx.params`` holds every option as given.
-    command : callable
-        The command's callback, called once per value with the same options.
+    request : TrainingRequest
+        The command's run (:mod:`nnkit.cli.training_run`); its ``batch_size`` lists the values.
+    plot, fmt, precision, quiet
+        The command's ``--plot``, ``-f``, ``--precision`` and ``-q``.
     """
     from nnkit.cli.common import environment
+    from nnkit.cli.training_run import load_data, plan_outputs, train_prepared, with_batch_size
+    from nnkit.term.interrupts import InterruptGuard
 
-    params = dict(ctx.params)
-    env = environment(params.get("quiet", False))
+    env = environment(quiet)
     for name in _SINGLE_MODEL_OPTIONS:
-        if params.get(name) is not None:
+        if getattr(request, name) is not None:
             raise NnkitInputError(
                 f"--{name} takes one model; several --batch-size values train several",
                 hint="give one --batch-size with --save/--resume",
             )
-    sizes = parse_batch_sizes(params["batch_size"])
-    fmt = params.get("fmt")
+    sizes = parse_batch_sizes(request.settings.batch_size)
     chosen = resolve_format(fmt or ("table" if env.stdout_isatty else "json"), env)
-    plot = params.get("plot")
-    if plot is not None:
-        from nnkit.files.model_file import check_output_path
-
-        check_output_path(plot, ".png", "pictures")
-    n_train = _training_samples(params)
-    check_against_data(sizes, n_train)
-
-    started = time.perf_counter()
-    runs = []
-    interrupted = False
+    plan_outputs(request, env, plot)
     for size in sizes:
-        env.note(f"nnkit: batch size {size} ({mode_name(size, n_train)})")
-        one = {**params, "batch_size": str(size), "fmt": "json", "plot": None}
-        captured = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(captured):
-                command(ctx=ctx, **one)
-        except typer.Exit as stop:  # Ctrl-C in training: keep the models so far and this one's epochs
-            if stop.exit_code != ExitStatus.INTERRUPTED:
-                raise
-            interrupted = True
-        except KeyboardInterrupt:  # Ctrl-C before this model's training started: keep the ones before
-            interrupted = True
-        text = captured.getvalue()
-        if text.strip():
-            report = json.loads(text)
+        with_batch_size(request, size).settings.check()
+    with InterruptGuard() as guard:
+        prepared = load_data(request, env)  # once: every model trains on the same split
+        n_train = int(prepared.x["train"].shape[0])
+        check_against_data(sizes, n_train)
+        started = time.perf_counter()
+        runs, interrupted = [], False
+        for size in sizes:
+            env.note(f"nnkit: batch size {size} ({mode_name(size, n_train)})")
+            try:
+                if runs:
+                    guard.release()  # the last model's hold: a Ctrl-C held back meanwhile lands here
+                one_started = time.perf_counter()
+                report = train_prepared(with_batch_size(request, size), prepared, env, guard).report
+                report["seconds"] = time.perf_counter() - one_started
+            except KeyboardInterrupt:  # Ctrl-C before this model's training started: keep the ones before
+                interrupted = True
+                break
             runs.append(_summary(size, report))
-        if interrupted:
-            break
-    result = {
-        "task": "batch-modes",
-        "batch_sizes": sizes,
-        "training_samples": n_train,
-        "epochs": params["epochs"],
-        "seed": params["seed"],
-        "runs": runs,
-        "interrupted": interrupted,
-        "seconds": time.perf_counter() - started,
-    }
+            interrupted = report["interrupted"]
+            if interrupted:
+                break
+        result = {"task": "batch-modes", "batch_sizes": sizes, "training_samples": n_train,
+                  "epochs": request.settings.epochs, "seed": request.settings.seed, "runs": runs,
+                  "interrupted": interrupted, "seconds": time.perf_counter() - started}
+        with guard.critical():
+            _render(result, request.command, plot, chosen, precision, env)
+    if interrupted:
+        env.note("nnkit: interrupted: the results above are for the models and epochs completed")
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+
+
+def _render(result: dict, command: str, plot: str | None, chosen: str, precision: int, env) -> None:
+    """Draw ``--plot`` and print the comparison in the chosen format."""
+    from nnkit.cli.training_core import history_text
+
+    runs = result["runs"]
     if plot is not None and runs:
         from nnkit.plots.batch_modes import write_batch_modes_plot
 
-        write_batch_modes_plot(plot, runs, title=f"{command.__name__.replace('_', '-')} on {runs[0]['data']}: "
-                               f"batch, online and mini-batch learning ({n_train} training samples)", env=env)
+        write_batch_modes_plot(plot, runs, title=f"{command} on {runs[0]['data']}: batch, online and mini-batch "
+                               f"learning ({result['training_samples']} training samples)", env=env)
         env.note(f"nnkit: wrote {plot}")
     if chosen == "json":
         write_stdout_bytes(env, (json.dumps(result) + "\n").encode())
     elif chosen in ("csv", "tsv"):
-        write_stdout_bytes(env, _history_text(runs, chosen).encode())
+        rows = [{"batch_size": run["batch_size"], **row} for run in runs for row in run["history"]]
+        write_stdout_bytes(env, history_text(rows, chosen, lead=("batch_size",)).encode())
     else:
-        _show(env.console(), result, params.get("precision", 6))
-    if interrupted:
-        env.note("nnkit: interrupted: the results above are for the models and epochs completed")
-        raise typer.Exit(ExitStatus.INTERRUPTED)
+        _show(env.console(), result, precision)
 
 
 def _summary(size: int | str, report: dict) -> dict:
@@ -202,16 +185,6 @@ def _summary(size: int | str, report: dict) -> dict:
         "data": report.get("data"),
         "report": report,
     }
-
-
-def _history_text(runs: list[dict], fmt: str) -> str:
-    sep = "," if fmt == "csv" else "\t"
-    keys = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-    lines = [sep.join(["batch_size", *keys])]
-    for run in runs:
-        for row in run["history"]:
-            lines.append(sep.join([str(run["batch_size"])] + ["" if row[k] is None else repr(row[k]) for k in keys]))
-    return "\n".join(lines) + "\n"
 
 
 def _show(console, result: dict, precision: int) -> None:

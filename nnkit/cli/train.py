@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
+from nnkit.cli import training_run as run
+from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
 from nnkit.cli.common import Precision, Quiet
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError
@@ -115,34 +117,24 @@ def train(
              "val_split": val_split, "val_from": val_from, "init": init}
     chosen = {name: typed[name] if name in core.given_options(ctx, typed) else default
               for name, default in defaults.items()}
-    extra = {"model": model} if model is not None else {"layers": describe} if specs else {}
-    if batch_size is not None:
-        from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-
-        if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
-            ctx.params.update({k: v for k, v in chosen.items() if k != "batch_size"})  # --model's settings
-            return train_each_batch_size(ctx, train)
-
-    def architecture(dataset, saved: dict | None) -> core.Architecture:
-        if saved is not None and not specs:
-            return core.Architecture([], "the saved layers", given=False, extra_meta=_saved_extra(saved))
-        return core.Architecture(specs, describe, extra_meta=extra)
-
-    core.run_training(
+    if specs:
+        architecture = run.Architecture(specs, describe, extra_meta={"model": model} if model else {"layers": describe})
+    else:  # --resume without layers: continue the saved ones
+        architecture = run.Architecture([], "the saved layers", given=False, from_saved=_saved_extra)
+    request = run.TrainingRequest(
         command="train",
-        ctx=ctx,
         architecture=architecture,
-        settings=core.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
+        settings=run.Settings(test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed, **chosen),
         data=data,
         label_column=label_column,
         positive=positive,
         save=save,
         resume=resume,
-        plot=plot,
-        fmt=fmt,
-        precision=precision,
-        quiet=quiet,
+        typed=core.typed_options(ctx),
     )
+    if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
+        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
 
 
 def _saved_extra(saved: dict) -> dict:

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from nnkit.cli import training_core as core
+from nnkit.cli import training_run as run
+from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
 from nnkit.cli.common import Precision, Quiet
 from nnkit.errors import NnkitInputError
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
@@ -114,34 +116,31 @@ def train_mlp(
       nnkit train-mlp --data mnist/ --hidden 256,128 --save mnist.npz
       nnkit train-mlp --batch-size full,1,32 --epochs 20 --plot modes.png
     """
-    from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
-
-    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
-        return train_each_batch_size(ctx, train_mlp)
     if activation is not None and activation not in HIDDEN_ACTIVATIONS:
         raise NnkitInputError(f"unknown activation {activation!r}", hint=f"choose one of: {', '.join(HIDDEN_ACTIVATIONS)}")
     if dropout is not None and not 0.0 <= dropout < 1.0:
         raise NnkitInputError(f"--dropout must be a rate in [0, 1), got {dropout}")
     hidden_sizes = parse_hidden(hidden or DEFAULT_HIDDEN)
 
-    def architecture(dataset, saved: dict | None) -> core.Architecture:
-        if saved is not None:
-            saved_hidden, saved_activations = _saved_mlp(saved)
-            if hidden is not None and hidden_sizes != saved_hidden:
-                raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {saved_hidden}")
-            if activation is not None and any(a != activation for a in saved_activations):
-                raise NnkitInputError(
-                    f"--activation {activation} differs from the resumed model's "
-                    f"{', '.join(saved_activations) or 'none'}"
-                )
-        specs = mlp_specs(hidden_sizes, activation or "relu", dropout or 0.0)
-        return core.Architecture(specs, f"--hidden {hidden_sizes}", given=saved is None or dropout is not None)
+    def check_saved(saved: dict) -> dict:
+        saved_hidden, saved_activations = _saved_mlp(saved)
+        if hidden is not None and hidden_sizes != saved_hidden:
+            raise NnkitInputError(f"--hidden {hidden} differs from the resumed model's {saved_hidden}")
+        if activation is not None and any(a != activation for a in saved_activations):
+            raise NnkitInputError(
+                f"--activation {activation} differs from the resumed model's {', '.join(saved_activations) or 'none'}"
+            )
+        return {}
 
-    core.run_training(
+    request = run.TrainingRequest(
         command="train-mlp",
-        ctx=ctx,
-        architecture=architecture,
-        settings=core.Settings(
+        architecture=run.Architecture(
+            mlp_specs(hidden_sizes, activation or "relu", dropout or 0.0),
+            f"--hidden {hidden_sizes}",
+            given=resume is None or dropout is not None,
+            from_saved=check_saved,
+        ),
+        settings=run.Settings(
             optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs, val_split=val_split,
             val_from=val_from, test_split=test_split, early_stopping=early_stopping, l2=l2, seed=seed,
         ),
@@ -150,11 +149,11 @@ def train_mlp(
         positive=positive,
         save=save,
         resume=resume,
-        plot=plot,
-        fmt=fmt,
-        precision=precision,
-        quiet=quiet,
+        typed=core.typed_options(ctx),
     )
+    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
+        return train_each_batch_size(request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
+    core.train_and_report(ctx, request, plot=plot, fmt=fmt, precision=precision, quiet=quiet)
 
 
 def _saved_mlp(saved: dict) -> tuple[list[int], list[str]]:

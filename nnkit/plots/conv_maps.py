@@ -402,34 +402,3 @@ def conv_plot_extras(network, xs: dict, ys: dict, classes) -> dict:
         "example": example,
         "example_caption": f"{part} image 0: true {true}, predicted {classes[predicted]}",
     }
-
-
-def training_conv_figure(history, confusion, classes, title: str, layers, example: np.ndarray, caption: str):
-    """``--plot`` of a model with conv layers: the learning curves, then filters and feature maps.
-
-    Parameters
-    ----------
-    history, confusion, classes, title
-        As :func:`nnkit.plots.training_run.training_figure` takes them.
-    layers : list of engine layers
-        The trained stack.
-    example : (H, W, C) ndarray
-        One (test) image as the network takes it, whose feature maps are drawn.
-    caption : str
-        What that image is (``test image 0: true 7, predicted 7``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    from nnkit.plots.training_run import training_figure
-
-    plt = pyplot()
-    shaped = example if example.ndim == 3 else example[:, :, np.newaxis]
-    stages = conv_stages(layers, shaped)
-    heights = [4.6, *conv_band_heights(stages)]
-    figure = plt.figure(figsize=(15.6, sum(heights)), layout="constrained")
-    bands = figure.subfigures(len(heights), 1, height_ratios=heights)
-    training_figure(history, confusion, classes, title, figure=bands[0])
-    draw_conv_bands(bands[1:], stages, (shaped, caption))
-    return figure

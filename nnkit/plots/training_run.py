@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnkit.plots.conv_maps import conv_band_heights, conv_stages, draw_conv_bands, has_conv_layers
 from nnkit.plots.figures import pyplot, save_figure
 from nnkit.term.env import Environment
 
@@ -120,6 +121,38 @@ def _draw_roc(axis, is_positive, scores, positive) -> None:
     axis.grid(alpha=0.3)
 
 
+def training_conv_figure(history, confusion, classes, title: str, layers, example: np.ndarray, caption: str,
+                         **curves):
+    """``--plot`` of a model with conv layers: the learning curves, then filters and feature maps.
+
+    Parameters
+    ----------
+    history, confusion, classes, title
+        As :func:`training_figure` takes them.
+    layers : list of engine layers
+        The trained stack.
+    example : (H, W, C) ndarray
+        One (test) image as the network takes it, whose feature maps are drawn.
+    caption : str
+        What that image is (``test image 0: true 7, predicted 7``).
+    **curves
+        ``best_epoch``, ``roc`` and ``positive``, as :func:`training_figure` takes them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = pyplot()
+    shaped = example if example.ndim == 3 else example[:, :, np.newaxis]
+    stages = conv_stages(layers, shaped)
+    heights = [4.6, *conv_band_heights(stages)]
+    figure = plt.figure(figsize=(15.6, sum(heights)), layout="constrained")
+    bands = figure.subfigures(len(heights), 1, height_ratios=heights)
+    training_figure(history, confusion, classes, title, figure=bands[0], **curves)
+    draw_conv_bands(bands[1:], stages, (shaped, caption))
+    return figure
+
+
 def write_training_plot(
     path: str | Path,
     history,
@@ -138,13 +171,11 @@ def write_training_plot(
 
     With the network's ``layers`` and one ``example`` image (H, W, C) as it takes them, a model
     with convolution layers also gets its first filters and the example's feature maps
-    (:func:`nnkit.plots.conv_maps.training_conv_figure`).
+    (:func:`training_conv_figure`); both draw the kept epoch and the ROC curve alike.
     """
-    from nnkit.plots.conv_maps import has_conv_layers, training_conv_figure
-
+    curves = {"best_epoch": best_epoch, "roc": roc, "positive": positive}
     if layers is not None and example is not None and has_conv_layers(layers):
-        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption)
+        figure = training_conv_figure(history, confusion, classes, title, layers, example, example_caption, **curves)
     else:
-        figure = training_figure(history, confusion, classes, title, best_epoch=best_epoch, roc=roc,
-                                 positive=positive)
+        figure = training_figure(history, confusion, classes, title, **curves)
     save_figure(figure, path, env)

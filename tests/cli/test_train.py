@@ -137,7 +137,7 @@ def test_resume_continues_a_conv_model_and_refuses_another_stack(cli, tmp_path):
 
 
 def test_plot_and_ctrl_c_write_their_files(cli, tmp_path, monkeypatch):
-    import nnkit.cli.training_core as core
+    import nnkit.cli.training_run as core
     from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
@@ -230,3 +230,31 @@ def test_several_batch_sizes_compare_conv_models_too(cli, mnist_folder):
     assert result["training_samples"] == 192  # the course model's Keras split: the last 20 % of 240 held out
     assert [run["updates_per_epoch"] for run in result["runs"]] == [1, 3]
     cli("train", "--layers", SMALL_CNN, "--batch-size", "32,32").assert_input_error("--batch-size 32 is given twice")
+
+
+def test_the_plot_of_a_two_class_conv_model_has_its_roc_curve_and_kept_epoch(cli, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    import nnkit.plots.training_run
+
+    drawn = []
+    monkeypatch.setattr(nnkit.plots.training_run, "save_figure", lambda figure, path, env: drawn.append(figure))
+    x, y = mnist_like(160, seed=3, classes=2)
+    data = tmp_path / "two.npz"
+    np.savez(data, x_train=x[:120], y_train=y[:120], x_test=x[120:], y_test=y[120:])
+    run = cli("train", "--layers", "conv 2 3 relu, maxpool 2, flatten, dense 1 sigmoid", "--data", str(data),
+              "--epochs", "4", "--early-stopping", "1", "--positive", "1", "--plot", str(tmp_path / "p.png"),
+              "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    got = json.loads(run.stdout)
+    (figure,) = drawn
+    curves = figure.subfigs[0]
+    loss, accuracy, confusion, roc = curves.axes[:4]
+    assert confusion.get_title() == "confusion matrix (test)"
+    for axis in (loss, accuracy):
+        kept = [line for line in axis.get_lines() if line.get_label().startswith("weights kept")]
+        assert len(kept) == 1 and list(kept[0].get_xdata()) == [got["best_epoch"]] * 2
+    assert roc.get_title() == "ROC curve (test), positive: 1"
+    assert roc.get_lines()[0].get_label() == f"ROC, AUC = {got['test']['roc_auc']:.3f}"
+    assert figure.subfigs[1].subfigs[0].axes[0].get_title().startswith("test image 0: true")  # then the maps
+    plt.close(figure)

@@ -196,7 +196,7 @@ def test_resume_keeps_the_saved_optimizer_and_split_unless_given(cli, tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
-    import nnkit.cli.training_core as command
+    import nnkit.cli.training_run as command
     from nnkit.nn.training import fit as real_fit
 
     def interrupted_fit(*args, on_epoch, **kwargs):
@@ -217,7 +217,7 @@ def test_ctrl_c_stops_cleanly_and_still_saves(cli, tmp_path, monkeypatch):
 
 
 def test_unwritable_outputs_fail_before_training(cli, tmp_path, monkeypatch):
-    import nnkit.cli.training_core as command
+    import nnkit.cli.training_run as command
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking --save/--plot")
