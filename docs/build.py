@@ -19,7 +19,8 @@ Block grammar (Markdown fences):
 - ```` ```sh ````: each line that calls ``nnkit`` runs (``\`` continues a line); a comment made of
   numbers (``# 0.0559``, ``# 1,0,0 / 0,0,1``) claims what the command prints, digit for digit.
 - ```` ```console ````: ``$ COMMAND`` lines, each followed by what it prints. ```` ```console tail=N````
-  (or ``head=N``) shows only the last (first) N lines of it.
+  (or ``head=N``) shows only the last (first) N lines of it; ``numbers=off`` marks an output with
+  timings in it: only its exit status is checked, and it is written only when the block is empty.
 - any other fence is shown, never run.
 """
 
@@ -279,7 +280,10 @@ def refreshed(page: Path, run: PageRun) -> str:
     """The page's text with each console block's output replaced by what its command printed."""
     text = page.read_text()
     for ran in reversed(run.ran):
-        if ran.step.kind == "console" and ran.step.span:
+        # A numbers=off output holds timings: it is rewritten only when the page has none yet, so
+        # that rebuilding does not churn the page with new seconds.
+        keep = not ran.step.compare and ran.step.shown.strip()
+        if ran.step.kind == "console" and ran.step.span and not keep:
             start, end = ran.step.span
             text = text[:start] + excerpt(ran.step, ran.output) + text[end:]
     return text
