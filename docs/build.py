@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,11 +299,17 @@ def images_shown(text: str) -> list[str]:
 # The command reference
 
 
+def _cell(text: str) -> str:
+    """Help text as one Markdown table cell: one line, Rich's escapes undone, no stray HTML or columns."""
+    text = re.sub(r"\s+", " ", text or "").replace("\\[", "[")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _option_row(param) -> str:
     names = ", ".join(f"`{name}`" for name in [*param.opts, *param.secondary_opts])
     kind = param.make_metavar(_context()) if not getattr(param, "is_flag", False) else ""
     kind = re.sub(r"\s+", " ", kind).replace("|", "\\|")
-    help_text = re.sub(r"\s+", " ", (getattr(param, "help", None) or "").replace("\\[", "[")).replace("|", "\\|")
+    help_text = _cell(getattr(param, "help", None))
     default = param.default
     shown = getattr(param, "show_default", True) is not False and default not in (None, False, (), "")
     default_text = f" Default: `{default}`." if shown and not callable(default) else ""
@@ -325,7 +332,7 @@ def _context():
 
 def _examples_and_prose(help_text: str) -> tuple[str, list[str]]:
     prose, _, examples = help_text.partition("Examples:")
-    lines = [line.strip() for line in examples.splitlines() if line.strip()]
+    lines = [line.rstrip() for line in textwrap.dedent(examples.strip("\n")).splitlines() if line.strip()]
     return prose.strip().replace("\\[", "["), lines
 
 
@@ -361,7 +368,7 @@ def reference_markdown() -> str:
             parts += ["| argument | kind | meaning |", "| --- | --- | --- |"]
             for param in arguments:
                 kind = re.sub(r"\s+", " ", param.make_metavar(_context())).replace("|", "\\|")
-                help_text = re.sub(r"\s+", " ", getattr(param, "help", None) or "").replace("|", "\\|")
+                help_text = _cell(getattr(param, "help", None))
                 parts.append(f"| `{param.name.upper()}` | `{kind}` | {help_text} |")
             parts.append("")
         if options:
