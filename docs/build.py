@@ -378,6 +378,17 @@ def reference_markdown() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+def reference_in_a_fresh_process() -> str:
+    """The reference as a fresh interpreter makes it (as ``python docs/build.py`` does).
+
+    Python's typing caches ``Literal[…] | None`` by value, ignoring the order of the values, so the
+    choices of one ``--format`` print in the order of whichever module spelled that set first in the
+    process; a test process has imported many modules before, in another order.
+    """
+    done = subprocess.run([sys.executable, __file__, "--print-reference"], capture_output=True, check=True)
+    return done.stdout.decode()
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -415,7 +426,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when something is stale")
     parser.add_argument("pages", nargs="*", type=Path, help="only these pages (default: all)")
+    parser.add_argument("--print-reference", action="store_true", help="print the reference and stop")
     args = parser.parse_args()
+    if args.print_reference:
+        sys.stdout.write(reference_markdown())
+        return 0
     stale = build(args.check, [page.resolve() for page in args.pages])
     for name in stale:
         print(("stale: " if args.check else "updated: ") + name)
