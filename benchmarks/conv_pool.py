@@ -4,7 +4,7 @@ Run: ``python benchmarks/conv_pool.py`` (``--quick`` for fewer repeats). Times a
 several repeats, in milliseconds; a ratio > 1 means nnkit is faster. Kernels are dense random
 (the worst case for nnkit: no zeros to skip, not separable) unless named.
 Peak memory of ``convolve`` on a 2048² image is measured in a fresh subprocess (peak resident
-size ``VmHWM`` minus the resident size before the image was made, so the image itself counts) and compared with the image's float64 size (SPEC §4: below 10×).
+size ``VmHWM`` minus the resident size before the image was made, so the image itself counts) and compared with the image's float64 size (the promise: below 10×).
 """
 
 import argparse

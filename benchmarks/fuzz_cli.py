@@ -1,4 +1,4 @@
-"""Random hostile runs of the installed ``nnkit``: how many break a promise of issue 10.
+"""Random hostile runs of the installed ``nnkit``: how many break a promise of docs/conventions.md ("Errors and exit codes").
 
     python benchmarks/fuzz_cli.py [N_CASES] [SEED]
 

@@ -1,4 +1,4 @@
-"""Start-up time of nnkit commands against the bare imports they cannot avoid (SPEC §4).
+"""Start-up time of nnkit commands against the bare imports they cannot avoid (docs/conventions.md, "Start-up time").
 
 Run: python benchmarks/startup.py [--repeat N]
 

@@ -1,4 +1,4 @@
-"""One epoch of the course CNN on 48 000 28×28 float32 images, batch 128, RMSprop (issue 11 §5).
+"""One epoch of the course CNN on 48 000 28×28 float32 images, batch 128, RMSprop.
 
 The network is the course's next chapter's model 2: conv 32 3×3 relu, max-pool 2, conv 64 3×3 relu,
 max-pool 2, conv 128 3×3 relu, flatten, dense 10 softmax (104 202 parameters); RMSprop with
@@ -71,8 +71,7 @@ def images() -> tuple[np.ndarray, np.ndarray, str]:
 
 def gemm_shapes() -> list[tuple[str, int, int, int]]:
     """(what, M, K, N) of every matrix product of one training step, from the network's shapes."""
-    from nnkit.nn.conv_layers import Conv2D
-    from nnkit.nn.layers import Dense
+    from nnkit.nn.layers import Conv2D, Dense
     from nnkit.nn.stack import build_layers
 
     shapes = []

@@ -1,4 +1,4 @@
-"""One epoch of a 784-256-128-10 ReLU MLP, Adam, batch 128, on 60000×784 float32 (SPEC §4).
+"""One epoch of a 784-256-128-10 ReLU MLP, Adam, batch 128, on 60000×784 float32.
 
 Side by side, in one run:
 - the matrix-multiply bound: the epoch's GEMMs (forward, the weight gradients and the input
@@ -119,8 +119,8 @@ def worker_gemm(epochs: int) -> dict:
 
 
 def worker_nnkit(epochs: int) -> dict:
-    from nnkit.nn.network import build_mlp
     from nnkit.nn.optimizers import make_optimizer
+    from nnkit.nn.stack import build_mlp
     from nnkit.nn.training import fit
 
     x, y, _ = float_data()

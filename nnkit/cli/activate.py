@@ -21,7 +21,7 @@ from nnkit.cli.common import (
     environment,
 )
 from nnkit.cli.completion import complete_names
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import load_array
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.activations import ACTIVATIONS, evaluate, get_activation
@@ -160,8 +160,8 @@ def _show(console, act, x, result, name: str, derivative: bool, precision: int) 
         if not act.elementwise and not derivative and result.size:
             console.print(Text(f"sum of the outputs: {format_number(result.sum(), precision)}"))
         return
-    shape = "×".join(str(n) for n in np.shape(x)) or "1"
-    out_shape = "×".join(str(n) for n in result.shape)
+    shape = shape_text(np.shape(x)) or "1"
+    out_shape = shape_text(result.shape)
     title = "Jacobian ∂s_j/∂x_k" if result.shape != np.shape(x) else name
     tables = [
         array_table(x, precision, title=f"input x ({shape})"),

@@ -18,6 +18,7 @@ import time
 
 import typer
 
+from nnkit.cli.training_run import parse_batch_size
 from nnkit.errors import ExitStatus, NnkitInputError
 from nnkit.nn.training import batch_bounds
 from nnkit.term.output import format_number, resolve_format, write_stdout_bytes
@@ -50,16 +51,7 @@ def parse_batch_sizes(text: str) -> list[int | str]:
     """
     sizes: list[int | str] = []
     for item in str(text).split(","):
-        word = item.strip().lower()
-        if word == "full":
-            size: int | str = "full"
-        else:
-            try:
-                size = int(word)
-            except ValueError:
-                raise NnkitInputError(f"--batch-size takes numbers or 'full', like full,1,32; got {item.strip()!r}") from None
-            if size < 1:
-                raise NnkitInputError(f"--batch-size values must be at least 1, got {size}")
+        size: int | str = parse_batch_size(item, "--batch-size values") or "full"
         if size in sizes:
             raise NnkitInputError(f"--batch-size {size} is given twice", hint="each value trains one model")
         sizes.append(size)

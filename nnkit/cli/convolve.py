@@ -21,7 +21,15 @@ from nnkit.files.images import (
     output_targets,
     write_feature_map,
 )
-from nnkit.term.output import OutputPlan, array_table, emit, format_number, resolve_format, write_stdout_bytes
+from nnkit.term.output import (
+    OutputPlan,
+    array_table,
+    check_output_path,
+    emit,
+    format_number,
+    resolve_format,
+    write_stdout_bytes,
+)
 
 # --- options shared with ``nnkit pool`` ---------------------------------------------------------------
 Images = Annotated[
@@ -238,8 +246,6 @@ def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
         if len(sources) > 1:
             raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
                                   hint="run once per image, or write the maps with -o DIR/")
-        from nnkit.files.model_file import check_output_path
-
         check_output_path(plot, ".png", "pictures")  # its folder too: checked before anything is written
     if len(sources) > 1:
         for option, target in (("-o", output), ("--save-array", save_array)):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 
 from nnkit.cli.common import Quiet, environment
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.term.output import resolve_format, write_stdout_bytes
 
 ListFormat = Annotated[
@@ -33,7 +33,7 @@ def _rows() -> list[dict]:
                 "train": d.samples.get("train"),
                 "validation": d.samples.get("validation"),
                 "test": d.samples.get("test"),
-                "image_shape": "×".join(map(str, d.image_shape)),
+                "image_shape": shape_text(d.image_shape),
                 "classes": d.n_classes,
                 "licence": d.licence,
                 "cached": is_cached(d),

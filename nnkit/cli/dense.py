@@ -157,7 +157,6 @@ def dense(
 
 
 def _show(console, result, precision: int) -> None:
-    from rich.table import Table
     from rich.text import Text
 
     num = lambda v: format_number(v, precision)  # noqa: E731
@@ -183,8 +182,32 @@ def _show(console, result, precision: int) -> None:
             width=console.width,
         )
     )
-    labels = stacked_labels(n_in, n_out)
     heading("[b; W]: the bias row, then one row per input (w_ji joins unit j of this layer to input i)")
+    _show_stacked_weights(console, result, precision)
+    if n_in <= _MAX_TERMS and n_out <= 12:
+        for s in range(min(n, _MAX_SPELLED_SAMPLES)):
+            heading(f"row {s}: the product [1 x]·[b; W], one sum per unit")
+            console.print(Text(_spelled_sums(result, s, act, num)))
+    units = [str(j) for j in range(1, n_out + 1)]
+    if 2 * n_out <= 12:
+        heading(f"pre-activation z = [1 x]·[b; W] and activation h = {act.name}(z)")
+        table = array_table(np.hstack([result.z, result.y]), precision, row_labels=sample_labels,
+                            col_labels=[*[f"z_{u}" for u in units], *[f"h_{u}" for u in units]],
+                            width=console.width)
+    else:
+        heading(f"activation h = {act.name}(z), z = [1 x]·[b; W]")
+        table = array_table(result.y, precision, row_labels=sample_labels, col_labels=[f"h_{u}" for u in units],
+                            width=console.width)
+    console.print(table)
+
+
+def _show_stacked_weights(console, result, precision: int) -> None:
+    """``[b; W]`` with the course's label in every cell (``w_13 = 0.3``), or the plain matrix when wide."""
+    from rich.table import Table
+
+    num = lambda v: format_number(v, precision)  # noqa: E731
+    n_in, n_out = result.W.shape
+    labels = stacked_labels(n_in, n_out)
     stacked = Table(header_style="bold")
     stacked.add_column("", style="dim", justify="right")
     for j in range(1, n_out + 1):
@@ -204,37 +227,24 @@ def _show(console, result, precision: int) -> None:
         console.print(array_table(result.Wb, precision, width=console.width,
                                   row_labels=["1", *[f"x_{i}" for i in range(1, n_in + 1)]],
                                   col_labels=[f"unit {j}" for j in range(1, n_out + 1)]))
-    def applied(s: int, j: int) -> str:
-        if act.elementwise:
-            return f"{act.name}({num(result.z[s, j])})"
-        return f"{act.name}(z)_{j + 1}"  # softmax mixes the units of a row
 
-    if n_in <= _MAX_TERMS and n_out <= 12:
-        for s in range(min(n, _MAX_SPELLED_SAMPLES)):
-            heading(f"row {s}: the product [1 x]·[b; W], one sum per unit")
-            lines = []
-            for j in range(n_out):
-                names = " + ".join(
-                    ["1·b_" + str(j + 1)] + [f"x_{i}·{labels[i][j]}" for i in range(1, n_in + 1)]
-                )
-                numbers = " + ".join(f"{_factor(result.x1[s, i], num)}·{_factor(result.Wb[i, j], num)}"
-                                     for i in range(n_in + 1))
-                lines.append(
-                    f"  z_{j + 1} = {names}\n      = {numbers}\n      = {num(result.z[s, j])}"
-                    f"   →   h_{j + 1} = {applied(s, j)} = {num(result.y[s, j])}"
-                )
-            console.print(Text("\n".join(lines)))
-    units = [str(j) for j in range(1, n_out + 1)]
-    if 2 * n_out <= 12:
-        heading(f"pre-activation z = [1 x]·[b; W] and activation h = {act.name}(z)")
-        table = array_table(np.hstack([result.z, result.y]), precision, row_labels=sample_labels,
-                            col_labels=[*[f"z_{u}" for u in units], *[f"h_{u}" for u in units]],
-                            width=console.width)
-    else:
-        heading(f"activation h = {act.name}(z), z = [1 x]·[b; W]")
-        table = array_table(result.y, precision, row_labels=sample_labels, col_labels=[f"h_{u}" for u in units],
-                            width=console.width)
-    console.print(table)
+
+def _spelled_sums(result, s: int, act, num) -> str:
+    """Row ``s``'s sum for every unit, in the course's names and then in numbers, and its activation."""
+    n_in, n_out = result.W.shape
+    labels = stacked_labels(n_in, n_out)
+    lines = []
+    for j in range(n_out):
+        names = " + ".join(["1·b_" + str(j + 1)] + [f"x_{i}·{labels[i][j]}" for i in range(1, n_in + 1)])
+        numbers = " + ".join(f"{_factor(result.x1[s, i], num)}·{_factor(result.Wb[i, j], num)}"
+                             for i in range(n_in + 1))
+        # softmax mixes the units of a row: its value is not a function of z_j alone
+        applied = f"{act.name}({num(result.z[s, j])})" if act.elementwise else f"{act.name}(z)_{j + 1}"
+        lines.append(
+            f"  z_{j + 1} = {names}\n      = {numbers}\n      = {num(result.z[s, j])}"
+            f"   →   h_{j + 1} = {applied} = {num(result.y[s, j])}"
+        )
+    return "\n".join(lines)
 
 
 def _in_z(formula: str) -> str:

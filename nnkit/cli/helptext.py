@@ -31,7 +31,6 @@ COURSE_SECTIONS = {
     "train-xor": "2-3 隠れ層 hidden layer の意義 (XOR = AND(NAND, OR))",
     "train-mlp": "2-4 全結合層, 2-8 オプティマイザ, 2-9 バッチ処理; next chapter: 手書き数字の分類 (MNIST)",
     "predict": "2-2 深層学習の流れ (順伝播 forward propagation with a trained model); next chapter: 手書き数字の分類",
-    # commands other branches add (issues 11-13), so that each names its section once merged
     "dense": "2-1 ニューラルネットワークの最小単位, 2-4 全結合層 Fully-connected layer / Dense layer",
     "optimize": "2-8 オプティマイザ (最適化関数)",
     "train": "3. 畳み込みニューラルネットワーク (CNN); next chapter: 手書き数字の分類 (Conv2D, MaxPooling2D)",

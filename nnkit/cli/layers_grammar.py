@@ -15,117 +15,28 @@ models (next chapter: MNIST with Keras) with their training settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.layers import HIDDEN_ACTIVATIONS
+from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_WORDS, WORD_ALIASES, layer_type
+from nnkit.nn.layers.base import Word
 from nnkit.nn.network import OUTPUTS
-from nnkit.nn.stack import LAYER_TYPES, SPEC_ACTIVATIONS
+from nnkit.nn.stack import SPEC_ACTIVATIONS
+
+#: Other spellings users bring from Keras and PyTorch (each layer class declares its own).
+ALIASES = WORD_ALIASES
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-    if value < 1:
-        raise ValueError("must be at least 1")
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("must be a number in [0, 1)") from None
-    if not 0.0 <= value < 1.0:  # NaN fails too
-        raise ValueError("must be a number in [0, 1)")
-    return value
-
-
-#: How the text of each setting becomes its value (the engine's choices are checked as text).
-_CONVERTERS: dict[str, Callable[[str], object]] = {"rate": _rate, "padding": str}
-
-
-@dataclass(frozen=True)
-class LayerWord:
-    """One word of the grammar; what its sizes and settings mean comes from the engine's registry.
-
-    Attributes
-    ----------
-    spec_type : str
-        The engine's layer type, a key of :data:`~nnkit.nn.stack.LAYER_TYPES`.
-    sizes : tuple of str
-        The positional values, in order, all required.
-    settings : tuple of str
-        The ``key=value`` settings it takes.
-    fixed : dict
-        Spec keys the word itself sets (``meanpool`` is ``maxpool2d`` with ``op="mean"``).
-    images_only : bool
-        The layer needs images (height × width × channels), not rows of values.
-    meaning : str, optional
-        One line for ``--help`` (default: the layer type's description).
-    """
-
-    spec_type: str
-    sizes: tuple = ()
-    settings: tuple = ()
-    fixed: dict = field(default_factory=dict)
-    images_only: bool = False
-    meaning: str | None = None
-
-    @property
-    def layer_type(self):
-        return LAYER_TYPES[self.spec_type]
-
-    @property
-    def activation(self) -> bool:
-        """Whether an activation name may follow the sizes (or ``activation=NAME``)."""
-        return self.layer_type.param("activation") is not None
-
-    def describe(self, name: str) -> str:
-        return self.layer_type.param(name).meaning
-
-    def choices(self, name: str) -> tuple | None:
-        return self.layer_type.param(name).choices
-
-    def usage(self, word: str) -> str:
-        """``conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]``."""
-        parts = [word, *(name.upper() for name in self.sizes)]
-        if self.activation:
-            parts.append("[ACTIVATION]")
-        for name in self.settings:
-            choices = self.choices(name)
-            parts.append(f"[{name}={'|'.join(choices)}]" if choices else f"[{name}=N]")
-        return " ".join(parts)
-
-
-LAYER_WORDS: dict[str, LayerWord] = {
-    "conv": LayerWord("conv2d", sizes=("filters", "kernel"), settings=("stride", "padding"), images_only=True),
-    "maxpool": LayerWord("maxpool2d", sizes=("size",), settings=("stride",), fixed={"op": "max"},
-                         images_only=True, meaning="max of each window; a partial edge window is "
-                         "dropped, as in Keras"),
-    "meanpool": LayerWord("maxpool2d", sizes=("size",), settings=("stride",), fixed={"op": "mean"},
-                          images_only=True, meaning="mean of each window; a partial edge window "
-                          "is dropped, as in Keras"),
-    "flatten": LayerWord("flatten"),
-    "dropout": LayerWord("dropout", sizes=("rate",)),
-    "dense": LayerWord("dense", sizes=("units",)),
-}
-#: Other spellings users bring from Keras and PyTorch.
-ALIASES = {
-    "conv2d": "conv",
-    "maxpool2d": "maxpool",
-    "max_pooling2d": "maxpool",
-    "maxpooling2d": "maxpool",
-    "pool": "maxpool",
-    "avgpool": "meanpool",
-    "avgpool2d": "meanpool",
-    "average_pooling2d": "meanpool",
-    "linear": "dense",
-    "fc": "dense",
-}
+def usage(word: str) -> str:
+    """``conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]``."""
+    cls, spec_word = LAYER_WORDS[word]
+    parts = [word, *(name.upper() for name in spec_word.sizes)]
+    if cls.takes_activation:
+        parts.append("[ACTIVATION]")
+    for name in spec_word.settings:
+        choices = cls.setting(name).choices
+        parts.append(f"[{name}={'|'.join(choices)}]" if choices else f"[{name}=N]")
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -165,10 +76,8 @@ def _words_choice() -> str:
 
 def grammar_help() -> str:
     """The grammar in a few lines, for ``--help`` and the README."""
-    lines = [
-        f"{spec_word.usage(word)}: {spec_word.meaning or spec_word.layer_type.description}"
-        for word, spec_word in LAYER_WORDS.items()
-    ]
+    lines = [f"{usage(word)}: {spec_word.meaning or cls.description}"
+             for word, (cls, spec_word) in LAYER_WORDS.items()]
     return "; ".join(lines) + f". Activations: {_activations_choice()}."
 
 
@@ -197,53 +106,30 @@ def parse_layer(text: str, position: int) -> dict:
         )
     word = tokens[0].lower()
     canonical = ALIASES.get(word, word)
-    spec_word = LAYER_WORDS.get(canonical)
-    if spec_word is None:
+    if canonical not in LAYER_WORDS:
         raise NnkitInputError(
             f"--layers: unknown layer {tokens[0]!r} (layer {position})",
             hint=f"layers are: {_words_choice()}",
         )
-    usage = spec_word.usage(canonical)
-    spec: dict = {"type": spec_word.spec_type, **spec_word.fixed}
-    values: list[str] = []
-    activation = None
-    for token in tokens[1:]:
-        if "=" in token:
-            key, _, value = token.partition("=")
-            key = key.lower()
-            if key == "activation" and spec_word.activation:
-                activation = _activation(value, canonical, usage)
-                continue
-            if key not in spec_word.settings:
-                takes = [*spec_word.settings, *(("activation",) if spec_word.activation else ())]
-                raise NnkitInputError(
-                    f"--layers: {canonical} takes no setting {key!r} (in {text.strip()!r})",
-                    hint=f"{canonical} takes: {', '.join(takes) or 'no settings'}; usage: {usage}",
-                )
-            spec[key] = _convert(spec_word, key, value, token, usage)
-        elif spec_word.activation and not _is_number(token) and (
-            token.lower() in SPEC_ACTIVATIONS or len(values) >= len(spec_word.sizes)
-        ):
-            if activation is not None:
-                raise NnkitInputError(f"--layers: two activations in {text.strip()!r}", hint=f"usage: {usage}")
-            activation = _activation(token, canonical, usage)
-        else:
-            values.append(token)
+    cls, spec_word = LAYER_WORDS[canonical]
+    spec: dict = {"type": cls.type_name, **spec_word.fixed}
+    values, activation = _tokens(tokens[1:], canonical, text, spec)
+    shown = usage(canonical)
     if len(values) > len(spec_word.sizes):
         raise NnkitInputError(
             f"--layers: too many values for {canonical}: {values[len(spec_word.sizes)]!r} "
             f"(in {text.strip()!r})",
-            hint=f"usage: {usage}",
+            hint=f"usage: {shown}",
         )
     if len(values) < len(spec_word.sizes):
         missing = spec_word.sizes[len(values)]
         raise NnkitInputError(
-            f"--layers: {canonical} needs {missing.upper()} ({spec_word.describe(missing)}), "
+            f"--layers: {canonical} needs {missing.upper()} ({cls.setting(missing).meaning}), "
             f"missing in {text.strip()!r}",
-            hint=f"usage: {usage}",
+            hint=f"usage: {shown}",
         )
     for name, value in zip(spec_word.sizes, values, strict=True):
-        spec[name] = _convert(spec_word, name, value, value, usage)
+        spec[name] = _convert(canonical, name, value, value)
     # Settings first in the dict, as the engine names them; sizes lead for readability.
     ordered = {"type": spec["type"]}
     ordered.update({name: spec[name] for name in spec_word.sizes})
@@ -251,6 +137,36 @@ def parse_layer(text: str, position: int) -> dict:
     if activation is not None:
         ordered["activation"] = activation
     return ordered
+
+
+def _tokens(tokens: list[str], word: str, text: str, spec: dict) -> tuple[list[str], str | None]:
+    """The positional values of a layer and its activation; ``key=value`` settings go into ``spec``."""
+    cls, spec_word = LAYER_WORDS[word]
+    values: list[str] = []
+    activation = None
+    for token in tokens:
+        if "=" in token:
+            key, _, value = token.partition("=")
+            key = key.lower()
+            if key == "activation" and cls.takes_activation:
+                activation = _activation(value, word)
+                continue
+            if key not in spec_word.settings:
+                takes = [*spec_word.settings, *(("activation",) if cls.takes_activation else ())]
+                raise NnkitInputError(
+                    f"--layers: {word} takes no setting {key!r} (in {text.strip()!r})",
+                    hint=f"{word} takes: {', '.join(takes) or 'no settings'}; usage: {usage(word)}",
+                )
+            spec[key] = _convert(word, key, value, token)
+        elif cls.takes_activation and not _is_number(token) and (
+            token.lower() in SPEC_ACTIVATIONS or len(values) >= len(spec_word.sizes)
+        ):
+            if activation is not None:
+                raise NnkitInputError(f"--layers: two activations in {text.strip()!r}", hint=f"usage: {usage(word)}")
+            activation = _activation(token, word)
+        else:
+            values.append(token)
+    return values, activation
 
 
 def _is_number(token: str) -> bool:
@@ -261,23 +177,19 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def _convert(spec_word: LayerWord, name: str, value: str, token: str, usage: str):
-    choices = spec_word.choices(name)
-    if choices is not None and value not in choices:
-        raise NnkitInputError(
-            f"--layers: {token!r}: {name} must be one of {', '.join(choices)}", hint=f"usage: {usage}"
-        )
+def _convert(word: str, name: str, value: str, token: str):
+    cls, _ = LAYER_WORDS[word]
     try:
-        return _CONVERTERS.get(name, _positive_int)(value)
+        return cls.setting(name).parse(value)
     except ValueError as exc:
-        raise NnkitInputError(f"--layers: {token!r}: {name} {exc}", hint=f"usage: {usage}") from None
+        raise NnkitInputError(f"--layers: {token!r}: {name} {exc}", hint=f"usage: {usage(word)}") from None
 
 
-def _activation(name: str, word: str, usage: str) -> str:
+def _activation(name: str, word: str) -> str:
     if name.lower() not in SPEC_ACTIVATIONS:
         raise NnkitInputError(
             f"--layers: unknown activation {name!r} after {word}",
-            hint=f"activations are: {_activations_choice()}; usage: {usage}",
+            hint=f"activations are: {_activations_choice()}; usage: {usage(word)}",
         )
     return name.lower()
 
@@ -314,27 +226,31 @@ def parse_layers(text: str) -> list[dict]:
                 f"--layers: softmax only ends the stack; layer {i} {piece.strip()!r} is not the last",
                 hint=f"hidden activations are: {', '.join(HIDDEN_ACTIVATIONS)}",
             )
-        word = LAYER_WORDS[ALIASES.get(piece.split()[0].lower(), piece.split()[0].lower())]
-        if word.images_only and flat_at is not None:
+        if layer_type(spec["type"]).needs_images and flat_at is not None:
             raise NnkitInputError(
                 f"--layers: {piece.strip()!r} (layer {i}) needs images, but layer {flat_at} already "
                 "made them rows",
                 hint="put conv and pool layers before flatten and dense",
             )
-        if spec["type"] in ("flatten", "dense") and flat_at is None:
+        if layer_type(spec["type"]).makes_rows and flat_at is None:
             flat_at = i
     return specs
 
 
 def needs_images(specs: list[dict]) -> bool:
     """Whether a stack has conv or pool layers (which need height × width × channels input)."""
-    image_types = {w.spec_type for w in LAYER_WORDS.values() if w.images_only}
-    return any(spec["type"] in image_types for spec in specs)
+    return any(layer_type(spec["type"]).needs_images for spec in specs)
 
 
 def keeps_image_shape(specs: list[dict]) -> bool:
     """Whether a stack takes images as (H, W, C) (conv, pool or flatten first), not flat rows."""
-    return needs_images(specs) or specs[0]["type"] == "flatten"
+    return needs_images(specs) or layer_type(specs[0]["type"]).reads_images
+
+
+def _word_of(spec: dict) -> tuple[str, Word]:
+    """The first word that makes ``spec`` (its type, and the settings the word fixes)."""
+    return next((word, w) for word, (cls, w) in LAYER_WORDS.items()
+                if cls.type_name == spec["type"] and all(spec.get(k, v) == v for k, v in w.fixed.items()))
 
 
 def stack_text(specs: list[dict]) -> str:
@@ -345,13 +261,9 @@ def stack_text(specs: list[dict]) -> str:
     >>> stack_text(parse_layers("conv 8 3 relu stride=2, flatten, dense 10 softmax"))
     'conv 8 3 relu stride=2, flatten, dense 10 softmax'
     """
-    words = {}
-    for word, spec_word in LAYER_WORDS.items():
-        words.setdefault((spec_word.spec_type, tuple(sorted(spec_word.fixed.items()))), (word, spec_word))
     out = []
     for spec in specs:
-        fixed_keys = [(k, spec[k]) for k in ("op",) if k in spec]
-        word, spec_word = words[(spec["type"], tuple(sorted(fixed_keys)))]
+        word, spec_word = _word_of(spec)
         parts = [word, *(_number_text(spec[name]) for name in spec_word.sizes)]
         if spec.get("activation"):
             parts.append(spec["activation"])
@@ -366,63 +278,13 @@ def _number_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def stack_footprint(specs: list[dict], input_shape) -> tuple[int, int]:
-    """(parameters, floats per sample) of a stack, computed without building its weights.
-
-    The floats per sample count every layer's output and each convolution's patch matrix (what
-    one training sample keeps between the forward and the backward pass). Output shapes come
-    from the engine's own layers, built with 1×1-channel kernels so that nothing large is made.
-
-    Examples
-    --------
-    >>> stack_footprint(parse_layers("conv 32 3 relu, maxpool 2, flatten, dense 10"), (28, 28, 1))
-    (54410, 38542)
-    """
-    import numpy as np
-
-    from nnkit.nn.conv_layers import Conv2D, Flatten, MaxPool2D
-
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 3 and needs_images(specs):
-        return 0, 0  # conv on rows: refused by name elsewhere
-    parameters = 0
-    per_sample = 0
-    for spec in specs:
-        kind = spec["type"]
-        if kind == "conv2d":
-            kernel = spec["kernel"]
-            kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-            probe = Conv2D(np.zeros((kh, kw, 1, 1), np.float32), stride=spec.get("stride", 1),
-                           padding=spec.get("padding", "valid"))
-            try:
-                h, w, _ = probe.output_shape((*shape[:2], 1))
-            except NnkitInputError:
-                return parameters, per_sample  # the engine names the layer and the shapes when it builds
-            parameters += kh * kw * shape[2] * spec["filters"] + spec["filters"]
-            per_sample += h * w * kh * kw * shape[2]
-            shape = (h, w, spec["filters"])
-        elif kind == "maxpool2d":
-            try:
-                shape = tuple(MaxPool2D(spec.get("size", 2), spec.get("stride"), spec.get("op", "max")).output_shape(shape))
-            except NnkitInputError:
-                return parameters, per_sample
-        elif kind == "flatten":
-            shape = tuple(Flatten().output_shape(shape))
-        elif kind == "dense":
-            if len(shape) != 1:
-                return parameters, per_sample  # the engine names this mistake when it builds the stack
-            parameters += shape[0] * spec["units"] + spec["units"]
-            shape = (spec["units"],)
-        per_sample += int(np.prod(shape))
-    return parameters, per_sample
-
-
 def require_stack_memory(specs: list[dict], input_shape, batch_rows: int = 0) -> None:
     """Refuse a stack whose weights (and a batch's activations) cannot fit, before building any of it.
 
     Weights are counted five times (float64 draws, float32 weights, gradients, two optimiser
     states); each batch sample's outputs and patches twice (forward and backward).
     """
+    from nnkit.nn.stack import stack_footprint
     from nnkit.term.limits import require_memory
 
     parameters, per_sample = stack_footprint(specs, input_shape)

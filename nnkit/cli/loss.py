@@ -161,7 +161,6 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
     n, k = pieces.shape
     y2, t2 = loss.prepare(y, t, from_logits=from_logits)
     fmt = lambda v: format_number(v, precision)  # noqa: E731
-    per_sample = pieces.sum(axis=1)
     probs = None
     if from_logits and loss.probabilities:
         probs = softmax(y2, axis=-1) if loss.name == "cce" else sigmoid(y2)
@@ -201,11 +200,20 @@ def _show(console, loss, y, t, pieces, result, reduction, gradient, from_logits,
             row.append(fmt(grad[i, j]))
         table.add_row(*row)
     console.print(table)
+    _show_total(console, loss, pieces, result, reduction, wrt if gradient else None, fmt)
+
+
+def _show_total(console, loss, pieces, result, reduction, gradient_of, fmt) -> None:
+    """The lines under the table: the per-sample losses and the loss (or what the gradient is of)."""
+    from rich.text import Text
+
+    n, k = pieces.shape
+    per_sample = pieces.sum(axis=1)
     if n > 1:
         losses_text = ", ".join(fmt(v) for v in per_sample[:10]) + (" …" if n > 10 else "")
         console.print(Text(f"per-sample losses (sum of each row's contributions): {losses_text}"))
-    if gradient:
-        console.print(Text(f"∂L/∂{wrt} with reduction {reduction} (shape {np.shape(result)})"))
+    if gradient_of:
+        console.print(Text(f"∂L/∂{gradient_of} with reduction {reduction} (shape {np.shape(result)})"))
         return
     if reduction == "none":
         more = " …" if n > 1 else ""

@@ -17,12 +17,13 @@ import typer
 
 from nnkit.cli.common import Column, Format, Precision, Quiet, environment
 from nnkit.data.preprocessing import apply_preprocessing
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, shape_text
 from nnkit.files.arrays import NPY_MAGIC, parse_bytes, parse_numbers, read_source
 from nnkit.files.images import IMAGE_SUFFIXES, read_image, read_picture_bytes
 from nnkit.files.orientation import column_as_vector
 from nnkit.nn.metrics import class_probabilities
 from nnkit.term.output import (
+    check_output_path,
     format_number,
     refuse_input_overwrite,
     report_text,
@@ -131,14 +132,14 @@ class _Inputs:
             image = digit.image
         elif len(shape) == 3:
             raise NnkitInputError(
-                f"the model takes {'×'.join(map(str, shape))} images ({shape[2]} channels); "
+                f"the model takes {shape_text(shape)} images ({shape[2]} channels); "
                 f"{path} is read as grayscale",
                 hint=f"give the images as an (N, {', '.join(map(str, shape))}) .npy array",
             )
         elif image.shape != shape:
             raise NnkitInputError(
                 f"{path} is {image.shape[0]}×{image.shape[1]} pixels; the model takes "
-                f"{'×'.join(map(str, shape))} images",
+                f"{shape_text(shape)} images",
                 hint="resize the image to the training images' size first",
             )
         self.blocks.append((image.reshape(1, -1), True))
@@ -226,7 +227,7 @@ def predict(
       nnkit predict mnist.npz digit.png --features seen.png
       cut -d, -f1-30 rows.csv | nnkit predict cancer.npz -f json
     """
-    from nnkit.files.model_file import check_output_path, load_model
+    from nnkit.files.model_file import load_model
 
     env = environment(quiet)
     chosen = resolve_format(fmt, env)

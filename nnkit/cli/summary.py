@@ -16,9 +16,6 @@ from nnkit.term.output import resolve_format, write_stdout_bytes
 COURSE_INPUT_SHAPE = (28, 28, 1)
 #: … and its ten digits (a course model trained on other data has one output per class of that data).
 COURSE_CLASSES = 10
-#: Keras's class names, for the "Layer (type)" column.
-KERAS_CLASSES = {"conv2d": "Conv2D", "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
-                 "flatten": "Flatten", "dropout": "Dropout", "dense": "Dense", "activation": "Activation"}
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
@@ -48,7 +45,7 @@ def keras_rows(table: dict) -> list[dict]:
 
     Examples
     --------
-    >>> [r["name"] for r in keras_rows({"rows": [{"layer": "dense"}, {"layer": "dense"}]})]
+    >>> [r["name"] for r in keras_rows({"rows": [{"layer": "dense", "type": "Dense"}] * 2})]
     ['dense', 'dense_1']
     """
     seen: dict[str, int] = {}
@@ -57,7 +54,7 @@ def keras_rows(table: dict) -> list[dict]:
         count = seen.get(row["layer"], 0)
         seen[row["layer"]] = count + 1
         name = row["layer"] if count == 0 else f"{row['layer']}_{count}"
-        rows.append({**row, "name": name, "type": KERAS_CLASSES.get(row["layer"], row["layer"])})
+        rows.append({**row, "name": name})
     return rows
 
 

@@ -233,6 +233,14 @@ def _print(env, chosen: str, report: dict, precision: int, show) -> None:
 
 
 def _show_trained(console, report: dict, precision: int) -> None:
+    """The trained network: its truth table and verdict, its weights, and its hidden units as gates."""
+    _show_truth_table(console, report, precision)
+    hidden_names = _show_weights(console, report["weights"], precision)
+    if hidden_names:
+        _show_hidden_gates(console, report, hidden_names)
+
+
+def _show_truth_table(console, report: dict, precision: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -273,7 +281,11 @@ def _show_trained(console, report: dict, precision: int) -> None:
     elif correct < 4:
         console.print(Text("not learned for this seed: try more --epochs or another --seed", style="yellow"))
 
-    weights = report["weights"]
+
+def _show_weights(console, weights: dict, precision: int) -> list[str]:
+    """The weights and bias of every unit; returns the hidden units' names (none without a hidden layer)."""
+    from rich.table import Table
+
     wtable = Table(title="weights, biases: z = w·inputs + b", header_style="bold")
     for column in ("unit", "inputs", "weights", "bias"):
         wtable.add_column(column, justify="right")
@@ -288,20 +300,26 @@ def _show_trained(console, report: dict, precision: int) -> None:
                 unit, inputs, ", ".join(format_number(v, precision) for v in W[:, j]), format_number(b[j], precision)
             )
     console.print(wtable)
+    return hidden_names
 
-    if hidden_names:
-        htable = Table(title="units on where z > 0", header_style="bold")
-        for column in ("x1", "x2", *hidden_names, "y"):
-            htable.add_column(column, justify="right")
-        bits = report["hidden_truth_tables"]
-        for i, row in enumerate(report["truth_table"]):
-            htable.add_row(str(row["x1"]), str(row["x2"]), *(str(b[i]) for b in bits), str(row["prediction"]))
-        console.print(htable)
-        for name, unit_bits in zip(hidden_names, bits, strict=True):
-            expression = gate_expression(unit_bits)
-            console.print(Text(f"{name} ≈ {expression}" if expression else f"{name}: constant, matches no gate"))
-        if report["output_gate"]:
-            console.print(Text(f"y ≈ {report['output_gate']}", style="bold"))
+
+def _show_hidden_gates(console, report: dict, hidden_names: list[str]) -> None:
+    """Where each hidden unit is on, and the gate that pattern is (the course's NAND, OR → AND)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    htable = Table(title="units on where z > 0", header_style="bold")
+    for column in ("x1", "x2", *hidden_names, "y"):
+        htable.add_column(column, justify="right")
+    bits = report["hidden_truth_tables"]
+    for i, row in enumerate(report["truth_table"]):
+        htable.add_row(str(row["x1"]), str(row["x2"]), *(str(b[i]) for b in bits), str(row["prediction"]))
+    console.print(htable)
+    for name, unit_bits in zip(hidden_names, bits, strict=True):
+        expression = gate_expression(unit_bits)
+        console.print(Text(f"{name} ≈ {expression}" if expression else f"{name}: constant, matches no gate"))
+    if report["output_gate"]:
+        console.print(Text(f"y ≈ {report['output_gate']}", style="bold"))
 
 
 def _show_wired(console, report: dict, precision: int) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one, shape_text
 from nnkit.nn.optimizers import OPTIMIZERS, make_optimizer
 from nnkit.nn.training import fit
 
@@ -23,17 +23,23 @@ from nnkit.nn.training import fit
 RESUMED_OPTIONS = ("optimizer", "lr", "batch_size", "l2", "seed", "val_split", "val_from", "test_split")
 
 
-def parse_batch_size(text: str) -> int | None:
-    """``"full"`` → None (batch learning), ``"1"`` → online learning, ``"N"`` → mini-batches."""
+def parse_batch_size(text: str, option: str = "--batch-size") -> int | None:
+    """``"full"`` → None (batch learning), ``"1"`` → online learning, ``"N"`` → mini-batches.
+
+    ``option`` names the value in the message when it is below 1.
+
+    Examples
+    --------
+    >>> parse_batch_size(" Full"), parse_batch_size("32")
+    (None, 32)
+    """
     if text.strip().lower() == "full":
         return None
     try:
         size = int(text)
     except ValueError:
-        raise NnkitInputError(f"--batch-size takes a number or 'full', got {text!r}") from None
-    if size < 1:
-        raise NnkitInputError(f"--batch-size must be at least 1, got {size}")
-    return size
+        raise NnkitInputError(f"--batch-size takes numbers or 'full', like full,1,32; got {text.strip()!r}") from None
+    return at_least_one(size, option)
 
 
 @dataclass
@@ -273,7 +279,7 @@ def load_data(request: TrainingRequest, env, resumed: Resumed | None = None):
     saved_shape = resumed.network.input_shape
     if len(saved_shape) == 3 and dataset.kind != "images":
         raise NnkitInputError(
-            f"{request.resume} takes images of {_shape_text(saved_shape)}; {dataset.name} is a table of feature rows"
+            f"{request.resume} takes images of {shape_text(saved_shape)}; {dataset.name} is a table of feature rows"
         )
     meta = resumed.meta
     if "classes" not in meta or "preprocessing" not in meta:
@@ -282,8 +288,8 @@ def load_data(request: TrainingRequest, env, resumed: Resumed | None = None):
                        keep_image_shape=len(saved_shape) == 3, **split)
     if prepared.input_shape != saved_shape:
         raise NnkitInputError(
-            f"the data's samples have shape {_shape_text(prepared.input_shape)}, the resumed "
-            f"model takes {_shape_text(saved_shape)}"
+            f"the data's samples have shape {shape_text(prepared.input_shape)}, the resumed "
+            f"model takes {shape_text(saved_shape)}"
         )
     return prepared
 
@@ -467,7 +473,3 @@ def train_prepared(request: TrainingRequest, prepared, env, guard, resumed: Resu
 def with_batch_size(request: TrainingRequest, size) -> TrainingRequest:
     """The same request with another ``--batch-size`` (``"full"`` or a number)."""
     return replace(request, settings=replace(request.settings, batch_size=str(size)))
-
-
-def _shape_text(shape) -> str:
-    return "×".join(map(str, shape))

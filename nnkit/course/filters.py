@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 
 #: The largest side of a named filter's kernel (4095² float64 values are 134 MB).
 MAX_SIZE = 4095
@@ -73,8 +73,7 @@ def _gaussian(size: int | None, sigma: float | None) -> np.ndarray:
 
 
 def _positive_size(size: int) -> int:
-    if size < 1:
-        raise NnkitInputError(f"--size must be at least 1, got {size}")
+    at_least_one(size, "--size")
     if size > MAX_SIZE:
         raise NnkitInputError(f"--size must be at most {MAX_SIZE}, got {size}")
     return int(size)

@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 
 MODES = ("valid", "same", "full")
 BOUNDARIES = ("fill", "wrap", "symm")
@@ -283,9 +283,7 @@ def check_choice(option: str, value: str, choices) -> None:
 
 
 def _check_stride(stride) -> int:
-    if int(stride) != stride or stride < 1:
-        raise NnkitInputError(f"--stride must be an integer of at least 1, got {stride}")
-    return int(stride)
+    return at_least_one(stride, "--stride")
 
 
 def _rank_one(weights: np.ndarray):

@@ -13,7 +13,7 @@ views (``size`` + ``size`` operations per output instead of ``size²``, and no c
 import numpy as np
 
 from nnkit.course.image_convolution import check_choice
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 
 OPS = ("max", "mean", "min", "median", "sum")
 EDGES = ("keep", "drop")
@@ -187,7 +187,4 @@ def _pair(option: str, value) -> tuple[int, int]:
         values = values * 2
     if len(values) != 2:
         raise NnkitInputError(f"{option} takes one or two integers, got {value!r}")
-    for v in values:
-        if int(v) != v or v < 1:
-            raise NnkitInputError(f"{option} must be at least 1, got {v}")
-    return int(values[0]), int(values[1])
+    return at_least_one(values[0], option), at_least_one(values[1], option)

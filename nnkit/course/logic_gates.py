@@ -10,7 +10,7 @@ Truth tables list the outputs for the inputs in the order (0, 0), (0, 1), (1, 0)
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 from nnkit.nn.activations import ACTIVATIONS
 from nnkit.nn.layers import Activation, Dense
 from nnkit.nn.network import Network
@@ -236,8 +236,8 @@ def gate_network(
     >>> gate_network(None, "sigmoid", np.random.default_rng(0)).sizes
     [2, 1]
     """
-    if hidden is not None and hidden < 1:
-        raise NnkitInputError(f"--hidden must be at least 1, got {hidden}")
+    if hidden is not None:
+        at_least_one(hidden, "--hidden")
     layers: list[Dense | Activation] = []
     n_in = 2
     start = XOR_INIT.get(activation if hidden else "sigmoid", XOR_INIT["sigmoid"])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 
 
 def as_class_indices(labels, n_classes: int | None = None, what: str = "label") -> np.ndarray:
@@ -38,8 +38,8 @@ def as_class_indices(labels, n_classes: int | None = None, what: str = "label") 
     elif labels.dtype.kind not in "iub":
         raise NnkitInputError(f"{what}s must be numbers, got {labels.dtype}")
     indices = labels.astype(np.int64)
-    if n_classes is not None and n_classes < 1:
-        raise NnkitInputError(f"--classes must be at least 1, got {n_classes}")
+    if n_classes is not None:
+        at_least_one(n_classes, "--classes")
     upper = int(indices.max()) + 1 if n_classes is None else n_classes
     outside = (indices < 0) | (indices >= upper)
     if outside.any():

@@ -19,7 +19,7 @@ import numpy as np
 
 from nnkit.data.preprocessing import apply_preprocessing, fit_standardize
 from nnkit.data.splits import stratified_split
-from nnkit.errors import NnkitInputError, reason
+from nnkit.errors import NnkitInputError, reason, shape_text
 from nnkit.files.npyfile import NpzArchive
 from nnkit.files.tables import TextTable, read_table
 from nnkit.term.limits import require_memory
@@ -113,7 +113,7 @@ def channels_last(image_shape) -> tuple[int, int, int]:
     if len(shape) == 3:
         return shape
     raise NnkitInputError(
-        f"images of shape {'×'.join(map(str, shape))} are neither 2-D (height, width) nor "
+        f"images of shape {shape_text(shape)} are neither 2-D (height, width) nor "
         "height × width × channels"
     )
 
@@ -144,7 +144,7 @@ def load_dataset(source: str, label_column: str | None = None, env=None) -> Data
         if label_column is not None:
             raise NnkitInputError("--label-column applies to CSV tables, not to the digits set")
         return load_digits()
-    from nnkit.data.named import load_named, lookup
+    from nnkit.data.named import lookup
 
     path = Path(source)
     named = lookup(source)
@@ -282,7 +282,7 @@ def _check_images(parts: dict, source) -> tuple:
     shapes = {name: x.shape[1:] for name, (x, _) in parts.items()}
     distinct = set(shapes.values())
     if len(distinct) > 1:
-        shown = ", ".join(f"{name} {'×'.join(map(str, s))}" for name, s in shapes.items())
+        shown = ", ".join(f"{name} {shape_text(s)}" for name, s in shapes.items())
         raise NnkitInputError(f"images of mixed sizes in {source}: {shown}")
     for name, (x, y) in parts.items():
         if x.shape[0] != y.shape[0]:
@@ -417,7 +417,7 @@ def _read_idx_stream(f, path: Path, file_size: int | None) -> np.ndarray:
         raise NnkitInputError(f"{path} has a truncated IDX header")
     dims = struct.unpack(f">{ndim}I", raw_dims)
     expected = math.prod(dims)
-    shown = "×".join(map(str, dims))
+    shown = shape_text(dims)
     if file_size is not None and file_size - 4 - 4 * ndim != expected:
         raise NnkitInputError(
             f"{path}: the header promises {shown} = {expected} bytes, the file holds {file_size - 4 - 4 * ndim}"
@@ -486,6 +486,29 @@ def load_idx_folder(folder) -> Dataset:
     )
 
 
+def load_named(dataset, env=None) -> Dataset:
+    """Download (once) and read a named data set (a :class:`~nnkit.data.named.NamedDataset`).
+
+    Integer labels become the publisher's class names (when it names them), in its order.
+    """
+    from nnkit.data.named import fetch
+
+    paths = fetch(dataset, env)
+    data = load_idx_folder(paths[0].parent) if dataset.layout == "idx" else load_npz(paths[0])
+    data.name = dataset.name
+    if dataset.class_names is not None:
+        names = np.asarray(dataset.class_names)
+        for part, (x, y) in list(data.parts.items()):
+            if y.size and (y.min() < 0 or y.max() >= len(names)):
+                raise NnkitInputError(
+                    f"{dataset.name}: the {part} labels run {y.min()}..{y.max()}, "
+                    f"expected 0..{len(names) - 1}"
+                )
+            data.parts[part] = (x, names[y])
+        data.class_names = list(dataset.class_names)
+    return data
+
+
 # ---------------------------------------------------------------------------------------------
 # From raw parts to model inputs
 
@@ -532,68 +555,19 @@ def prepare(
     -------
     PreparedData
     """
-    parts = dict(dataset.parts)
-    all_labels = np.concatenate([y for _, y in parts.values()])
     if classes is None:
-        classes = dataset.class_names or _class_names(all_labels)
+        classes = dataset.class_names or _class_names(np.concatenate([y for _, y in dataset.parts.values()]))
         if len(classes) < 2:
             raise NnkitInputError(
                 f"the labels hold one class only ({classes[0] if classes else 'none'}); "
                 "a classifier needs at least two"
             )
-    lookup = {c: k for k, c in enumerate(classes)}
-    lookup.update({str(c): k for k, c in enumerate(classes)})
-
-    def encode(y):
-        unknown = [v for v in np.unique(y).tolist() if v not in lookup and str(v) not in lookup]
-        if unknown:
-            raise NnkitInputError(
-                f"label {unknown[0]!r} is not one of the model's classes "
-                f"({', '.join(map(str, classes))})"
-            )
-        return np.array(
-            [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
-        )
-
     if val_from not in ("stratified", "last"):
         raise NnkitInputError(f"the validation part is taken 'stratified' or 'last', not {val_from!r}")
-    # Split before any float conversion so that only the small raw arrays are copied.
-    wanted = [("validation", val_split), ("test", test_split)]
-    missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
-    keras_validation = val_from == "last" and ("validation", val_split) in missing
-    if keras_validation:
-        missing.remove(("validation", val_split))
-    if missing:
-        x_train, y_train = parts["train"]
-        indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
-        parts["train"] = (x_train[indices[0]], y_train[indices[0]])
-        for (name, _), idx in zip(missing, indices[1:], strict=False):
-            if idx.size:
-                parts[name] = (x_train[idx], y_train[idx])
-        del x_train, y_train
-    if keras_validation:
-        # keras Model.fit: split_at = int(n · (1 − validation_split)); validation = x[split_at:].
-        x_train, y_train = parts["train"]
-        split_at = int(len(y_train) * (1.0 - val_split))
-        parts["train"] = (x_train[:split_at], y_train[:split_at])
-        if split_at < len(y_train):
-            parts["validation"] = (x_train[split_at:], y_train[split_at:])
-        del x_train, y_train
-    if parts["train"][0].shape[0] == 0:
-        raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
-
+    parts = _split_parts(dict(dataset.parts), val_split, test_split, seed, val_from)
     if preprocessing is None:
-        if dataset.kind == "images":
-            preprocessing = {
-                "kind": "scale",
-                "divisor": float(dataset.divisor),
-                "image_shape": list(dataset.image_shape),
-            }
-        else:
-            preprocessing = fit_standardize(parts["train"][0])
-            preprocessing["feature_names"] = list(dataset.feature_names or [])
-            preprocessing["label_name"] = dataset.label_name
-
+        preprocessing = _fit_preprocessing(dataset, parts["train"][0])
+    encode = _label_encoder(classes)
     xs, ys = {}, {}
     for name in PART_NAMES:
         if name not in parts:
@@ -623,3 +597,61 @@ def prepare(
         info={"data": dataset.name, "kind": dataset.kind},
         input_shape=input_shape,
     )
+
+
+def _label_encoder(classes: list):
+    """A function from raw labels to class indices into ``classes``; an unknown label is an error."""
+    lookup = {c: k for k, c in enumerate(classes)}
+    lookup.update({str(c): k for k, c in enumerate(classes)})
+
+    def encode(y):
+        unknown = [v for v in np.unique(y).tolist() if v not in lookup and str(v) not in lookup]
+        if unknown:
+            raise NnkitInputError(
+                f"label {unknown[0]!r} is not one of the model's classes "
+                f"({', '.join(map(str, classes))})"
+            )
+        return np.array(
+            [lookup[v] if v in lookup else lookup[str(v)] for v in y.tolist()], dtype=np.int64
+        )
+
+    return encode
+
+
+def _split_parts(parts: dict, val_split: float, test_split: float, seed: int, val_from: str) -> dict:
+    """Take the validation and test parts the data lacks out of its training part (raw arrays)."""
+    # Split before any float conversion so that only the small raw arrays are copied.
+    wanted = [("validation", val_split), ("test", test_split)]
+    missing = [(name, f) for name, f in wanted if name not in parts and f > 0]
+    keras_validation = val_from == "last" and ("validation", val_split) in missing
+    if keras_validation:
+        missing.remove(("validation", val_split))
+    if missing:
+        x_train, y_train = parts["train"]
+        indices = stratified_split(y_train, [f for _, f in missing], seed=seed)
+        parts["train"] = (x_train[indices[0]], y_train[indices[0]])
+        for (name, _), idx in zip(missing, indices[1:], strict=False):
+            if idx.size:
+                parts[name] = (x_train[idx], y_train[idx])
+        del x_train, y_train
+    if keras_validation:
+        # keras Model.fit: split_at = int(n · (1 − validation_split)); validation = x[split_at:].
+        x_train, y_train = parts["train"]
+        split_at = int(len(y_train) * (1.0 - val_split))
+        parts["train"] = (x_train[:split_at], y_train[:split_at])
+        if split_at < len(y_train):
+            parts["validation"] = (x_train[split_at:], y_train[split_at:])
+        del x_train, y_train
+    if parts["train"][0].shape[0] == 0:
+        raise NnkitInputError("the training part is empty: lower --val-split or --test-split")
+    return parts
+
+
+def _fit_preprocessing(dataset: Dataset, x_train: np.ndarray) -> dict:
+    """Images: divide by the pixel range; tables: standardize with the training part's statistics."""
+    if dataset.kind == "images":
+        return {"kind": "scale", "divisor": float(dataset.divisor), "image_shape": list(dataset.image_shape)}
+    preprocessing = fit_standardize(x_train)
+    preprocessing["feature_names"] = list(dataset.feature_names or [])
+    preprocessing["label_name"] = dataset.label_name
+    return preprocessing

@@ -29,8 +29,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from nnkit.errors import NnkitInputError
 
 #: Environment variables: the cache folder, and a base URL replacing every publisher's address.
@@ -405,26 +403,3 @@ def fetch(dataset: NamedDataset, env=None) -> list[Path]:
         the URL and the path where the file can be put by hand. Nothing half-written is left.
     """
     return [_fetch_file(dataset, remote, env) for remote in dataset.files]
-
-
-def load_named(dataset: NamedDataset, env=None):
-    """Download (once) and read a named data set as a :class:`~nnkit.data.labelled.Dataset`.
-
-    Integer labels become the publisher's class names (when it names them), in its order.
-    """
-    from nnkit.data.labelled import load_idx_folder, load_npz
-
-    paths = fetch(dataset, env)
-    data = load_idx_folder(paths[0].parent) if dataset.layout == "idx" else load_npz(paths[0])
-    data.name = dataset.name
-    if dataset.class_names is not None:
-        names = np.asarray(dataset.class_names)
-        for part, (x, y) in list(data.parts.items()):
-            if y.size and (y.min() < 0 or y.max() >= len(names)):
-                raise NnkitInputError(
-                    f"{dataset.name}: the {part} labels run {y.min()}..{y.max()}, "
-                    f"expected 0..{len(names) - 1}"
-                )
-            data.parts[part] = (x, names[y])
-        data.class_names = list(dataset.class_names)
-    return data

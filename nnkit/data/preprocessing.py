@@ -14,7 +14,7 @@ import numpy as np
 from nnkit.errors import NnkitInputError
 
 # Rows converted per step when scaling integer images to float32: keeps the temporary small,
-# so a 60000×784 uint8 set never has a float64 copy (SPEC §4 memory).
+# so a 60000×784 uint8 set never has a float64 copy.
 _CHUNK_ROWS = 4096
 
 

@@ -1,7 +1,7 @@
 """Reading arrays: numbers on the command line, text tables, ``.npy``/``.npz`` files and stdin.
 
 Every command that takes an array gets it through :func:`load_array`, so the rules are the same
-everywhere (SPEC §2):
+everywhere (docs/conventions.md, "Input"):
 
 - numbers on the command line: ``1 -2 3`` is a vector; ``"1,2;3,4"`` a matrix (``;`` between rows,
   ``,`` or spaces inside a row);
@@ -268,7 +268,7 @@ def load_array(
     random: str | None = None,
     seed: int | None = None,
 ) -> np.ndarray:
-    """The array a command works on, from exactly one of its possible sources (SPEC §2).
+    """The array a command works on, from exactly one of its possible sources (docs/conventions.md, "Input").
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Saving and loading trained networks as plain ``.npz`` files (SPEC §5), never with pickle.
+"""Saving and loading trained networks as plain ``.npz`` files, never with pickle (docs/conventions.md, "Model files").
 
 Layout: arrays ``W0, b0, W1, b1, …`` (the parameters in layer order, in the network's dtype: a
 dense ``W`` has shape (inputs, outputs), a conv ``W`` (kh, kw, c_in, c_out) as Keras stores it)
@@ -62,12 +62,14 @@ from nnkit.files.schema import (
     SchemaError,
     Str,
     Tagged,
+    describe,
 )
-from nnkit.nn.layers import HIDDEN_ACTIVATIONS
-from nnkit.nn.network import OUTPUTS, Network, network_from_weights
+from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_TYPES, Dense, layer_type
+from nnkit.nn.layers.base import MAX_SIZE
+from nnkit.nn.network import OUTPUTS, Network
 from nnkit.nn.optimizers import OPTIMIZERS
-from nnkit.nn.stack import INITS, LAYER_TYPES, layers_from_config
-from nnkit.term.output import atomic_write, check_target
+from nnkit.nn.stack import INITS, LayerFitError, layers_from_config, network_from_weights, walk
+from nnkit.term.output import atomic_write, check_output_path
 
 FORMAT = "nnkit-model"
 #: Version 2 added the ``layers`` kind (conv networks); an MLP is still written as version 1.
@@ -145,37 +147,44 @@ COMMON_META = Record(
 )
 
 # --- the layer list ----------------------------------------------------------------------------------
-_SIZE = Int(low=1, high=1_000_000)
-_KERNEL = AnyOf((_SIZE, List(_SIZE, min_length=2, max_length=2)), "a kernel size or [height, width]")
+_SIZE = Int(low=1, high=MAX_SIZE)
 
 
-def _layer_record(type_name: str, **fields) -> Record:
-    return Record({"type": Const(type_name), **fields})
+@dataclass(frozen=True)
+class LayerRecord:
+    """A layer's record in a file: a ``type`` of the layer registry and the settings its class declares.
+
+    Each setting is checked by the class itself (the same check as a ``--layers`` spec's); a key
+    the class does not declare is refused.
+    """
+
+    def __call__(self, value, where):
+        if type(value) is not dict:
+            raise SchemaError(where, f"must be an object, not {describe(value)}")
+        if "type" not in value:
+            raise SchemaError(f"{where}.type", "is missing")
+        cls = layer_type(value["type"])
+        if cls is None:
+            Choice(tuple(LAYER_TYPES))(value["type"], f"{where}.type")
+        for key, setting_value in value.items():
+            setting = cls.setting(key)
+            if key == "type":
+                continue
+            if setting is None:
+                known = ", ".join(s.name for s in cls.settings) or "none"
+                raise SchemaError(f"{where}.{key}", f"is not a setting of {cls.type_name} (its settings: {known})")
+            try:
+                setting.check(setting_value)
+            except ValueError as exc:
+                raise SchemaError(f"{where}.{key}", str(exc)) from None
+        for setting in cls.settings:
+            if setting.required and setting.name not in value:
+                raise SchemaError(f"{where}.{setting.name}", "is missing")
+        return value
 
 
 #: Every layer type a file may list, with its settings (the engine's ``config()`` of that layer).
-LAYER_CONFIG = Tagged(
-    "type",
-    {
-        "conv2d": _layer_record(
-            "conv2d",
-            filters=_SIZE,
-            kernel=_KERNEL,
-            stride=Field(_SIZE, required=False),
-            padding=Field(Choice(LAYER_TYPES["conv2d"].param("padding").choices), required=False),
-        ),
-        "maxpool2d": _layer_record(
-            "maxpool2d",
-            size=Field(_SIZE, required=False),
-            stride=Field(Nullable(_SIZE), required=False),
-            op=Field(Choice(LAYER_TYPES["maxpool2d"].param("op").choices), required=False),
-        ),
-        "flatten": _layer_record("flatten"),
-        "dropout": _layer_record("dropout", rate=Number(low=0, high=1, below_high=True)),
-        "dense": _layer_record("dense", units=_SIZE),
-        "activation": _layer_record("activation", name=Choice(HIDDEN_ACTIVATIONS)),
-    },
-)
+LAYER_CONFIG = LayerRecord()
 LAYERS = List(LAYER_CONFIG, min_length=1, max_length=1000)
 INPUT_SHAPE = AnyOf(
     (List(_SIZE, min_length=1, max_length=1), List(_SIZE, min_length=3, max_length=3)),
@@ -239,58 +248,23 @@ def _mlp_build(meta: dict, arrays: dict[str, np.ndarray]) -> Network:
     return network_from_weights(weights, meta["activations"], meta["output"])
 
 
-def _weighted(meta: dict) -> list[tuple[int, dict]]:
-    return [(i, c) for i, c in enumerate(meta["layers"]) if c["type"] in ("conv2d", "dense")]
-
-
 def _layers_arrays(meta: dict) -> dict[str, ArraySpec]:
-    """The weight arrays a layer list needs, by walking the shapes from ``input_shape``.
+    """The weight arrays a layer list needs, from the shape walk of its layers (nothing allocated).
 
-    Each layer's output shape comes from the engine's own formula (the layer built with zero
-    weights), so a list whose shapes do not fit (a conv on rows, a stack shrinking below 1×1, a
-    dense layer on an image) is refused here with the layer and the shapes.
+    A list whose shapes do not fit (a conv on rows, a stack shrinking below 1×1, a dense layer on
+    an image) is refused here with the layer and the shapes.
     """
     specs: dict[str, ArraySpec] = {}
-    shape = tuple(meta["input_shape"])
-    for i, config in enumerate(meta["layers"]):
-        where = f"meta.layers[{i}]"
-        kind = config["type"]
-        if kind in ("conv2d", "dense"):
-            if kind == "conv2d":
-                if len(shape) != 3:
-                    raise SchemaError(where, f"(conv2d) needs images (height, width, channels), gets {_shape(shape)}")
-                kernel = config["kernel"]
-                kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-                w_shape = (kh, kw, shape[2], config["filters"])
-            else:
-                if len(shape) != 1:
-                    raise SchemaError(where, f"(dense) needs rows of values, gets {_shape(shape)}")
-                w_shape = (shape[0], config["units"])
-            n = len(specs) // 2
-            specs[f"W{n}"] = ArraySpec(w_shape)
-            specs[f"b{n}"] = ArraySpec((w_shape[-1],))
-        try:
-            (layer,) = layers_from_config([config], _zeros(config, shape))
-            shape = tuple(layer.output_shape(shape))
-        except NnkitInputError as error:
-            raise SchemaError(where, f"({kind}) does not fit: {error.message}") from None
-    if meta["layers"][-1]["type"] != "dense":
+    try:
+        for _, cls, values, shape, _ in walk(meta["layers"], meta["input_shape"], activation=False):
+            for array_shape in cls.parameter_shapes(values, shape):
+                k = len(specs)
+                specs[f"{'Wb'[k % 2]}{k // 2}"] = ArraySpec(tuple(array_shape))
+    except LayerFitError as error:
+        raise SchemaError(f"meta.layers[{error.index}]", f"({error.kind}) does not fit: {error.problem}") from None
+    if meta["layers"][-1]["type"] != Dense.type_name:
         raise SchemaError("meta.layers", "must end with a dense layer (the class scores)")
     return specs
-
-
-def _zeros(config: dict, shape: tuple) -> list[np.ndarray]:
-    if config["type"] == "dense":
-        return [np.zeros((shape[0], config["units"]), np.float32), np.zeros(config["units"], np.float32)]
-    if config["type"] == "conv2d":
-        kernel = config["kernel"]
-        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-        return [np.zeros((kh, kw, shape[2], config["filters"]), np.float32), np.zeros(config["filters"], np.float32)]
-    return []
-
-
-def _shape(shape) -> str:
-    return "×".join(map(str, shape))
 
 
 def _layers_consistent(meta: dict) -> None:
@@ -427,7 +401,7 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
 
     Examples
     --------
-    >>> from nnkit.nn.network import build_mlp
+    >>> from nnkit.nn.stack import build_mlp
     >>> arrays = model_arrays(build_mlp(2, [3], 1, activation="tanh", output="sigmoid", rng=0))
     >>> sorted(arrays), arrays["W0"].shape
     (['W0', 'W1', 'b0', 'b1', 'meta'], (2, 3))
@@ -455,31 +429,6 @@ def model_arrays(network: Network, meta: dict | None = None) -> dict[str, np.nda
         arrays[f"b{i // 2}"] = params[i + 1]
     arrays["meta"] = np.array(text)
     return arrays
-
-
-def check_output_path(path: str | Path, suffix: str, what: str) -> None:
-    """Refuse an output path that cannot be written, before a long training run rather than after.
-
-    Parameters
-    ----------
-    path : str or Path
-        Where ``--save`` or ``--plot`` will write.
-    suffix : str
-        The extension the file needs (``.npz`` or ``.png``).
-    what : str
-        What is written there, for the message (``models``, ``pictures``).
-
-    Examples
-    --------
-    >>> check_output_path("model.txt", ".npz", "models")
-    Traceback (most recent call last):
-    ...
-    nnkit.errors.NnkitInputError: models are saved as .npz files; model.txt does not end in .npz
-    """
-    path = Path(path)
-    if path.suffix.lower() != suffix:
-        raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
-    check_target(path)
 
 
 def save_model(path: str | Path, network: Network, meta: dict | None = None, env=None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError, reason
+from nnkit.errors import NnkitInputError, reason, shape_text
 from nnkit.term.limits import format_bytes, require_memory
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -45,7 +45,7 @@ class NpyHeader:
 
     def describe(self) -> str:
         """``'20000×20000 float64'``."""
-        return f"{'×'.join(map(str, self.shape)) or 'scalar'} {self.dtype}"
+        return f"{shape_text(self.shape) or 'scalar'} {self.dtype}"
 
 
 def read_npy_header(stream, source: str) -> NpyHeader:

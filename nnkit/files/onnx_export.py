@@ -32,8 +32,8 @@ import json
 import numpy as np
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.activations import ELU_ALPHA, LEAKY_RELU_ALPHA
-from nnkit.nn.layers import Activation, Dense
+from nnkit.nn.layers import Activation
+from nnkit.nn.layers.activation import ACTIVATION_NODES  # noqa: F401 (each activation's nodes)
 
 OPSET = 21
 IR_VERSION = 10
@@ -42,13 +42,19 @@ OUTPUT_NAMES = ("probabilities", "label")
 
 
 class _Graph:
-    """Nodes and constant tensors of the graph being built, with fresh value names."""
+    """Nodes and constant tensors of the graph being built, with fresh value names.
 
-    def __init__(self, helper, numpy_helper):
+    ``layout`` is what the current value holds: ``nchw`` images (ONNX's ``Conv`` layout) or
+    ``rows``; a layer's ``onnx`` asks for the one it needs with :meth:`images` or :meth:`rows`.
+    """
+
+    def __init__(self, helper, numpy_helper, dtype):
         self.helper = helper
         self.numpy_helper = numpy_helper
+        self.dtype = dtype
         self.nodes = []
         self.initializers = []
+        self.layout = "rows"
         self._count = 0
 
     def name(self, stem: str) -> str:
@@ -65,27 +71,18 @@ class _Graph:
         self.nodes.append(self.helper.make_node(op, inputs, [output], name=output, **attributes))
         return output
 
+    def rows(self, h: str) -> str:
+        """``h`` as (batch, features) rows: NCHW maps in Keras's channels-last flatten order."""
+        if self.layout == "nchw":
+            h = self.node("Flatten", [self.node("Transpose", [h], perm=[0, 2, 3, 1])], axis=1, stem="flatten")
+            self.layout = "rows"
+        return h
 
-def _erf_gelu(g: _Graph, x: str, dtype) -> str:
-    # x/2 · (1 + erf(x/√2)): the exact GELU nnkit computes (ONNX's own Gelu needs opset 20+ runtimes).
-    scaled = g.node("Div", [x, g.constant("sqrt2", np.array(np.sqrt(2.0), dtype=dtype))])
-    one_plus = g.node("Add", [g.node("Erf", [scaled]), g.constant("one", np.array(1, dtype=dtype))])
-    half_x = g.node("Mul", [x, g.constant("half", np.array(0.5, dtype=dtype))])
-    return g.node("Mul", [half_x, one_plus], stem="gelu")
-
-
-#: Each hidden activation of nnkit as ONNX nodes: ``build(graph, x, dtype) → output name``.
-ACTIVATION_NODES = {
-    "identity": lambda g, x, dtype: g.node("Identity", [x]),
-    "relu": lambda g, x, dtype: g.node("Relu", [x]),
-    "leaky-relu": lambda g, x, dtype: g.node("LeakyRelu", [x], alpha=float(LEAKY_RELU_ALPHA)),
-    "elu": lambda g, x, dtype: g.node("Elu", [x], alpha=float(ELU_ALPHA)),
-    "sigmoid": lambda g, x, dtype: g.node("Sigmoid", [x]),
-    "tanh": lambda g, x, dtype: g.node("Tanh", [x]),
-    "softplus": lambda g, x, dtype: g.node("Softplus", [x]),
-    "gelu": _erf_gelu,
-    "swish": lambda g, x, dtype: g.node("Mul", [x, g.node("Sigmoid", [x])], stem="swish"),
-}
+    def images(self, h: str) -> str:
+        """``h``, which must hold NCHW images (an input error for rows)."""
+        if self.layout != "nchw":
+            raise NnkitInputError("an image layer follows rows of values; the model cannot be exported")
+        return h
 
 
 def _cast(g: _Graph, x: str, dtype) -> str:
@@ -116,52 +113,22 @@ def _preprocess(g: _Graph, x: str, preprocessing: dict | None, dtype) -> tuple[s
     return (x if dtype == np.float32 else _cast(g, x, dtype)), None
 
 
-def _to_keras_rows(g: _Graph, h: str) -> str:
-    """NCHW feature maps → (batch, H·W·C) rows in Keras's channels-last flatten order."""
-    return g.node("Flatten", [g.node("Transpose", [h], perm=[0, 2, 3, 1])], axis=1, stem="flatten")
-
-
-def _layers(g: _Graph, h: str, network, dtype) -> str:
+def _layers(g: _Graph, h: str, network) -> str:
     """The network's layer list as nodes; images run NCHW inside (ONNX's Conv), rows as they are."""
-    input_shape = tuple(getattr(network, "input_shape", None) or (network.sizes[0],))
+    input_shape = tuple(network.input_shape)
     if None in input_shape:
         raise NnkitInputError("a network that takes images of any size cannot be exported (ONNX needs the size)")
     if len(input_shape) == 1:
-        h, images = g.node("Flatten", [h], axis=1), False
+        h = g.node("Flatten", [h], axis=1)
     else:
         # Channels-last samples (grey images get their channel axis) → ONNX's channels-first.
         nhwc = g.node("Reshape", [h, g.constant("shape", np.array([-1, *input_shape], dtype=np.int64))])
-        h, images = g.node("Transpose", [nhwc], perm=[0, 3, 1, 2], stem="nchw"), True
+        h, g.layout = g.node("Transpose", [nhwc], perm=[0, 3, 1, 2], stem="nchw"), "nchw"
     shape = input_shape
     for layer in network.layers:
-        kind = getattr(layer, "type_name", "dense" if isinstance(layer, Dense) else None)
-        if isinstance(layer, Dense):
-            if images:
-                h, images = _to_keras_rows(g, h), False
-            h = g.node("Gemm", [h, g.constant("W", layer.W), g.constant("b", layer.b)], stem="dense")
-        elif isinstance(layer, Activation) and layer.name in ACTIVATION_NODES:
-            h = ACTIVATION_NODES[layer.name](g, h, dtype)
-        elif kind == "conv2d" and images:
-            top, bottom, left, right = layer._padding(shape[0], shape[1])
-            kernel = np.ascontiguousarray(layer.W.transpose(3, 2, 0, 1))  # (kh, kw, in, out) → (out, in, kh, kw)
-            h = g.node(
-                "Conv", [h, g.constant("kernel", kernel), g.constant("b", layer.b)], stem="conv",
-                kernel_shape=list(layer.kernel), strides=[layer.stride] * 2, pads=[top, left, bottom, right],
-            )  # fmt: skip
-            shape = layer.output_shape(shape)
-        elif kind == "maxpool2d" and images:
-            op = "MaxPool" if layer.op == "max" else "AveragePool"
-            # No padding and floor rounding: a window sticking out of the map is dropped, as Keras does.
-            h = g.node(op, [h], kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2, ceil_mode=0)
-            shape = layer.output_shape(shape)
-        elif kind == "flatten":
-            if images:
-                h, images = _to_keras_rows(g, h), False
-        elif kind == "dropout":
-            continue  # identity at inference
-        else:
-            raise NnkitInputError(f"nnkit export does not know the layer {layer!r}")
-    return h
+        h = layer.onnx(g, h, shape)
+        shape = layer.output_shape(shape)
+    return g.rows(h)
 
 
 def build_onnx(network, meta: dict):
@@ -183,16 +150,16 @@ def build_onnx(network, meta: dict):
     from onnx import TensorProto, helper, numpy_helper
 
     dtype = network.dtype.type
-    g = _Graph(helper, numpy_helper)
+    g = _Graph(helper, numpy_helper, dtype)
     h, shape = _preprocess(g, INPUT_NAME, meta.get("preprocessing"), dtype)
     if shape is None:
-        shape = ["batch", *(getattr(network, "input_shape", None) or (network.sizes[0],))]
-    h = _layers(g, h, network, dtype)
+        shape = ["batch", *network.input_shape]
+    h = _layers(g, h, network)
     if network.output == "softmax":
         probabilities = g.node("Softmax", [h], axis=-1, stem="softmax")
     else:
         p = g.node("Sigmoid", [h], stem="sigmoid")
-        if network.sizes[-1] != 1:
+        if network.layers[-1].n_out != 1:
             raise NnkitInputError("only a single sigmoid output (two classes) can be exported")
         q = g.node("Sub", [g.constant("one", np.array(1, dtype=dtype)), p])
         probabilities = g.node("Concat", [q, p], axis=1)
@@ -204,7 +171,7 @@ def build_onnx(network, meta: dict):
         helper.make_node("Squeeze", ["label_2d", g.constant("axis1", np.array([1], dtype=np.int64))],
                          [OUTPUT_NAMES[1]], name=OUTPUT_NAMES[1])
     )
-    classes = meta.get("classes") or list(range(max(network.sizes[-1], 2)))
+    classes = meta.get("classes") or list(range(max(network.layers[-1].n_out, 2)))
     n_classes = len(classes)
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     graph = helper.make_graph(

@@ -479,7 +479,7 @@ _REGISTERED = [
     Activation("swish", "Swish", "x·sigmoid(x)", "s(x) + x·s(x)·(1 - s(x))", swish, swish_grad),
 ]
 
-#: The activation functions by name, in the SPEC's order.
+#: The activation functions by name, in the order ``--help`` lists them.
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _REGISTERED}
 
 

@@ -40,8 +40,7 @@ def he(n_in: int, n_out: int, rng: np.random.Generator, dtype=np.float32) -> np.
     ((1000, 500), dtype('float32'), 0.04)
     """
     _check_sizes(n_in, n_out)
-    scale = np.sqrt(2.0 / n_in)
-    return (rng.standard_normal((n_in, n_out)) * scale).astype(dtype, copy=False)
+    return _he((n_in, n_out), n_in, n_out, rng, dtype)
 
 
 def glorot(n_in: int, n_out: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
@@ -68,11 +67,43 @@ def glorot(n_in: int, n_out: int, rng: np.random.Generator, dtype=np.float32) ->
     ((2, 4), True)
     """
     _check_sizes(n_in, n_out)
-    limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, (n_in, n_out)).astype(dtype, copy=False)
+    return _glorot((n_in, n_out), n_in, n_out, rng, dtype)
+
+
+def _he(shape, fan_in, fan_out, rng, dtype):
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype, copy=False)
+
+
+def _glorot(shape, fan_in, fan_out, rng, dtype):
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, shape).astype(dtype, copy=False)
 
 
 INITIALIZERS = {"he": he, "glorot": glorot}
+_DRAWS = {"he": _he, "glorot": _glorot}
+#: How a new stack chooses its initialisers: ``keras`` (Glorot uniform everywhere, Keras's default),
+#: ``auto`` (He before ReLU-family activations, Glorot otherwise), or one for every layer.
+SCHEMES = ("keras", "auto", "he", "glorot")
+
+
+def initial_weights(shape, fan_in: int, fan_out: int, scheme: str, activation: str | None,
+                    rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+    """First weights of any layer (dense ``(n_in, n_out)``, conv ``(kh, kw, c_in, c_out)``).
+
+    ``fan_in``/``fan_out`` are the inputs and outputs each weight connects (``kh·kw·c_in`` and
+    ``kh·kw·c_out`` for a kernel); ``scheme`` is one of :data:`SCHEMES` and ``activation`` the
+    activation after the layer, which ``auto`` follows.
+
+    Examples
+    --------
+    >>> W = initial_weights((3, 3, 1, 8), 9, 72, "auto", "relu", np.random.default_rng(0))
+    >>> W.shape, W.dtype
+    ((3, 3, 1, 8), dtype('float32'))
+    """
+    if scheme not in SCHEMES:
+        raise NnkitInputError(f"unknown init {scheme!r}", hint=f"choose one of: {', '.join(SCHEMES)}")
+    name = {"keras": "glorot", "auto": initializer_for(activation or "")}.get(scheme, scheme)
+    return _DRAWS[name](shape, fan_in, fan_out, rng, dtype)
 
 
 def initializer_for(activation: str) -> str:

@@ -348,7 +348,7 @@ _REGISTERED = [
     Loss("cce", "Cross-entropy error", "-Σ_k t_k·log(y_k + δ)", "sum", True, _cce_terms, _cce_grad),
 ]
 
-#: The loss functions by name, in the SPEC's order.
+#: The loss functions by name, in the order ``--help`` lists them.
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in _REGISTERED}
 #: Other names accepted for a loss.
 LOSS_ALIASES: dict[str, str] = {"cross-entropy": "cce"}

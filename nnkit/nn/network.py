@@ -19,7 +19,6 @@ import numpy as np
 
 from nnkit.errors import NnkitInputError
 from nnkit.nn.activations import log_softmax, sigmoid
-from nnkit.nn.initializers import INITIALIZERS
 from nnkit.nn.layers import Activation, Dense
 
 OUTPUTS = ("softmax", "sigmoid")
@@ -147,23 +146,18 @@ class Network:
         return h
 
     def chunk_size(self, budget: int = 1 << 23) -> int:
-        """Samples per inference chunk: about ``budget`` floats of the largest per-sample array.
+        """Samples per inference chunk: about ``budget`` floats of the layer that needs most per sample.
 
-        The MLP's chunk is unlimited (its arrays are small); a conv layer's patch matrix holds
-        ``H_out·W_out·kh·kw·C`` floats per sample.
+        The MLP's chunk is unlimited (its arrays are small); a conv layer needs its output and its
+        patch matrix (``H_out·W_out·kh·kw·C`` floats per sample).
         """
         if self.is_mlp or None in self.input_shape:
             return 1 << 62 if self.is_mlp else 64
         largest = 1
         shape = self.input_shape
         for layer in self.layers:
-            out = layer.output_shape(shape)
-            per = int(np.prod(out))
-            if hasattr(layer, "kernel"):
-                kh, kw = layer.kernel
-                per = max(per, int(np.prod(out[:2])) * kh * kw * shape[-1])
-            largest = max(largest, per)
-            shape = out
+            largest = max(largest, layer.work_floats(shape))
+            shape = layer.output_shape(shape)
         return max(1, budget // largest)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -322,116 +316,19 @@ def _execution_order(layers: list) -> list:
     and the same gradients, but after the pooling ReLU and its gradient touch a quarter of the
     values (for 2×2 windows): two passes over the largest arrays of a CNN saved per step.
     """
-    from nnkit.nn.conv_layers import MaxPool2D
-
     run = list(layers)
     for i in range(len(run) - 1):
         a, b = run[i], run[i + 1]
-        if isinstance(a, Activation) and a.name == "relu" and isinstance(b, MaxPool2D) and \
-                b.op == "max":
+        if isinstance(a, Activation) and a.name == "relu" and b.commutes_with_relu:
             run[i], run[i + 1] = b, a
     # An activation may overwrite its input in training only if that is the training buffer of
     # a layer that computes one (Dense, Conv2D, pooling, another activation), not the batch of
     # data or a view of it that Flatten or Dropout passes on.
-    from nnkit.nn.conv_layers import Dropout, Flatten
-
     for i, layer in enumerate(run):
         if isinstance(layer, Activation):
-            layer.in_place = i > 0 and not isinstance(run[i - 1], Flatten | Dropout)
+            layer.in_place = i > 0 and not run[i - 1].passes_views
     return run
 
 
 def _fits(shape, want) -> bool:
     return len(shape) == len(want) and all(w is None or s == w for s, w in zip(shape, want, strict=True))
-
-
-def build_mlp(
-    n_inputs: int,
-    hidden: Sequence[int],
-    n_outputs: int,
-    activation: str | Sequence[str] = "relu",
-    output: str = "softmax",
-    dtype=np.float32,
-    rng: np.random.Generator | int | None = None,
-    initializer: str | None = None,
-) -> Network:
-    """A multilayer perceptron ``n_inputs → hidden… → n_outputs``.
-
-    Parameters
-    ----------
-    n_inputs, n_outputs : int
-        Features per sample and output units (classes for softmax, 1 for a binary sigmoid).
-    hidden : sequence of int
-        Units of each hidden layer (empty: a single layer, no hidden layer).
-    activation : str or sequence of str
-        Hidden activation (one name for all hidden layers, or one per layer).
-    output : {"softmax", "sigmoid"}
-        Output activation fused with its loss.
-    dtype : numpy dtype
-        float32 (default, fast) or float64 (for gradient checks).
-    rng : numpy.random.Generator or int, optional
-        Generator or seed for the initial weights.
-    initializer : {"he", "glorot"}, optional
-        Forces one initialiser; by default He before ReLU-family activations, Glorot before sigmoid
-        and tanh and before the output layer.
-
-    Returns
-    -------
-    Network
-
-    Examples
-    --------
-    >>> net = build_mlp(2, [2], 1, activation="sigmoid", output="sigmoid", rng=0)
-    >>> net.sizes, net.activations, net.dtype
-    ([2, 2, 1], ['sigmoid'], dtype('float32'))
-    """
-    hidden = [int(h) for h in hidden]
-    activations = [activation] * len(hidden) if isinstance(activation, str) else list(activation)
-    if len(activations) != len(hidden):
-        raise NnkitInputError(
-            f"got {len(activations)} activation(s) for {len(hidden)} hidden layer(s)"
-        )
-    for h in hidden:
-        if h < 1:
-            raise NnkitInputError(f"--hidden sizes must be at least 1, got {h}")
-    if initializer is not None and initializer not in INITIALIZERS:
-        raise NnkitInputError(f"unknown initializer {initializer!r}")
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
-    from nnkit.nn.stack import build_layers  # architecture imports this module
-
-    specs = [{"type": "dense", "units": h, "activation": a}
-             for h, a in zip(hidden, activations, strict=True)]
-    specs.append({"type": "dense", "units": int(n_outputs), "activation": output})
-    layers = build_layers(specs, (int(n_inputs),), seed=rng, init=initializer or "auto",
-                          dtype=dtype)
-    return Network(layers, output=output)
-
-
-def network_from_weights(
-    weights: Sequence[np.ndarray], activations: Sequence[str], output: str
-) -> Network:
-    """Rebuild a network from ``[W0, b0, W1, b1, …]`` and its hidden activation names.
-
-    Examples
-    --------
-    >>> net = network_from_weights([np.ones((2, 3)), np.zeros(3), np.ones((3, 1)), np.zeros(1)],
-    ...                            ["relu"], "sigmoid")
-    >>> net.sizes
-    [2, 3, 1]
-    """
-    if len(weights) % 2 or not weights:
-        raise NnkitInputError("weights must come in (W, b) pairs")
-    n_layers = len(weights) // 2
-    if len(activations) != n_layers - 1:
-        raise NnkitInputError(f"{n_layers} layer(s) need {n_layers - 1} hidden activation(s)")
-    layers: list[Dense | Activation] = []
-    for i in range(n_layers):
-        W, b = weights[2 * i], weights[2 * i + 1]
-        if i and np.shape(W)[0] != layers[-2].n_out:
-            raise NnkitInputError(f"W{i} has {np.shape(W)[0]} inputs, the layer before has "
-                                  f"{layers[-2].n_out} outputs")
-        layers.append(Dense(W, b))
-        if i < n_layers - 1:
-            layers.append(Activation(activations[i]))
-    return Network(layers, output=output)

@@ -22,154 +22,95 @@ Examples
 """
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.conv_layers import PADDINGS, POOL_OPS, Conv2D, Dropout, Flatten, MaxPool2D
-from nnkit.nn.initializers import INITIALIZERS, initializer_for
-from nnkit.nn.layers import HIDDEN_ACTIVATIONS, Activation, Dense
+from nnkit.nn.initializers import INITIALIZERS
+from nnkit.nn.initializers import SCHEMES as INITS
+from nnkit.nn.layers import HIDDEN_ACTIVATIONS, LAYER_CLASSES, Activation, Dense, Layer, layer_type
+from nnkit.nn.layers.base import Initial
 from nnkit.nn.network import OUTPUTS, Network
-
-INITS = ("keras", "auto", "he", "glorot")
 
 #: Activations a layer spec may name: the hidden ones, and softmax/sigmoid for the last layer.
 SPEC_ACTIVATIONS: tuple[str, ...] = tuple(dict.fromkeys((*HIDDEN_ACTIVATIONS, *OUTPUTS)))
-
-
-@dataclass(frozen=True)
-class LayerParam:
-    """One hyper-parameter of a layer type: its key, what it means, and its default."""
-
-    name: str
-    meaning: str
-    required: bool = False
-    default: object = None
-    choices: tuple | None = None
-
-
-@dataclass(frozen=True)
-class LayerType:
-    """A layer type: its engine class, hyper-parameters and what it does (for errors and --help)."""
-
-    name: str
-    cls: type
-    description: str
-    params: tuple[LayerParam, ...] = ()
-
-    def param(self, name: str) -> LayerParam | None:
-        return next((p for p in self.params if p.name == name), None)
-
-
-_ACTIVATION = LayerParam("activation", "activation applied after the layer (none by default)",
-                         choices=SPEC_ACTIVATIONS)
-
-LAYER_TYPES: dict[str, LayerType] = {
-    t.name: t
-    for t in (
-        LayerType("conv2d", Conv2D, "2-D convolution: filters slide over the image (channels last)", (
-            LayerParam("filters", "number of filters (output channels)", required=True),
-            LayerParam("kernel", "kernel size: k for k×k, or (kh, kw)", required=True),
-            LayerParam("stride", "step between windows", default=1),
-            LayerParam("padding", "valid: windows inside the image; same: zeros around it, "
-                       "output ⌈H/stride⌉", default="valid", choices=PADDINGS),
-            _ACTIVATION,
-        )),
-        LayerType("maxpool2d", MaxPool2D, "max (or mean) of each window; a partial edge window "
-                  "is dropped, as in Keras", (
-            LayerParam("size", "window side", default=2),
-            LayerParam("stride", "step between windows (the size by default)"),
-            LayerParam("op", "max or mean of each window", default="max", choices=POOL_OPS),
-        )),
-        LayerType("flatten", Flatten, "image (H, W, C) → one row of H·W·C values (Keras's order)"),
-        LayerType("dropout", Dropout, "in training, zero a fraction of the values at random", (
-            LayerParam("rate", "fraction of values dropped, 0 ≤ rate < 1", required=True),
-        )),
-        LayerType("dense", Dense, "fully connected layer x @ W + b", (
-            LayerParam("units", "number of outputs", required=True),
-            _ACTIVATION,
-        )),
-        LayerType("activation", Activation, "an activation on its own", (
-            LayerParam("name", "activation name", required=True, choices=HIDDEN_ACTIVATIONS),
-        )),
-    )
-}
-
-
-def keras_name(layer) -> str:
-    """The layer's name as Keras's ``model.summary()`` prints it (``max_pooling2d`` …)."""
-    if isinstance(layer, MaxPool2D):
-        return "max_pooling2d" if layer.op == "max" else "average_pooling2d"
-    return {"conv2d": "conv2d", "flatten": "flatten", "dropout": "dropout", "dense": "dense",
-            "activation": "activation"}[layer.type_name]
-
-
-# ----- specs → layers -----------------------------------------------------------------------
 
 
 def _where(i: int, kind: str) -> str:
     return f"layer {i + 1} ({kind})"
 
 
-def _check_spec(i: int, spec) -> tuple[LayerType, dict]:
-    """The spec's layer type and its hyper-parameters with defaults filled in."""
+class LayerFitError(NnkitInputError):
+    """A layer that does not fit its input: which one (``index``, ``kind``) and the ``problem``."""
+
+    def __init__(self, index: int, kind: str, problem: str, hint: str | None = None):
+        super().__init__(f"{_where(index, kind)}: {problem}", hint=hint)
+        self.index, self.kind, self.problem = index, kind, problem
+
+
+def _in_layer(i: int, kind: str, err: NnkitInputError) -> NnkitInputError:
+    """``err`` with the layer's place in front (unless it already names it)."""
+    if err.message.startswith("layer "):
+        return err
+    return LayerFitError(i, kind, err.message, hint=err.hint)
+
+
+def check_spec(i: int, spec, activation: bool = True) -> tuple[type[Layer], dict]:
+    """Layer ``i``'s class and its settings, checked, with defaults filled in.
+
+    ``activation``: whether the spec may name an ``activation`` after the layer (a ``--layers``
+    spec may; a saved ``config()`` may not).
+    """
     if not isinstance(spec, dict) or "type" not in spec:
         raise NnkitInputError(f"layer {i + 1} must be a dict with a 'type', got {spec!r}")
     kind = spec["type"]
-    if kind not in LAYER_TYPES:
+    cls = layer_type(kind)
+    if cls is None:
         raise NnkitInputError(f"unknown layer type {kind!r} (layer {i + 1})",
-                              hint=f"choose one of: {', '.join(LAYER_TYPES)}")
-    layer_type = LAYER_TYPES[kind]
+                              hint=f"choose one of: {', '.join(t.type_name for t in LAYER_CLASSES)}")
     values = {}
     for key, value in spec.items():
-        if key == "type":
+        if key == "type" or value is None:
             continue
-        param = layer_type.param(key)
-        if param is None:
-            known = ", ".join(p.name for p in layer_type.params) or "none"
-            raise NnkitInputError(f"{_where(i, kind)} has no setting {key!r}",
-                                  hint=f"its settings: {known}")
-        if value is not None and param.choices is not None and value not in param.choices:
-            raise NnkitInputError(f"{_where(i, kind)}: unknown {key} {value!r}",
-                                  hint=f"choose one of: {', '.join(param.choices)}")
-        values[key] = value
-    for param in layer_type.params:
-        if param.name not in values or values[param.name] is None:
-            if param.required:
-                raise NnkitInputError(f"{_where(i, kind)} needs its {param.name}: {param.meaning}")
-            values[param.name] = param.default
-    return layer_type, values
+        if key == "activation" and activation and cls.takes_activation:
+            if value not in SPEC_ACTIVATIONS:
+                raise NnkitInputError(f"{_where(i, kind)}: unknown activation {value!r}",
+                                      hint=f"choose one of: {', '.join(SPEC_ACTIVATIONS)}")
+            values[key] = value
+            continue
+        setting = cls.setting(key)
+        if setting is None:
+            known = ", ".join(s.name for s in cls.settings) or "none"
+            raise NnkitInputError(f"{_where(i, kind)} has no setting {key!r}", hint=f"its settings: {known}")
+        try:
+            values[key] = setting.check(value)
+        except ValueError as exc:
+            raise NnkitInputError(f"{_where(i, kind)}: {key} {exc}") from None
+    for setting in cls.settings:
+        if values.get(setting.name) is None:
+            if setting.required:
+                raise NnkitInputError(f"{_where(i, kind)} needs its {setting.name}: {setting.meaning}")
+            values[setting.name] = setting.default
+    return cls, values
 
 
-def _whole(i: int, kind: str, key: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise NnkitInputError(f"{_where(i, kind)}: {key} must be a whole number of at least {low}, "
-                              f"got {value!r}")
-    return int(value)
+def walk(specs: Sequence[dict], input_shape, activation: bool = True
+         ) -> Iterator[tuple[int, type[Layer], dict, tuple, tuple]]:
+    """The shape walk of a stack, from its specs alone (nothing is allocated).
 
-
-def _glorot_uniform(shape, fan_in, fan_out, rng, dtype):
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, shape).astype(dtype, copy=False)
-
-
-def _conv_kernel(shape, activation, init, rng, dtype):
-    kh, kw, c_in, c_out = shape
-    fan_in, fan_out = kh * kw * c_in, kh * kw * c_out
-    name = init if init in INITIALIZERS else (
-        "glorot" if init == "keras" else initializer_for(activation or ""))
-    if name == "he":
-        return (rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)).astype(dtype, copy=False)
-    return _glorot_uniform(shape, fan_in, fan_out, rng, dtype)
-
-
-def _dense_weights(n_in, n_out, activation, init, rng, dtype):
-    if init == "keras":
-        return _glorot_uniform((n_in, n_out), n_in, n_out, rng, dtype)
-    name = init if init in INITIALIZERS else initializer_for(activation or "")
-    return INITIALIZERS[name](n_in, n_out, rng, dtype)
+    Yields ``(index, class, settings, input shape, output shape)`` per layer; an input error names
+    the first layer that does not fit the shape the ones before make.
+    """
+    shape = _input_shape(input_shape)
+    for i, spec in enumerate(specs):
+        cls, values = check_spec(i, spec, activation)
+        try:
+            out = tuple(cls.output_shape_of(values, shape))
+        except NnkitInputError as err:
+            raise _in_layer(i, cls.type_name, err) from None
+        yield i, cls, values, shape, out
+        shape = out
 
 
 def output_activation(specs: Sequence[dict]) -> str:
@@ -228,62 +169,20 @@ def build_layers(specs: Sequence[dict], input_shape, *, seed=0, init: str = "aut
     specs = list(specs)
     if not specs:
         raise NnkitInputError("a network needs at least one layer")
-    shape = _input_shape(input_shape)
     rng = np.random.default_rng(seed)
+    int_seed = int(seed) if isinstance(seed, int | np.integer) else None  # a Generator seeds only weights
     layers = []
-    for i, spec in enumerate(specs):
-        layer_type, v = _check_spec(i, spec)
-        kind = layer_type.name
-        activation = v.get("activation")
+    for i, cls, values, shape, _ in walk(specs, input_shape):
+        activation = values.pop("activation", None)
         if activation in OUTPUTS and activation != "sigmoid" and i != len(specs) - 1:
-            raise NnkitInputError(f"{_where(i, kind)}: {activation} can only be the last layer's "
+            raise NnkitInputError(f"{_where(i, cls.type_name)}: {activation} can only be the last layer's "
                                   "activation", hint=f"hidden activations: {', '.join(HIDDEN_ACTIVATIONS)}")
         try:
-            if kind == "conv2d":
-                filters = _whole(i, kind, "filters", v["filters"])
-                kh, kw = _kernel(i, v["kernel"])
-                _h, _w, c = _require_image(i, kind, shape)
-                layer = Conv2D(np.zeros((kh, kw, c, filters), dtype), stride=_whole(i, kind, "stride", v["stride"]),
-                               padding=v["padding"])
-                out_shape = layer.output_shape(shape)
-                layer.W[...] = _conv_kernel(layer.W.shape, activation, init, rng, dtype)
-            elif kind == "maxpool2d":
-                _require_image(i, kind, shape)
-                stride = None if v["stride"] is None else _whole(i, kind, "stride", v["stride"])
-                layer = MaxPool2D(_whole(i, kind, "size", v["size"]), stride, v["op"])
-                out_shape = layer.output_shape(shape)
-            elif kind == "flatten":
-                layer = Flatten()
-                out_shape = layer.output_shape(shape)
-            elif kind == "dropout":
-                rate = v["rate"]
-                if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or \
-                        not 0 <= rate < 1:
-                    raise NnkitInputError(f"{_where(i, kind)}: rate must be a number in [0, 1), got {rate!r}")
-                seeded = isinstance(seed, int | np.integer)  # a Generator seeds only weights
-                layer = Dropout(rate, seed=[int(seed), i] if seeded else None)
-                out_shape = shape
-            elif kind == "dense":
-                units = _whole(i, kind, "units", v["units"])
-                if len(shape) != 1:
-                    raise NnkitInputError(
-                        f"{_where(i, kind)} needs flat inputs, got {_fmt(shape)}",
-                        hint="put a flatten layer before it")
-                W = _dense_weights(shape[0], units, activation, init, rng, dtype)
-                layer = Dense(W, np.zeros(units, dtype=dtype))
-                out_shape = (units,)
-            else:  # activation
-                layer = Activation(v["name"])
-                out_shape = shape
+            layers.append(cls.create(values, shape, Initial(rng, init, dtype, int_seed, i, activation)))
         except NnkitInputError as err:
-            if err.message.startswith("layer "):
-                raise
-            raise NnkitInputError(f"{_where(i, kind)}: {err.message}", hint=err.hint) from None
-        layers.append(layer)
-        last = i == len(specs) - 1
-        if activation is not None and not (last and activation in OUTPUTS):
+            raise _in_layer(i, cls.type_name, err) from None
+        if activation is not None and not (i == len(specs) - 1 and activation in OUTPUTS):
             layers.append(Activation(activation))
-        shape = out_shape
     return layers
 
 
@@ -295,13 +194,6 @@ def build_network(specs: Sequence[dict], input_shape, *, seed=0, init: str = "au
     return Network(layers, output=output, input_shape=_input_shape(input_shape))
 
 
-def _kernel(i: int, value) -> tuple[int, int]:
-    pair = [value, value] if not isinstance(value, (list, tuple)) else list(value)
-    if len(pair) != 2:
-        raise NnkitInputError(f"{_where(i, 'conv2d')}: kernel must be one size or two, got {value!r}")
-    return tuple(_whole(i, "conv2d", "kernel", k) for k in pair)
-
-
 def _input_shape(input_shape) -> tuple[int, ...]:
     try:
         shape = tuple(int(s) for s in input_shape)
@@ -310,19 +202,6 @@ def _input_shape(input_shape) -> tuple[int, ...]:
     if not shape or min(shape) < 1:
         raise NnkitInputError(f"input sizes must be at least 1, got {input_shape!r}")
     return shape
-
-
-def _require_image(i: int, kind: str, shape) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise NnkitInputError(
-            f"{_where(i, kind)} needs images (height, width, channels), got inputs of shape "
-            f"{_fmt(shape)}", hint="conv and pooling layers work on images; tabular data needs "
-            "dense layers")
-    return shape
-
-
-def _fmt(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 # ----- saved configs → layers ---------------------------------------------------------------
@@ -347,53 +226,27 @@ def layers_from_config(configs: Sequence[dict], weights: Sequence[np.ndarray]) -
         raise NnkitInputError("the layer list is empty or not a list")
     layers = []
     used = 0
-
-    def take(i, kind, count):
-        nonlocal used
-        if used + count > len(weights):
-            raise NnkitInputError(f"{_where(i, kind)} has no weights (only {len(weights)} arrays)")
-        arrays = weights[used : used + count]
-        used += count
-        return arrays
-
     for i, config in enumerate(configs):
-        if not isinstance(config, dict) or config.get("type") not in LAYER_TYPES:
+        if not isinstance(config, dict) or layer_type(config.get("type")) is None:
             raise NnkitInputError(f"layer {i + 1} has an unknown type: {config!r}",
-                                  hint=f"known types: {', '.join(LAYER_TYPES)}")
-        kind = config["type"]
+                                  hint=f"known types: {', '.join(t.type_name for t in LAYER_CLASSES)}")
+        cls, values = check_spec(i, config, activation=False)
+        if used + cls.n_parameters > len(weights):
+            raise NnkitInputError(f"{_where(i, cls.type_name)} has no weights (only {len(weights)} arrays)")
+        arrays = weights[used : used + cls.n_parameters]
+        used += cls.n_parameters
         try:
-            if kind == "conv2d":
-                W, b = take(i, kind, 2)
-                W = np.asarray(W)
-                if W.ndim != 4 or list(W.shape[:2]) != list(_kernel(i, config.get("kernel"))) or \
-                        W.shape[3] != config.get("filters"):
-                    raise NnkitInputError(f"kernels of shape {W.shape} do not match {config!r}")
-                layer = Conv2D(W, b, stride=config.get("stride", 1),
-                               padding=config.get("padding", "valid"))
-            elif kind == "maxpool2d":
-                layer = MaxPool2D(config.get("size", 2), config.get("stride"), config.get("op", "max"))
-            elif kind == "flatten":
-                layer = Flatten()
-            elif kind == "dropout":
-                layer = Dropout(config.get("rate", 0.0))
-            elif kind == "dense":
-                W, b = take(i, kind, 2)
-                if np.ndim(W) != 2 or np.shape(W)[1] != config.get("units"):
-                    raise NnkitInputError(f"weights of shape {np.shape(W)} do not match {config!r}")
-                layer = Dense(W, b)
-            else:
-                layer = Activation(config.get("name"))
+            layers.append(cls.from_config(values, arrays))
         except NnkitInputError as err:
-            raise NnkitInputError(f"{_where(i, kind)}: {err.message}", hint=err.hint) from None
+            raise NnkitInputError(f"{_where(i, cls.type_name)}: {err.message}", hint=err.hint) from None
         except (TypeError, ValueError) as err:
-            raise NnkitInputError(f"{_where(i, kind)}: bad settings {config!r} ({err})") from None
-        layers.append(layer)
+            raise NnkitInputError(f"{_where(i, cls.type_name)}: bad settings {config!r} ({err})") from None
     if used != len(weights):
         raise NnkitInputError(f"the layers use {used} weight arrays, the file has {len(weights)}")
     return layers
 
 
-# ----- summary ------------------------------------------------------------------------------
+# ----- what a stack holds: summary and memory -----------------------------------------------------
 
 
 def summary(layers_or_specs: Sequence, input_shape) -> dict:
@@ -413,20 +266,139 @@ def summary(layers_or_specs: Sequence, input_shape) -> dict:
         ``output_shape`` (a tuple, without the batch axis) and ``params``; ``total_params``.
     """
     items = list(layers_or_specs)
-    output = None
-    if items and isinstance(items[0], dict):
-        output = items[-1].get("activation") if isinstance(items[-1], dict) else None
-        items = build_layers(items, input_shape, seed=0)
-    shape = _input_shape(input_shape)
     rows = []
-    for layer in items:
-        shape = tuple(layer.output_shape(shape))
-        if isinstance(layer, Activation) and rows:
-            rows[-1]["activation"] = layer.name
-            continue
-        rows.append({"layer": keras_name(layer), "activation": None, "output_shape": shape,
-                     "params": int(sum(p.size for p in layer.parameters()))})
-    if output in OUTPUTS:
-        rows[-1]["activation"] = output
+    if items and isinstance(items[0], dict):
+        for _, cls, values, shape, out in walk(items, input_shape):
+            params = sum(math.prod(s) for s in cls.parameter_shapes(values, shape))
+            _add_row(rows, cls, values, out, params)
+            if values.get("activation"):
+                rows[-1]["activation"] = values["activation"]
+    else:
+        shape = _input_shape(input_shape)
+        for layer in items:
+            out = tuple(layer.output_shape(shape))
+            _add_row(rows, type(layer), layer.config(), out, sum(p.size for p in layer.parameters()))
+            shape = out
     return {"rows": rows, "total_params": sum(r["params"] for r in rows)}
 
+
+def _add_row(rows: list, cls: type[Layer], config: dict, out: tuple, params: int) -> None:
+    folded = cls.folded_activation(config)
+    if folded is not None and rows:
+        rows[-1]["activation"] = folded
+        return
+    name, keras_class = cls.keras_names(config)
+    rows.append({"layer": name, "type": keras_class, "activation": None, "output_shape": out,
+                 "params": int(params)})
+
+
+def stack_footprint(specs: Sequence[dict], input_shape) -> tuple[int, int]:
+    """(parameters, floats per sample) of a stack, from its specs alone (no weight is made).
+
+    The floats per sample count every layer's output and each convolution's patch matrix (what
+    one training sample keeps between the forward and the backward pass).
+
+    Examples
+    --------
+    >>> stack_footprint([{"type": "conv2d", "filters": 32, "kernel": 3}, {"type": "maxpool2d"},
+    ...                  {"type": "flatten"}, {"type": "dense", "units": 10}], (28, 28, 1))
+    (54410, 38542)
+    """
+    parameters = per_sample = 0
+    for _, cls, values, shape, _ in walk(specs, input_shape):
+        parameters += sum(math.prod(s) for s in cls.parameter_shapes(values, shape))
+        per_sample += cls.floats_per_sample(values, shape)
+    return parameters, per_sample
+
+
+# ----- multilayer perceptrons ---------------------------------------------------------------------
+
+
+def build_mlp(
+    n_inputs: int,
+    hidden: Sequence[int],
+    n_outputs: int,
+    activation: str | Sequence[str] = "relu",
+    output: str = "softmax",
+    dtype=np.float32,
+    rng: np.random.Generator | int | None = None,
+    initializer: str | None = None,
+) -> Network:
+    """A multilayer perceptron ``n_inputs → hidden… → n_outputs``.
+
+    Parameters
+    ----------
+    n_inputs, n_outputs : int
+        Features per sample and output units (classes for softmax, 1 for a binary sigmoid).
+    hidden : sequence of int
+        Units of each hidden layer (empty: a single layer, no hidden layer).
+    activation : str or sequence of str
+        Hidden activation (one name for all hidden layers, or one per layer).
+    output : {"softmax", "sigmoid"}
+        Output activation fused with its loss.
+    dtype : numpy dtype
+        float32 (default, fast) or float64 (for gradient checks).
+    rng : numpy.random.Generator or int, optional
+        Generator or seed for the initial weights.
+    initializer : {"he", "glorot"}, optional
+        Forces one initialiser; by default He before ReLU-family activations, Glorot before sigmoid
+        and tanh and before the output layer.
+
+    Returns
+    -------
+    Network
+
+    Examples
+    --------
+    >>> net = build_mlp(2, [2], 1, activation="sigmoid", output="sigmoid", rng=0)
+    >>> net.sizes, net.activations, net.dtype
+    ([2, 2, 1], ['sigmoid'], dtype('float32'))
+    """
+    hidden = [int(h) for h in hidden]
+    activations = [activation] * len(hidden) if isinstance(activation, str) else list(activation)
+    if len(activations) != len(hidden):
+        raise NnkitInputError(
+            f"got {len(activations)} activation(s) for {len(hidden)} hidden layer(s)"
+        )
+    for h in hidden:
+        if h < 1:
+            raise NnkitInputError(f"--hidden sizes must be at least 1, got {h}")
+    if initializer is not None and initializer not in INITIALIZERS:
+        raise NnkitInputError(f"unknown initializer {initializer!r}")
+    if not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(rng)
+    specs = [{"type": "dense", "units": h, "activation": a}
+             for h, a in zip(hidden, activations, strict=True)]
+    specs.append({"type": "dense", "units": int(n_outputs), "activation": output})
+    layers = build_layers(specs, (int(n_inputs),), seed=rng, init=initializer or "auto",
+                          dtype=dtype)
+    return Network(layers, output=output)
+
+
+def network_from_weights(
+    weights: Sequence[np.ndarray], activations: Sequence[str], output: str
+) -> Network:
+    """Rebuild a network from ``[W0, b0, W1, b1, …]`` and its hidden activation names.
+
+    Examples
+    --------
+    >>> net = network_from_weights([np.ones((2, 3)), np.zeros(3), np.ones((3, 1)), np.zeros(1)],
+    ...                            ["relu"], "sigmoid")
+    >>> net.sizes
+    [2, 3, 1]
+    """
+    if len(weights) % 2 or not weights:
+        raise NnkitInputError("weights must come in (W, b) pairs")
+    n_layers = len(weights) // 2
+    if len(activations) != n_layers - 1:
+        raise NnkitInputError(f"{n_layers} layer(s) need {n_layers - 1} hidden activation(s)")
+    layers: list[Dense | Activation] = []
+    for i in range(n_layers):
+        W, b = weights[2 * i], weights[2 * i + 1]
+        if i and np.shape(W)[0] != layers[-2].n_out:
+            raise NnkitInputError(f"W{i} has {np.shape(W)[0]} inputs, the layer before has "
+                                  f"{layers[-2].n_out} outputs")
+        layers.append(Dense(W, b))
+        if i < n_layers - 1:
+            layers.append(Activation(activations[i]))
+    return Network(layers, output=output)

@@ -115,7 +115,7 @@ def fit(
 
     Examples
     --------
-    >>> from nnkit.nn.network import build_mlp
+    >>> from nnkit.nn.stack import build_mlp
     >>> net = build_mlp(2, [], 1, output="sigmoid", dtype=np.float64, rng=0)
     >>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     >>> history = fit(net, x, np.array([0, 1, 1, 1]), optimizer="adam", epochs=3)

@@ -42,56 +42,9 @@ def dense_figure(result: DenseForward, sample: int = 0):
     labelled = n_in <= _MAX_LABELLED and n_out <= _MAX_LABELLED
     height = max(3.2, 0.9 * max(len(left), len(right)) + 1.4)
     figure, axis = plt.subplots(figsize=(8.6, height))
-    labels = stacked_labels(n_in, n_out)
-    weights = result.Wb
-    scale = float(np.abs(weights).max()) or 1.0
     colours = plt.get_cmap("tab10")
-    for j in range(shown_out):
-        colour = colours(j % 10)
-        for i in range(shown_in + 1):
-            value = weights[i, j]
-            axis.plot(
-                [0.0, 1.0],
-                [left[i], right[j]],
-                color=colour,
-                lw=0.6 + 2.4 * abs(value) / scale,
-                ls="--" if i == 0 else "-",
-                alpha=0.8,
-                zorder=1,
-            )
-            if labelled:
-                # each label sits on its line, a different distance along it for each unit, so
-                # the labels of lines that cross near the inputs do not overlap
-                t = 0.28 + 0.44 * (j + 0.5) / n_out
-                axis.text(
-                    t,
-                    left[i] + t * (right[j] - left[i]),
-                    f"{_math(labels[i][j])}={value:.3g}",
-                    color=colour,
-                    fontsize=8,
-                    ha="center",
-                    va="center",
-                    zorder=3,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-                )
-    x = result.x1[sample]
-    for i in range(shown_in + 1):
-        text = "1\n(bias)" if i == 0 else f"{_math(f'x_{i}')}\n{x[i]:.3g}"
-        axis.scatter([0.0], [left[i]], s=1500, color="#eeeeee" if i == 0 else "#d9e8f5",
-                     edgecolors="black", zorder=2)
-        axis.text(0.0, left[i], text, ha="center", va="center", fontsize=9, zorder=4)
-    for j in range(shown_out):
-        axis.scatter([1.0], [right[j]], s=2600, color="#fde7c7", edgecolors=colours(j % 10), linewidths=2,
-                     zorder=2)
-        axis.text(
-            1.0,
-            right[j],
-            f"unit {j + 1}\nz={result.z[sample, j]:.3g}\nh={result.y[sample, j]:.3g}",
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            zorder=4,
-        )
+    _draw_weights(axis, result.Wb, stacked_labels(n_in, n_out) if labelled else None, left, right, colours)
+    _draw_units(axis, result, sample, left, right, colours)
     if shown_in < n_in:
         axis.text(0.0, left[-1] - 0.7, f"⋮ {n_in - shown_in} more inputs", ha="center", fontsize=9)
     if shown_out < n_out:
@@ -111,6 +64,43 @@ def dense_figure(result: DenseForward, sample: int = 0):
         fontsize=10,
     )
     return figure
+
+
+def _draw_weights(axis, weights: np.ndarray, labels, left, right, colours) -> None:
+    """A line per drawn weight of ``[b; W]`` (the bias row dashed), as wide as ``|w|``; labelled with ``labels``.
+
+    Lines go from the ``left`` positions (bias, inputs) to the ``right`` ones (units): as many as drawn.
+    """
+    scale = float(np.abs(weights).max()) or 1.0
+    n_out = weights.shape[1]
+    for j in range(len(right)):
+        colour = colours(j % 10)
+        for i in range(len(left)):
+            value = weights[i, j]
+            axis.plot([0.0, 1.0], [left[i], right[j]], color=colour, lw=0.6 + 2.4 * abs(value) / scale,
+                      ls="--" if i == 0 else "-", alpha=0.8, zorder=1)
+            if labels is not None:
+                # each label sits on its line, a different distance along it for each unit, so
+                # the labels of lines that cross near the inputs do not overlap
+                t = 0.28 + 0.44 * (j + 0.5) / n_out
+                axis.text(t, left[i] + t * (right[j] - left[i]), f"{_math(labels[i][j])}={value:.3g}", color=colour,
+                          fontsize=8, ha="center", va="center", zorder=3,
+                          bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+
+
+def _draw_units(axis, result: DenseForward, sample: int, left, right, colours) -> None:
+    """The bias and input circles (with the sample's values) and the units (with z and h)."""
+    x = result.x1[sample]
+    for i in range(len(left)):
+        text = "1\n(bias)" if i == 0 else f"{_math(f'x_{i}')}\n{x[i]:.3g}"
+        axis.scatter([0.0], [left[i]], s=1500, color="#eeeeee" if i == 0 else "#d9e8f5",
+                     edgecolors="black", zorder=2)
+        axis.text(0.0, left[i], text, ha="center", va="center", fontsize=9, zorder=4)
+    for j in range(len(right)):
+        axis.scatter([1.0], [right[j]], s=2600, color="#fde7c7", edgecolors=colours(j % 10), linewidths=2,
+                     zorder=2)
+        axis.text(1.0, right[j], f"unit {j + 1}\nz={result.z[sample, j]:.3g}\nh={result.y[sample, j]:.3g}",
+                  ha="center", va="center", fontsize=8.5, zorder=4)
 
 
 def write_dense_plot(path: str | Path, result: DenseForward, env: Environment | None = None) -> None:

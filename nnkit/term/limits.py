@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import resource
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one
 
 #: The most epochs a training command runs: a million full passes of the XOR table take about a
 #: minute; a typo such as ``--epochs 99999999999999999999`` would otherwise run for ever.
@@ -28,8 +28,7 @@ def check_epochs(epochs: int) -> None:
     ...
     nnkit.errors.NnkitInputError: --epochs 99999999999999999999 is more than nnkit runs (at most 1000000)
     """
-    if epochs < 1:
-        raise NnkitInputError(f"--epochs must be at least 1, got {epochs}")
+    at_least_one(epochs, "--epochs")
     if epochs > MAX_EPOCHS:
         raise NnkitInputError(f"--epochs {epochs} is more than nnkit runs (at most {MAX_EPOCHS})")
 

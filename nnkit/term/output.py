@@ -1,4 +1,4 @@
-"""Writing results: every output format of nnkit in one place (SPEC §2 "Output").
+"""Writing results: every output format of nnkit in one place (docs/conventions.md, "Output").
 
 - ``table``: a Rich table for people (the default when stdout is a terminal);
 - ``csv``, ``tsv``: one line per row, no header, no index (the default in a pipe); a 0-D result is one
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.errors import NnkitInputError
+from nnkit.errors import NnkitInputError, at_least_one, shape_text
 from nnkit.term.env import Environment
 from nnkit.term.limits import require_array
 
@@ -249,6 +249,31 @@ class OutputPlan:
         return path
 
 
+def check_output_path(path: str | Path, suffix: str, what: str) -> None:
+    """Refuse an output path that cannot be written, before a long training run rather than after.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where ``--save`` or ``--plot`` will write.
+    suffix : str
+        The extension the file needs (``.npz`` or ``.png``).
+    what : str
+        What is written there, for the message (``models``, ``pictures``).
+
+    Examples
+    --------
+    >>> check_output_path("model.txt", ".npz", "models")
+    Traceback (most recent call last):
+    ...
+    nnkit.errors.NnkitInputError: models are saved as .npz files; model.txt does not end in .npz
+    """
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise NnkitInputError(f"{what} are saved as {suffix} files; {path} does not end in {suffix}")
+    check_target(path)
+
+
 def _identity(path: Path) -> Path:
     try:
         return path.resolve()
@@ -345,7 +370,7 @@ def output_format(path: str | Path) -> str:
 
 
 def write_array_file(array: np.ndarray, path: str | Path, env: Environment) -> None:
-    """Write ``array`` to ``path`` in the format its extension names (SPEC §2 ``-o``)."""
+    """Write ``array`` to ``path`` in the format its extension names (``-o``; docs/conventions.md, "Output")."""
     fmt = output_format(path)
     if fmt == "png":
         write_png(array, path, env)
@@ -468,7 +493,7 @@ def emit(
     precision: int = 6,
     render: Callable | None = None,
 ) -> None:
-    """Hand a command's result to the user, in the one way SPEC §2 describes.
+    """Hand a command's result to the user, in the one way docs/conventions.md ("Output") describes.
 
     Parameters
     ----------
@@ -486,12 +511,11 @@ def emit(
     render : callable, optional
         ``render(console)`` draws the command's own table view instead of the plain array table.
     """
-    if precision < 1:
-        raise NnkitInputError(f"--precision must be at least 1, got {precision}")
+    at_least_one(precision, "--precision")
     chosen = resolve_format(fmt, env)
     if chosen in ("csv", "tsv", "json") or (output is not None and output_format(output) in _SEPARATORS):
         # Text is made in memory: about 64 bytes per number while it is being joined.
-        require_array(np.shape(result), 64, f"printing a {'×'.join(map(str, np.shape(result)))} result as text")
+        require_array(np.shape(result), 64, f"printing a {shape_text(np.shape(result))} result as text")
     if output is not None:
         write_array_file(result, output, env)
         env.note(f"nnkit: wrote {output}")

@@ -1,4 +1,4 @@
-r"""A training progress bar on stderr, shown only when stderr is a terminal (SPEC §2).
+r"""A training progress bar on stderr, shown only when stderr is a terminal (docs/conventions.md, "Output").
 
 Used by every training command::
 

@@ -1,4 +1,4 @@
-"""SPEC §2 conventions that every command shares: input, output, errors, exit codes, pipes."""
+"""The conventions every command shares (docs/conventions.md): input, output, errors, exit codes, pipes."""
 
 import subprocess
 import sys

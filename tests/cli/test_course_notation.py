@@ -1,4 +1,4 @@
-"""The course's notation (issue 9 §1): a single column is one vector, with a note saying so.
+"""The course's notation (docs/conventions.md, "The course's column vectors"): a single column is one vector, with a note saying so.
 
 The course writes its vectors as columns: ya and t2 are 10×1 (python_4_dl_intro.md, 2-7). Every
 command that takes an array is run here on the row, the column and the matrix forms of the course's

@@ -1,4 +1,4 @@
-"""Help that teaches (issue 9 §4): course sections, examples one per line, no eaten text, completion."""
+"""Help that teaches: course sections, examples one per line, no eaten text, completion."""
 
 import os
 import re

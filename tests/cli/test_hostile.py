@@ -1,4 +1,4 @@
-"""Hostile input through the installed ``nnkit``: every class of issue 10 for every command that reads it.
+"""Hostile input through the installed ``nnkit``: every class of bad input (docs/conventions.md, "Errors and exit codes") for every command that reads it.
 
 Each case runs as a real process in its own empty working folder, beside a shared folder of hostile
 files. Every case must end with its expected status (2, or 0 where the input is valid), print at
@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from nnkit.files.model_file import model_arrays
-from nnkit.nn.network import build_mlp
+from nnkit.nn.stack import build_mlp
 from tests.conftest import nnkit_executable
 
 
@@ -194,7 +194,8 @@ def cases(d: str) -> list[Case]:
         C("hidden xor", "train-xor", "--hidden", "100000000000", fragment="needs"),
         C("epochs xor", "train-xor", "--epochs", "99999999999999999999", fragment="at most"),
         C("epochs mlp", "train-mlp", "--epochs", "99999999999999999999", fragment="at most"),
-        C("hidden mlp", "train-mlp", "--hidden", "100000000000", "--epochs", "1", fragment="needs"),
+        C("hidden mlp", "train-mlp", "--hidden", "100000000000", "--epochs", "1", fragment="from 1 to 1000000"),
+        C("hidden mlp too big", "train-mlp", "--hidden", "1000000,1000000", "--epochs", "1", fragment="needs"),
         C("idx lying header", "train-mlp", "--data", f("idx_lie"), "--epochs", "1", fragment="the header promises"),
         C("idx gzip bomb", "train-mlp", "--data", f("idx_bomb"), "--epochs", "1", fragment="the header promises"),
         C("npz lying member", "train-mlp", "--data", f("lie.npz"), "--epochs", "1", fragment="header promises"),
@@ -258,14 +259,14 @@ def cases(d: str) -> list[Case]:
         C("predict huge weights", "predict", f("m_huge_weights.npz"), "1e30,1e30", fragment="not finite"),
         C("activate softmax 1e308", "activate", "softmax", "1e308", "-1e308", code=0),
         C("loss mse 1e200", "loss", "mse", "--pred", "1e200", "--target", "-1e200", code=0),
-        # 7. train and summary (issue 11): the layer grammar, conv on a table, models from elsewhere.
+        # 7. train and summary: the layer grammar, conv on a table, models from elsewhere.
         C("train misspelt layer", "train", "--layers", "conv 8 3, maxpol 2, flatten, dense 10", fragment="maxpol"),
         C("train shrinking stack", "train", "--layers", "conv 8 5, maxpool 2, conv 8 3, flatten, dense 10",
           "--epochs", "1", fragment="layer 3 (conv2d)"),
         C("train conv on a table", "train", "--layers", "conv 8 3, flatten, dense 2", "--data", f("good.csv"),
           "--epochs", "1", fragment="need images"),
         C("train huge dense", "train", "--layers", "flatten, dense 100000000000, dense 10", "--epochs", "1",
-          fragment="needs"),
+          fragment="from 1 to 1000000"),
         C("train epochs", "train", "--model", "course-cnn", "--epochs", "99999999999999999999", fragment="at most"),
         C("train idx lying header", "train", "--model", "course-cnn", "--data", f("idx_lie"), "--epochs", "1",
           fragment="the header promises"),
@@ -282,7 +283,7 @@ def cases(d: str) -> list[Case]:
         C("summary bad input shape", "summary", "--layers", "dense 2", "--input-shape", "0", fragment="--input-shape"),
         C("summary valid", "summary", f("model.npz"), "-f", "json", code=0),
         C("summary course-cnn", "summary", "--model", "course-cnn", "-f", "csv", code=0),
-        # dense and optimize (issue 13): the same classes.
+        # dense and optimize: the same classes.
         C("closed stdout dense", "dense", "1", "2", "--weights", "0.5;0.5", stdin=">&-",
           fragment="standard output is closed"),
         C("closed stdin dense", "dense", "--weights", "0.5", stdin="<&-", fragment="standard input is closed"),
@@ -296,7 +297,7 @@ def cases(d: str) -> list[Case]:
         C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
         C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
-        # export and datasets (issue 12): model files from elsewhere, bad targets, unknown names.
+        # export and datasets: model files from elsewhere, bad targets, unknown names.
         *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],
         C("export not onnx", "export", f("model.npz"), "out.csv"),

@@ -12,12 +12,14 @@ from nnkit.cli.layers_grammar import (
     needs_images,
     parse_layers,
     stack_text,
+    usage,
 )
 from nnkit.errors import NnkitInputError
-from nnkit.nn.stack import LAYER_TYPES, summary
+from nnkit.nn.layers import LAYER_TYPES
+from nnkit.nn.stack import summary
 
 
-def test_the_issues_example_stack():
+def test_a_three_conv_stack_as_the_course_writes_it():
     specs = parse_layers("conv 32 3 relu, maxpool 2, conv 64 3 relu, maxpool 2, conv 128 3 relu, flatten, dense 10 softmax")
     assert specs == [
         {"type": "conv2d", "filters": 32, "kernel": 3, "activation": "relu"},
@@ -51,9 +53,9 @@ def test_course_models_count_the_chapters_parameters():
 
 def test_help_names_every_word_and_reads_the_engines_registry():
     text = grammar_help()
-    for word, spec_word in LAYER_WORDS.items():
-        assert spec_word.usage(word) in text
-        assert spec_word.spec_type in LAYER_TYPES
+    for word, (cls, _) in LAYER_WORDS.items():
+        assert usage(word) in text
+        assert LAYER_TYPES[cls.type_name] is cls
     assert "conv FILTERS KERNEL [ACTIVATION] [stride=N] [padding=valid|same]" in text
     assert "softmax" in text and "leaky-relu" in text
 
@@ -69,14 +71,14 @@ def test_what_needs_images():
     [
         ("", "--layers is empty", "layers are: conv, maxpool"),
         ("conv 8 3,, dense 2", "layer 2 is empty", "layers are"),
-        ("convolution 8 3, dense 2", "unknown layer 'convolution' (layer 1)", "layers are: conv, maxpool, meanpool, flatten, dropout, dense"),
+        ("convolution 8 3, dense 2", "unknown layer 'convolution' (layer 1)", "layers are: " + ", ".join(LAYER_WORDS)),
         ("conv 8, dense 2", "conv needs KERNEL", "usage: conv FILTERS KERNEL"),
         ("conv, dense 2", "conv needs FILTERS", "usage: conv FILTERS KERNEL"),
         ("conv 8 3 3, dense 2", "too many values for conv: '3'", "usage"),
         ("conv 8 3 rleu, dense 2", "unknown activation 'rleu' after conv", "activations are: relu"),
         ("conv 8 3 relu tanh, dense 2", "two activations", "usage"),
         ("conv 8 x, dense 2", "'x': kernel must be a whole number", "usage"),
-        ("conv 0 3, dense 2", "'0': filters must be at least 1", "usage"),
+        ("conv 0 3, dense 2", "'0': filters must be an integer (a whole number) from 1 to 1000000, not 0", "usage"),
         ("conv 8 3 padding=full, dense 2", "padding must be one of valid, same", "usage"),
         ("conv 8 3 dilation=2, dense 2", "conv takes no setting 'dilation'", "conv takes: stride, padding, activation"),
         ("maxpool 2 relu, dense 2", "too many values for maxpool: 'relu'", "usage: maxpool SIZE [stride=N]"),

@@ -168,7 +168,7 @@ def test_installed_commands_in_a_pipeline(shell, tmp_path):
 
 def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
     from nnkit.files.model_file import save_model
-    from nnkit.nn.network import network_from_weights
+    from nnkit.nn.stack import network_from_weights
 
     # One sigmoid unit z = x1 + x2 - 1.5 (AND): probabilities are sigmoid(z), no scaling applied.
     net = network_from_weights([np.array([[1.0], [1.0]]), np.array([-1.5])], [], "sigmoid")
@@ -182,7 +182,7 @@ def test_a_model_without_preprocessing_takes_values_as_they_are(cli, tmp_path):
 
 
 def test_a_column_of_features_is_one_input(cli, cancer_model, tmp_path):
-    # the course's notation: one sample written as a column (issue 9 §1)
+    # the course's notation: one sample written as a column
     values = CANCER.read_text().splitlines()[1].split(",")[:30]
     row = cli("predict", str(cancer_model), ",".join(values), "-f", "json")
     column = cli("predict", str(cancer_model), ";".join(values), "-f", "json")

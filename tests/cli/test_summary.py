@@ -75,7 +75,7 @@ def test_a_saved_model_matches_its_stack(cli, tmp_path):
         (["--layers", "conv 4 3, flatten, dense 2", "--input-shape", "28x28"], "--input-shape is height,width,channels"),
         (["--layers", "conv 4 3, flatten, dense 2", "--input-shape", "a,b,c"], "--input-shape takes sizes"),
         (["--model", "course-cnn", "--input-shape", "8,8,1"], "layer 4 (maxpool2d): maxpool2d with a 2×2 window does not fit its 1×1×64 input"),
-        (["--layers", "conv 4 3, dense 2", "--input-shape", "30"], "layer 1 (conv2d) needs images"),
+        (["--layers", "conv 4 3, dense 2", "--input-shape", "30"], "layer 1 (conv2d): conv2d needs images"),
         (["--layers", "maxpool", "--input-shape", "8,8,1"], "maxpool needs SIZE"),
         (["no-such-model.npz"], "does not exist"),
     ],

@@ -1,4 +1,4 @@
-"""``nnkit train-mlp`` end to end: real data, SPEC §5 JSON, every data layout, bad input, Ctrl-C."""
+"""``nnkit train-mlp`` end to end: real data, the JSON report, every data layout, bad input, Ctrl-C."""
 
 import json
 from pathlib import Path

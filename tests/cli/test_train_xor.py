@@ -1,4 +1,4 @@
-"""``nnkit train-xor`` end to end: SPEC §5 JSON, the course's explanation, --wired, --save, --plot."""
+"""``nnkit train-xor`` end to end: the JSON report, the course's explanation, --wired, --save, --plot."""
 
 import json
 

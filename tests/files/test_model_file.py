@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from nnkit.errors import NnkitInputError
 from nnkit.files.model_file import load_model, model_arrays, save_model
-from nnkit.nn.network import build_mlp
+from nnkit.nn.stack import build_mlp
 
 
 @pytest.fixture
@@ -291,7 +291,7 @@ def test_damaged_model_bytes_are_input_errors(tmp_path_factory, data):
         load_model(path)
 
 
-# --- the layer list (issue 11) -----------------------------------------------------------------------
+# --- the layer list ----------------------------------------------------------------------------------
 FIXTURES = Path(__file__).parent / "fixtures"
 CNN = [
     {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "activation": "relu"},
@@ -384,9 +384,9 @@ def _set(path, value):
         (_set(["layers"], []), "meta.layers must hold 1 to 1000 items, not 0"),
         (_set(["layers"], "conv 4 3"), "meta.layers must be a list"),
         (_set(["input_shape"], [11, 9]), "meta.input_shape must be"),
-        (_set(["input_shape"], [99]), r"\(conv2d\) needs images"),
+        (_set(["input_shape"], [99]), r"\(conv2d\) does not fit: conv2d needs images"),
         (lambda meta: meta["layers"].pop(), "must end with a dense layer"),
-        (lambda meta: meta["layers"].insert(4, {"type": "dense", "units": 3}), r"\(dense\) needs rows"),
+        (lambda meta: meta["layers"].insert(4, {"type": "dense", "units": 3}), r"\(dense\) does not fit: dense needs flat inputs"),
         (_set(["version"], 1), "meta.version must be 2"),
         (_set(["classes"], ["a", "b"]), "must name the 3 classes"),
     ],

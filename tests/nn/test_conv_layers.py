@@ -5,8 +5,7 @@ import pytest
 from scipy.signal import correlate2d
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.conv_layers import Conv2D, Dropout, Flatten, MaxPool2D
-from nnkit.nn.layers import Activation, Dense
+from nnkit.nn.layers import Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D
 from nnkit.nn.network import Network
 from tests.nn.test_layers import TOLERANCE, numerical_gradient, relative_error
 
@@ -261,7 +260,7 @@ def test_logits_in_chunks_equal_one_pass():
     net = Network([Conv2D(rng.standard_normal((3, 3, 1, 2))), Flatten(),
                    Dense(rng.standard_normal((72, 2)))], input_shape=(8, 8, 1))
     x = rng.standard_normal((50, 8, 8, 1))
-    chunk = net.chunk_size(budget=7 * 6 * 6 * 9)
+    chunk = net.chunk_size(budget=7 * (6 * 6 * 2 + 6 * 6 * 9))  # conv output and patches
     assert chunk == 7
     whole = net._logits(x)
     net.chunk_size = lambda: chunk

@@ -6,8 +6,9 @@ from scipy.special import expit, log_softmax
 
 from nnkit.errors import NnkitInputError
 from nnkit.nn.layers import Dense
-from nnkit.nn.network import Network, build_mlp, network_from_weights
+from nnkit.nn.network import Network
 from nnkit.nn.optimizers import make_optimizer
+from nnkit.nn.stack import build_mlp, network_from_weights
 from nnkit.nn.training import batch_bounds, fit
 from tests.nn.test_layers import TOLERANCE, numerical_gradient, relative_error
 

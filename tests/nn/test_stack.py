@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from nnkit.errors import NnkitInputError
-from nnkit.nn.conv_layers import Conv2D, Dropout
-from nnkit.nn.layers import Activation, Dense
-from nnkit.nn.network import Network, build_mlp
+from nnkit.nn.layers import LAYER_TYPES, Activation, Conv2D, Dense, Dropout
+from nnkit.nn.network import Network
 from nnkit.nn.optimizers import make_optimizer
 from nnkit.nn.stack import (
-    LAYER_TYPES,
     build_layers,
+    build_mlp,
     build_network,
     layers_from_config,
     output_activation,
@@ -127,7 +126,7 @@ def test_configs_round_trip_through_json_and_predict_the_same():
           {"type": "flatten"}, {"type": "dense", "units": 2}],
          [np.ones((2, 2, 1, 2)), np.zeros(2), np.ones((8, 2)), np.zeros(2)], "do not match"),
         ([{"type": "maxpool2d", "size": "two"}], [], "layer 1 (maxpool2d)"),
-        ([{"type": "activation", "name": "softmax"}], [], "unknown activation"),
+        ([{"type": "activation", "name": "softmax"}], [], "name must be one of relu"),
         ([], [], "empty"),
     ],
 )
@@ -144,17 +143,17 @@ def test_a_damaged_layer_list_is_an_input_error(configs, weights, message):
         ([{"type": "dense"}], (4,), "needs its units"),
         ([{"type": "conv2d", "filters": 4, "kernel": 3, "size": 2}], (8, 8, 1), "no setting 'size'"),
         ([{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "full"}], (8, 8, 1),
-         "unknown padding 'full'"),
-        ([{"type": "conv2d", "filters": 0, "kernel": 3}], (8, 8, 1), "at least 1"),
+         "padding must be one of valid, same, not 'full'"),
+        ([{"type": "conv2d", "filters": 0, "kernel": 3}], (8, 8, 1), "filters must be an integer (a whole number) from 1 to 1000000, not 0"),
         ([{"type": "conv2d", "filters": 2.5, "kernel": 3}], (8, 8, 1), "whole number"),
         ([{"type": "conv2d", "filters": 4, "kernel": 3}], (13,), "needs images"),
         ([{"type": "maxpool2d"}], (13,), "needs images"),
-        ([{"type": "dense", "units": 3}], (8, 8, 1), "dense) needs flat inputs, got (8, 8, 1)"),
+        ([{"type": "dense", "units": 3}], (8, 8, 1), "layer 1 (dense): dense needs flat inputs (one row of values per sample), got inputs of shape 8×8×1"),
         ([{"type": "dense", "units": 3, "activation": "softmax"}, {"type": "dense", "units": 2}],
          (4,), "softmax can only be the last layer's activation"),
         ([{"type": "dense", "units": 3, "activation": "relux"}], (4,), "unknown activation 'relux'"),
         ([{"type": "dropout", "rate": 1.5}], (4,), "rate must be"),
-        ([{"type": "maxpool2d", "size": 2, "op": "median"}], (8, 8, 1), "unknown op"),
+        ([{"type": "maxpool2d", "size": 2, "op": "median"}], (8, 8, 1), "op must be one of max, mean, not 'median'"),
         ([], (4,), "at least one layer"),
     ],
 )
@@ -181,9 +180,9 @@ def test_output_activation_needs_a_final_dense_softmax_or_sigmoid():
 
 def test_every_layer_type_documents_its_settings():
     for name, layer_type in LAYER_TYPES.items():
-        assert layer_type.name == name and layer_type.description
-        for param in layer_type.params:
-            assert param.meaning
+        assert layer_type.type_name == name and layer_type.description and layer_type.keras_class
+        for setting in layer_type.settings:
+            assert setting.meaning
 
 
 def test_dropout_layers_are_seeded_from_the_network_seed():
