@@ -54,7 +54,10 @@ def evaluation_cases(meta: dict, input_shape: tuple, source: str, part: str, lab
         what = "images" if image_model else "a table of features"
         raise NnkitInputError(f"the model was trained on {what}; {dataset.name} is {'images' if dataset.kind == 'images' else 'a table of features'}")
     options = meta.get("options") or {}
-    same_data = meta.get("data") == dataset.name
+    from nnkit.data.labelled import dataset_digest
+
+    # The same name is not enough (train/data.csv, test/data.csv); older files keep no digest.
+    same_data = meta.get("data") == dataset.name and meta.get("data_digest") in (None, dataset_digest(dataset))
     if part == "auto":
         part = "test" if "test" in dataset.parts or same_data else "all"
     split = {"val_split": 0.0, "test_split": 0.0, "seed": 0}

@@ -65,7 +65,7 @@ def explain(
     _plan_outputs(env, model, image, plot, output, method)
     network, meta = load_model(model)
     has_conv = bool(maps.conv_layer_names(network))
-    if method == "gradcam" or (layer is not None and has_conv):
+    if method == "gradcam" or layer is not None:
         maps.choose_conv_layer(network, layer)  # a dense model or an unknown layer: said before any work
     sample, shape, proba = _read_sample(network, meta, image, slice_spec, env)
     classes = list(meta.get("classes") or range(len(proba)))

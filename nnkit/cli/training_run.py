@@ -462,6 +462,7 @@ def save(request: TrainingRequest, run: TrainingRun, env) -> None:
         "classes": prepared.classes,
         "preprocessing": prepared.preprocessing,
         "data": prepared.info["data"],
+        "data_digest": prepared.info["digest"],
         "epochs_run": report["epochs_run"],
         "command": request.command,
         "options": report["options"],

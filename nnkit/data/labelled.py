@@ -99,6 +99,23 @@ class PreparedData:
     input_shape: tuple = ()
 
 
+
+def dataset_digest(dataset: Dataset) -> str:
+    """SHA-256 of every part's values and labels: which data a model was trained on, beyond its name.
+
+    Two files of the same name in different folders (``train/data.csv``, ``test/data.csv``) differ here.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in sorted(dataset.parts):
+        x, labels = dataset.parts[part]
+        x = np.ascontiguousarray(x)
+        digest.update(f"{part}{x.dtype.str}{x.shape}".encode())
+        digest.update(x.tobytes())
+        digest.update("\x1f".join(map(str, np.asarray(labels).tolist())).encode())
+    return digest.hexdigest()
+
 def channels_last(image_shape) -> tuple[int, int, int]:
     """One image's shape as conv layers take it: ``(H, W)`` → ``(H, W, 1)``; ``(H, W, C)`` kept.
 
@@ -596,7 +613,7 @@ def prepare(
         classes=list(classes),
         preprocessing=preprocessing,
         n_features=n_features,
-        info={"data": dataset.name, "kind": dataset.kind},
+        info={"data": dataset.name, "kind": dataset.kind, "digest": dataset_digest(dataset)},
         input_shape=input_shape,
     )
 

@@ -57,7 +57,9 @@ def scale_images(images, divisor: float, out_dtype=np.float32) -> np.ndarray:
 def fit_standardize(x) -> dict:
     """Per-feature mean and standard deviation of the training part.
 
-    A constant feature gets a standard deviation of 1 so that it maps to 0, not to NaN.
+    A constant feature (its largest value equals its smallest) gets its value as mean and a
+    standard deviation of 1, so that it maps to 0: not to NaN, and not to ±1 divided by the
+    rounding noise of its mean (0.1 averaged over 120 rows has a std of 1.4e-17, not 0).
 
     Parameters
     ----------
@@ -77,7 +79,9 @@ def fit_standardize(x) -> dict:
         raise NnkitInputError(f"features must be a non-empty 2-D array, got shape {x.shape}")
     mean = x.mean(axis=0)
     std = x.std(axis=0)
-    std[std == 0] = 1.0
+    constant = x.max(axis=0) == x.min(axis=0)
+    mean[constant] = x[0, constant]
+    std[constant] = 1.0
     return {"kind": "standardize", "mean": mean.tolist(), "std": std.tolist()}
 
 

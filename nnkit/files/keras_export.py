@@ -42,6 +42,8 @@ from nnkit.errors import NnkitInputError
 
 #: The Keras version whose file layout this writer follows (read by Keras 3.0 and newer).
 KERAS_VERSION = "3.15.1"
+#: Keras's ``Normalization`` divides by ``max(sqrt(variance), backend.epsilon())``, epsilon 1e-7.
+KERAS_NORMALIZATION_FLOOR = 1e-7
 
 @dataclass
 class KerasLayer:
@@ -81,6 +83,13 @@ def preprocessing_layers(preprocessing: dict | None, input_shape: tuple) -> tupl
         layers = [KerasLayer("Rescaling", {"scale": 1.0 / float(preprocessing["divisor"]), "offset": 0.0})]
     elif kind == "standardize":
         std = np.asarray(preprocessing["std"], dtype=np.float64)
+        if (tiny := np.flatnonzero(std < KERAS_NORMALIZATION_FLOOR)).size:
+            names = preprocessing.get("feature_names") or [f"x{j}" for j in range(std.size)]
+            raise NnkitInputError(
+                f"feature {names[tiny[0]]} has a standard deviation of {std[tiny[0]]:.3g} in the model's "
+                f"standardisation; Keras's Normalization divides by at least {KERAS_NORMALIZATION_FLOOR:g}, so "
+                "the .keras model would predict otherwise",
+                hint="a constant feature: train the model again (nnkit now maps it to 0); else rescale the feature")
         raw = (std.size,)
         layers = [KerasLayer("Normalization", {
             "axis": -1, "mean": [float(m) for m in preprocessing["mean"]], "variance": (std**2).tolist()})]

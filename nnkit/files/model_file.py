@@ -150,6 +150,7 @@ COMMON_META = Record(
         "options": Field(OPTIONS, required=False),
         "epochs_run": Field(Int(low=0), required=False),
         "data": Field(Str(), required=False),
+        "data_digest": Field(Str(max_length=64), required=False),  # dataset_digest; absent in older files
         "gate": Field(Choice(tuple(GATES)), required=False),
         "command": Field(Str(max_length=100), required=False),
         "training_summary": Field(TRAINING_SUMMARY, required=False),  # absent in older files

@@ -62,6 +62,19 @@ def _statistics(y, probabilities, positive, threshold) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
+def _defined_rates(rows: list[dict]) -> list[dict]:
+    """Sweep rows with sensitivity None where there is no positive case, specificity where no negative.
+
+    A rate of a class the cases lack is undefined, as in ``per_class``; 0 would read "misses every one".
+    """
+    for row in rows:
+        if row["tp"] + row["fn"] == 0:
+            row["sensitivity"] = None
+        if row["tn"] + row["fp"] == 0:
+            row["specificity"] = None
+    return rows
+
+
 def _value(point, low, high) -> dict:
     def clean(v):
         return None if v is None or np.isnan(v) else float(v)
@@ -166,10 +179,10 @@ def evaluate_classifier(
         report.update(ranking[positive])
         report["positive"] = positive
         scores = probabilities[:, positive]
-        (operating,) = threshold_sweep(y == positive, scores, [threshold])
+        (operating,) = _defined_rates(threshold_sweep(y == positive, scores, [threshold]))
         operating.pop("threshold")
         report["threshold"] = {"value": threshold, "chosen_by": chosen_by, **operating}
-        report["sweep"] = threshold_sweep(y == positive, scores, sorted({*SWEEP, threshold}))
+        report["sweep"] = _defined_rates(threshold_sweep(y == positive, scores, sorted({*SWEEP, threshold})))
         report["calibration"] = {"event": "positive", **reliability(y == positive, scores, bins)}
     else:
         confidence = probabilities.max(axis=1)

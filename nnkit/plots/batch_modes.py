@@ -49,9 +49,9 @@ def batch_modes_figure(runs: list[dict], title: str = "batch modes"):
         row_axes[1].set_xscale("log")
     axes[0][0].set_yscale("log")
     axes[0][1].set_yscale("log")
-    # below the four panels: inside one, the legend covered a curve (the full batch's rising accuracy)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
+    # below the panels, not inside one: a run that barely learns runs along any corner of an axis
+    handles, labels = axes[1][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 2))
     figure.suptitle(title)
     return figure
 

@@ -111,6 +111,8 @@ def decision_figure(
 
 #: Straight lines (w, b) shown beside a linear model's own: a diagonal below, one above, a vertical.
 _STRAIGHT = ((np.array([1.0, 1.0]), -0.5), (np.array([1.0, 1.0]), -1.5), (np.array([1.0, 0.0]), -0.5))
+#: Their colours and dashes: each legend entry must point at one line (not the points' blue and orange).
+_STRAIGHT_LOOKS = (("#6a4c93", (2, 2)), ("#2a9d8f", (6, 2)), ("#8d6e63", (6, 2, 1, 2)))
 
 
 def points_right(w: np.ndarray, b: float, x: np.ndarray, t: np.ndarray) -> int:
@@ -137,9 +139,9 @@ def _draw_linear(axis, x: np.ndarray, t: np.ndarray, w: np.ndarray, b: float, un
         axis.get_lines()[-1].set_label(f"the model's boundary (p = 0.5)\n{_equation(w, b)}")
     if points_right(w, b, x, t) == len(x):
         return  # one straight line separates the points: no need to show others failing
-    for k, (line_w, line_b) in enumerate(_STRAIGHT):
+    for k, ((line_w, line_b), (colour, dashes)) in enumerate(zip(_STRAIGHT, _STRAIGHT_LOOKS, strict=True)):
         score = points_right(line_w, line_b, x, t)
-        drawn = _draw_line(axis, line_w, line_b, "", "0.35", label_on=False, style=(0, (2, 2)), width=1.6)
+        drawn = _draw_line(axis, line_w, line_b, "", colour, label_on=False, style=(0, dashes), width=1.8)
         if drawn:
             axis.get_lines()[-1].set_label(f"{_equation(line_w, line_b)}: {score} of {len(x)} right" if k == 0
                                            else f"{_equation(line_w, line_b)}: {score} of {len(x)}")

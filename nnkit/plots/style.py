@@ -317,3 +317,55 @@ def colour_bar_images(figure) -> tuple[int, int]:
     images = [artist for axis in figure.get_axes() for artist in axis.get_images() if isinstance(artist, AxesImage)]
     with_bar = [image for image in images if getattr(image, "colorbar", None) is not None]
     return len(images), len(with_bar)
+
+
+def hidden_by_legends(figure) -> list[str]:
+    """The curves with a drawn part (a point or a stretch of line) under their panel's legend (empty when none)."""
+    figure.canvas.draw()
+    return [f"{axis.get_title()}: {label}" for axis in figure.get_axes() for label in _under_legend(axis)]
+
+
+def _under_legend(axis) -> list[str]:
+    """The labels of ``axis``'s lines that pass under its legend box (the figure drawn already)."""
+    legend = axis.get_legend()
+    if legend is None or not legend.get_visible():
+        return []
+    box = legend.get_window_extent(_root(axis).canvas.get_renderer())
+    hidden = []
+    for line in axis.get_lines():
+        if not line.get_visible() or line.get_transform() != axis.transData:
+            continue  # a marker line across the whole panel (axvline) stays visible around a legend
+        points = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        points = points[np.isfinite(points).all(axis=1)]
+        if len(points) > 1 and line.get_linestyle() not in ("None", " ", ""):  # the segments between points too
+            steps = np.linspace(0, 1, 25)[:, None, None]
+            points = (points[:-1] + steps * (points[1:] - points[:-1])).reshape(-1, 2)
+        if any(box.contains(x, y) for x, y in points):
+            hidden.append(line.get_label())
+    return hidden
+
+
+#: Where :func:`place_legend` tries a panel's legend, in order.
+_LEGEND_PLACES = ("upper right", "upper left", "lower right", "lower left", "center right", "center left")
+
+
+def place_legend(axis, **options) -> None:
+    """Put ``axis``'s legend in the first place where it hides no curve, making head room above if none is free.
+
+    matplotlib's ``loc="best"`` only counts the points under the box, so a legend can still cover a line
+    between two points (or, on a narrow panel, a point): here the whole drawn line is checked. The legend
+    stays inside its panel, so the figure's layout does not change.
+    """
+    figure = _root(axis)
+    for _ in range(4):
+        for place in _LEGEND_PLACES:
+            axis.legend(loc=place, **options)
+            figure.draw_without_rendering()
+            if not _under_legend(axis):
+                return
+        low, high = axis.get_ylim()  # no free corner: raise the top by a third, the curves move down
+        if axis.get_yscale() == "log":
+            axis.set_ylim(low, high * (high / low) ** 0.35)
+        else:
+            axis.set_ylim(low, high + 0.35 * (high - low))
+    axis.legend(loc="upper right", **options)

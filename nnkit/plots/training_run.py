@@ -14,7 +14,7 @@ import numpy as np
 
 from nnkit.plots.conv_maps import DEFAULT_MAPS, conv_band_heights, conv_stages, draw_conv_bands, has_conv_layers
 from nnkit.plots.figures import pyplot, save_figure
-from nnkit.plots.style import SLIDE
+from nnkit.plots.style import SLIDE, place_legend
 from nnkit.term.env import Environment
 
 
@@ -75,7 +75,15 @@ def training_figure(history, confusion=None, classes=None, title: str = "train-m
     if has_roc:
         _draw_roc(curve, *roc, positive, operating)
     figure.suptitle(title)
+    _place_curve_legends(figure)
     return figure
+
+
+def _place_curve_legends(figure) -> None:
+    """The loss and accuracy panels' legends moved off their curves (once the panels have their final size)."""
+    for axis in figure.axes[:2]:
+        if axis.get_legend() is not None:
+            place_legend(axis)
 
 
 def _draw_curves(loss, accuracy, history, best_epoch) -> None:
@@ -180,6 +188,7 @@ def training_conv_figure(history, confusion, classes, title: str, layers, exampl
     bands = figure.subfigures(len(heights), 1, height_ratios=heights)
     training_figure(history, confusion, classes, title, figure=bands[0], strip=True, **curves)
     draw_conv_bands(bands[1:], stages, images, maps)
+    _place_curve_legends(bands[0])
     return figure
 
 

@@ -55,7 +55,9 @@ class InterruptGuard:
             raise KeyboardInterrupt
 
     def __enter__(self) -> InterruptGuard:
-        if threading.current_thread() is threading.main_thread():
+        # A process started with Ctrl-C ignored (a background job of a script: `nnkit train … &`)
+        # keeps ignoring it, as it did while its modules loaded: the guard does not switch it on.
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 

@@ -127,3 +127,28 @@ def test_installed_command_in_a_pipe_prints_the_json_report(cancer, tmp_path):
     result = run_shell(f"nnkit evaluate {model} --data {CANCER} --bootstrap 10 | head -c 100000", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["samples"] == 113
+
+
+def test_cases_of_one_class_leave_the_other_rate_undefined_not_zero(cancer, tmp_path):
+    """No malignant case: sensitivity is undefined (null), not 0 ("misses every cancer"), and not plotted."""
+    model, _ = cancer
+    lines = CANCER.read_text().splitlines()
+    benign = tmp_path / "benign.csv"
+    benign.write_text("\n".join([lines[0], *[line for line in lines[1:] if line.endswith("benign")][:30]]) + "\n")
+    report, _ = _evaluate(model, "--data", benign, "--bootstrap", "0", "--plot", tmp_path / "b.png")
+    assert report["per_class"][1]["sensitivity"]["value"] is None
+    assert report["threshold"]["sensitivity"] is None and report["threshold"]["specificity"] is not None
+    assert all(row["sensitivity"] is None for row in report["sweep"])
+
+
+def test_other_cases_in_a_file_of_the_same_name_are_all_evaluated(cancer, tmp_path):
+    """test/breast_cancer_wdbc.csv is not the training file: all of it, not a 20 % 'held-out' part of it."""
+    model, _ = cancer
+    lines = CANCER.read_text().splitlines()
+    (tmp_path / "test").mkdir()
+    other = tmp_path / "test" / CANCER.name
+    other.write_text("\n".join([lines[0], *lines[1:41]]) + "\n")
+    report, _ = _evaluate(model, "--data", other, "--bootstrap", "0")
+    assert report["samples"] == 40 and report["part"] == "all"
+    same, _ = _evaluate(model, "--data", CANCER, "--bootstrap", "0")
+    assert same["part"] == "test" and "held out by the training run" in same["cases"]

@@ -361,6 +361,8 @@ def cases(d: str) -> list[Case]:
         C("explain dense gradcam", "explain", f("m_dense_img.npz"), f("digit8.npy"), "--method", "gradcam",
           "--plot", "x.png", fragment="needs a conv layer"),
         C("explain no such layer", "explain", f("m_conv.npz"), f("digit8.npy"), "--layer", "conv2d_9", fragment="conv2d_9"),
+        C("explain dense --layer", "explain", f("m_dense_img.npz"), f("digit8.npy"), "--layer", "conv2d",
+          "--plot", "x.png", fragment="needs a conv layer"),
         C("explain table model", "explain", f("model.npz"), f("digit8.npy"), fragment="table of features"),
         C("explain a stack", "explain", f("m_conv.npz"), f("digits8.npy"), fragment="takes one image"),
         C("explain npy of all", "explain", f("m_conv.npz"), f("digit8.npy"), "-f", "npy", fragment="one map"),

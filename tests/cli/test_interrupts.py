@@ -55,8 +55,11 @@ def test_sigint_at_any_moment_is_130_and_the_model_matches_the_report(tmp_path):
             args = [nnkit_executable(), "train-mlp", "--epochs", "400", "--save", str(model), "-f", "json"]
             if resume:
                 args += ["--resume", str(first)]
+            # Ctrl-C on: a pytest-xdist worker may run with SIGINT ignored, which its children inherit
+            # (and then keep ignoring, as a background job of a script does).
             process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                       env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
             runs.append((delay, resume, model, process))
     threads = [threading.Thread(target=_interrupt, args=(process, delay)) for delay, _, _, process in runs]
     for thread in threads:
@@ -123,3 +126,18 @@ def test_ctrl_c_after_the_first_epoch_reports_the_epochs_completed():
     assert report["interrupted"] is True and report["epochs_run"] >= 1
     assert [row["epoch"] for row in report["history"]] == list(range(1, report["epochs_run"] + 1))
     assert "the results above are for the epochs completed" in err
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(tmp_path):
+    """A background job of a script (`nnkit train … &`) starts with SIGINT ignored and keeps it so."""
+    model = tmp_path / "bg.npz"
+    process = subprocess.Popen([nnkit_executable(), "train-mlp", "--epochs", "3", "--save", str(model), "-q"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    import time
+
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert model.exists()

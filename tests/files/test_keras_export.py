@@ -194,3 +194,18 @@ def test_every_hidden_activation_has_a_keras_form():
     from nnkit.nn.layers.activation import HIDDEN_ACTIVATIONS, KERAS_ACTIVATIONS
 
     assert set(KERAS_ACTIVATIONS) | {"leaky-relu"} == set(HIDDEN_ACTIVATIONS)
+
+
+def test_a_standard_deviation_below_keras_floor_is_refused_not_silently_changed():
+    """Keras's Normalization divides by max(std, 1e-7): a smaller stored std would predict otherwise."""
+    from nnkit.errors import NnkitInputError
+    from nnkit.files.keras_export import keras_members
+    from nnkit.nn.stack import build_mlp
+
+    network = build_mlp(2, [3], 2, rng=0)
+    meta = {"preprocessing": {"kind": "standardize", "mean": [0.0, 0.1], "std": [1.0, 1.4e-17],
+                              "feature_names": ["a", "b"]}}
+    with pytest.raises(NnkitInputError, match="feature b"):
+        keras_members(network, meta)
+    meta["preprocessing"]["std"][1] = 2e-7
+    assert "model.weights.h5" in keras_members(network, meta)

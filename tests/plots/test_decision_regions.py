@@ -64,3 +64,16 @@ def test_a_separable_gate_draws_the_models_own_straight_boundary(cli, tmp_path, 
     assert not [label for label in _legend(axis) if " of 4" in label]  # separable: no failing lines shown
     assert "one straight line separates NAND" in axis.get_title().replace("\n", " ")
     pyplot().close(figure)
+
+
+def test_the_straight_lines_beside_a_linear_model_can_be_told_apart(cli, tmp_path, drawn):
+    run = cli("train-xor", "--hidden", "none", "--plot", str(tmp_path / "x.png"))
+    assert run.exit_code == 0, run.stderr
+    (figure,) = drawn
+    axis = figure.axes[0]
+    lines = [line for line in axis.get_lines() if " of 4" in line.get_label()]
+    assert len(lines) == 3
+    # each legend entry must point at one line: all three were the same grey dots
+    assert len({line.get_color() for line in lines}) == 3
+    assert not {line.get_color() for line in lines} & {"#1f5fa8", "#c2410c", "black", "k"}  # not the points' colours
+    pyplot().close(figure)

@@ -48,3 +48,22 @@ def test_the_curves_of_activate_and_loss_are_notebook_sized(cli, tmp_path):
     assert run.exit_code == 0, run.stderr
     with Image.open(path) as picture:
         assert picture.size == (round(style.NOTEBOOK[0] * style.DPI), round(style.NOTEBOOK[1] * style.DPI))
+
+
+def test_the_batch_modes_legend_hides_no_curve():
+    from nnkit.plots.batch_modes import batch_modes_figure
+
+    # full batch learning barely learns in 3 epochs: its accuracy runs along the bottom, where the legend was
+    def history(accuracy):
+        return [{"epoch": e, "loss": 1 / e, "accuracy": accuracy, "val_loss": 1 / e, "val_accuracy": accuracy,
+                 "seconds": 0.1 * e} for e in range(1, 4)]
+
+    runs = [{"batch_size": size, "mode": mode, "updates_per_epoch": updates, "history": history(accuracy)}
+            for size, mode, updates, accuracy in (("full", "batch learning", 1, 0.15),
+                                                  (1, "online learning", 1259, 0.94),
+                                                  (32, "mini-batch learning", 40, 0.88))]
+    figure = batch_modes_figure(runs, "batch modes")
+    assert style.hidden_by_legends(figure) == []
+    labels = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+    assert len(labels) == 3 and labels[0].startswith("batch size full")  # one legend lists every run
+    _in_style(figure)

@@ -70,3 +70,31 @@ def test_the_plotted_point_is_the_reported_sensitivity_and_specificity_and_lies_
     assert np.min(np.hypot(*(vertices - [x, y]).T)) < 1e-12
     assert 0 < test["sensitivity"] < 1 or 0 < test["specificity"] < 1  # a point inside, not a corner
     pyplot().close(figure)
+
+
+#: A CNN's first 3 epochs: both accuracies climb to the upper right, where the legend went and hid them.
+CLIMBING = [{"epoch": e, "loss": loss, "accuracy": acc, "val_loss": val_loss, "val_accuracy": val_acc}
+            for e, loss, acc, val_loss, val_acc in ((1, 2.48, 0.13, 2.26, 0.17), (2, 2.18, 0.24, 2.03, 0.36),
+                                                    (3, 1.96, 0.38, 1.80, 0.52))]
+
+
+@pytest.mark.parametrize("strip", [True, False])
+def test_the_curves_legends_hide_no_curve(strip):
+    figure = pyplot().figure(figsize=style.SLIDE, layout="constrained")
+    # the strip is the top band of a CNN's figure, 2.5 inches high, as training_conv_figure makes it
+    band = figure.subfigures(2, 1, height_ratios=[2.5, 5.0])[0] if strip else figure
+    training_figure(CLIMBING, np.eye(10, dtype=int) * 5, [str(k) for k in range(10)], figure=band, strip=strip)
+    assert style.hidden_by_legends(figure) == []
+    assert [text.get_text() for text in band.axes[1].get_legend().get_texts()] == [
+        "training accuracy", "validation accuracy"]
+    pyplot().close(figure)
+
+
+def test_the_kept_epochs_line_does_not_squash_the_curves():
+    # a line across the whole panel (the kept epoch) runs under any legend: it must not make head room
+    history = [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 1 / (e + 1), "val_loss": 1.2 / e, "val_accuracy": 0.9}
+               for e in range(1, 21)]
+    figure = training_figure(history, [[5, 1], [2, 4]], ["a", "b"], best_epoch=10)
+    assert figure.axes[0].get_ylim()[1] < 1.8  # the curves reach 1.2; it was 4.2, the curves squashed
+    assert figure.axes[1].get_ylim()[1] < 1.4  # they reach 0.95; it was 2.1
+    pyplot().close(figure)
