@@ -129,13 +129,13 @@ def no_such_file(path, what: str = "file", names=(), also: str | None = None) ->
         entries = [name for name in os.listdir(folder or ".") if not name.startswith(".")]
     except OSError:
         entries = []
-    candidates = [*names, *(os.path.join(folder, name) if folder else name for name in entries)]
-    wanted = [*names, *entries]
-    close = close_names(base if not names else path, wanted) if wanted else []
+    # a file's name is compared with the folder's entries, the whole word with the other names
+    files = [os.path.join(folder, name) if folder else name for name in close_names(base, entries)] if entries else []
+    named = close_names(path, list(names)) if names else []
+    close = [*files, *named] if folder else [*named, *files]
     hint = also
     if close:
-        by_name = dict(zip(wanted, candidates, strict=True))
-        hint = "did you mean " + " or ".join(repr(by_name[name]) for name in close[:2]) + "?"
+        hint = "did you mean " + " or ".join(repr(name) for name in close[:2]) + "?"
         hint += f" ({also})" if also else ""
     return NnkitInputError(f"no such {what}: {path}", hint=hint)
 

@@ -25,6 +25,8 @@ from nnkit.term.output import check_report_target, emit_report, format_number, r
 #: The course's names of the three ways of feeding data (2-9).
 MODES = {"full": "batch learning", 1: "online learning"}
 MINI_BATCH = "mini-batch learning"
+#: The same names in the course's Japanese.
+MODES_JA = {"batch learning": "バッチ学習", "online learning": "オンライン学習", MINI_BATCH: "ミニバッチ学習"}
 #: Options that belong to one model and cannot be shared by several.
 _SINGLE_MODEL_OPTIONS = ("save", "resume")
 
@@ -165,6 +167,7 @@ def _summary(size: int | str, report: dict) -> dict:
     return {
         "batch_size": size,
         "mode": mode_name(size, n_train),
+        "mode_ja": MODES_JA[mode_name(size, n_train)],
         "updates_per_epoch": len(batch_bounds(n_train, None if size == "full" else size)),
         "seconds_per_epoch": statistics.fmean(row["seconds"] for row in history) if history else None,
         "epochs_run": report["epochs_run"],
@@ -206,7 +209,7 @@ def _show(console, result: dict, precision: int) -> None:
     for run in result["runs"]:
         parts = [run[key] or {} for key in ("train", "validation", "test")]
         table.add_row(
-            f"{run['batch_size']} ({run['mode'].removesuffix(' learning')})",
+            f"{run['batch_size']} {MODES_JA[run['mode']]}",
             str(run["updates_per_epoch"]),
             num(run["seconds_per_epoch"]),
             *[f(part.get(metric)) for part in parts for metric, f in (("loss", num), ("accuracy", percent))],
@@ -214,7 +217,8 @@ def _show(console, result: dict, precision: int) -> None:
     console.print(table)
     console.print(
         Text(
-            "batch learning: one update per epoch from every sample (stable, slow to learn); online "
-            "learning: one update per sample (fast to react, noisy); mini-batches: in between."
+            "バッチ学習 (batch learning): one update per epoch from every sample (stable, slow to learn); "
+            "オンライン学習 (online learning): one update per sample (fast to react, noisy); "
+            "ミニバッチ学習 (mini-batch learning): in between."
         )
     )

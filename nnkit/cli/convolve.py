@@ -10,7 +10,15 @@ import typer
 from nnkit.cli.common import Format, Precision, Quiet, environment
 from nnkit.cli.completion import complete_names
 from nnkit.course.filters import FILTERS, make_filter
-from nnkit.course.image_convolution import check_fits, convolve, patch_walkthrough
+from nnkit.course.image_convolution import (
+    EXAMPLE_IMAGE,
+    EXAMPLE_KERNEL,
+    check_fits,
+    convolve,
+    pad_input,
+    padding,
+    patch_walkthrough,
+)
 from nnkit.errors import NnkitInputError
 from nnkit.files.arrays import parse_numbers, read_input_file
 from nnkit.files.images import (
@@ -157,10 +165,16 @@ def convolve_command(
         float | None, typer.Option(help="Standard deviation of the gaussian filter (default 1).",
                                    show_default=False)
     ] = None,
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="Use the course's 5×5 example image of 0s and 1s (3-2) instead of an "
+                     "IMAGE, and its 3×3 filter unless --filter or --kernel is given."),
+    ] = False,
     patch: Annotated[
         str | None,
         typer.Option("--patch", help="Walk through one output value as the course does: the patch under "
-                     "the kernel, its product with the (flipped) kernel, the sum. ROW,COL of the output "
+                     "the kernel, its product with the (flipped) kernel, the sum; 'all' walks every "
+                     "position in turn (at most 64), stride included. ROW,COL of the output "
                      "(in valid mode the patch's top-left pixel: 22,102 is the course's brain[22:25, 102:105], "
                      "background on samples/brain.png; 150,60 is the brain's edge; with --stride, of "
                      "the strided map).",
@@ -186,6 +200,8 @@ def convolve_command(
       nnkit convolve samples/brain.png --filter identity -f npy > feature.npy
       nnkit convolve "1,2,3;4,5,6;7,8,9" --kernel "1,0;0,-1"   # shown in full
       nnkit convolve --list-filters
+      nnkit convolve --example --patch all   # the course's 5×5 image and filter
+      nnkit convolve --example --mode same --plot zero_padding.png
 
     --patch 150,60 lies in the brain on the shipped samples/brain.png (400×338, the course's size);
     the course's own --patch 22,102, brain[22:25, 102:105], is a position of the course's image.
@@ -194,10 +210,14 @@ def convolve_command(
     if list_filters:
         _list_filters(env, fmt, precision, size, sigma)
         return
-    kernel = _kernel(env, filter_name, kernel_text, kernel_file, size, sigma)
+    given = [*(images or []), *([input] if input is not None else [])]
+    kernel, filter_name = _kernel_of(env, example, given, filter_name, kernel_text, kernel_file, size, sigma)
     options = {"mode": mode, "boundary": boundary, "fillvalue": fillvalue, "correlate": correlate}
-    sources = sources_of([*(images or []), *([input] if input is not None else [])], output, save_array, fmt, plot)
+    sources = sources_of(given, output, save_array, fmt, plot, example=example)
     how = "cross-correlation" if correlate else "convolution"
+
+    def load(source):
+        return EXAMPLE_IMAGE.copy() if example else load_image(source, env, slice_spec)
 
     def draw(source, image, feature, walk=None):
         if plot is not None:
@@ -205,28 +225,43 @@ def convolve_command(
 
             plot_convolution(plot, source, image, kernel, feature, kernel_name=filter_name or "your kernel",
                              how=how, mode=mode, stride=stride, orientation=env.orientations.get(source),
-                             patch=walk, env=env)
+                             patch=walk, env=env,
+                             padded=None if mode == "valid" else pad_input(image, kernel.shape, **options),
+                             pads=padding(kernel.shape, mode, correlate),
+                             padding_name=_padding_name(boundary, fillvalue, japanese=False))
             env.note(f"nnkit: wrote {plot}")
 
     if patch is not None:
         if len(sources) > 1:
             raise NnkitInputError("--patch walks through one image; give one IMAGE")
-        image = load_image(sources[0], env, slice_spec)
-        row, col = _parse_position(patch)
-        walk = patch_walkthrough(image, kernel, row, col, stride=stride, **options)
+        image = load(sources[0])
         if fmt not in (None, "table", "json"):
             raise NnkitInputError("--patch prints a walk-through (a report): use the table view or -f json")
         fmt = resolve_format(fmt, env, report=True)  # a report: JSON in a pipe
         feature = convolve(image, kernel, stride=stride, **options)
+        boundary_text = f"fill {fillvalue:g}" if boundary == "fill" else boundary
+        if patch.strip().lower() == "all":
+            positions = [(r, c) for r in range(feature.shape[0]) for c in range(feature.shape[1])]
+            if len(positions) > 64:
+                raise NnkitInputError(f"--patch all walks every position: {len(positions)} is too many (at most 64)",
+                                      hint="use --example, a small array, or --patch ROW,COL")
+            walks = [patch_walkthrough(image, kernel, r, c, stride=stride, **options) for r, c in positions]
+            for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
+                env.note(f"nnkit: wrote {path}")
+            draw(sources[0], image, feature)
+            _show_all_patches(env, fmt, image, kernel, feature, walks, positions, mode, stride, precision,
+                              options)
+            return
+        row, col = _parse_position(patch)
+        walk = patch_walkthrough(image, kernel, row, col, stride=stride, **options)
         for path in write_feature_map(feature, sources[0], env, output, save_array, clip):
             env.note(f"nnkit: wrote {path}")
         draw(sources[0], image, feature, {**walk, "position": (row, col)})
-        boundary_text = f"fill {fillvalue:g}" if boundary == "fill" else boundary
         _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary_text)
         return
     check_inputs(env, sources, slice_spec, lambda image: check_fits(image.shape, kernel.shape, mode))
     for source in sources:
-        image = load_image(source, env, slice_spec)
+        image = load(source)
         feature = convolve(image, kernel, stride=stride, **options)
         draw(source, image, feature)
         deliver(env, source, feature, output, save_array, clip, fmt, precision,
@@ -255,9 +290,13 @@ def deliver(env, source, result, output, save_array, clip, fmt, precision, rende
     emit(result, env, fmt, None, precision, render=render)
 
 
-def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
+#: The name ``--example`` stands under in messages and as the stem of folder outputs.
+EXAMPLE_SOURCE = "course_5x5"
+
+
+def sources_of(images, output, save_array, fmt=None, plot=None, example: bool = False) -> list[str]:
     """The input files of a run; several need folders as their -o/--save-array targets."""
-    sources = expand_inputs(list(images or []))
+    sources = [EXAMPLE_SOURCE] if example else expand_inputs(list(images or []))
     if plot is not None:
         if len(sources) > 1:
             raise NnkitInputError(f"--plot draws one input; got {len(sources)}",
@@ -286,6 +325,15 @@ def sources_of(images, output, save_array, fmt=None, plot=None) -> list[str]:
     if plot is not None:
         plan.add(plot, "--plot", ".png")
     return sources
+
+
+def _kernel_of(env, example, images, filter_name, kernel_text, kernel_file, size, sigma):
+    """``(kernel, its name)``: the one asked for, or with ``--example`` and none asked for the course's filter."""
+    if example and images:
+        raise NnkitInputError("--example is the image: give no IMAGE with it")
+    if example and filter_name is None and kernel_text is None and kernel_file is None:
+        return EXAMPLE_KERNEL.copy(), "the course's filter"
+    return _kernel(env, filter_name, kernel_text, kernel_file, size, sigma), filter_name
 
 
 def _kernel(env, filter_name, kernel_text, kernel_file, size, sigma) -> np.ndarray:
@@ -373,7 +421,42 @@ def _summary(console, source, image, feature, kernel, filter_name, options, stri
                             + (f", stride {stride}" if stride > 1 else "")),
         ("feature map shape", f"{feature.shape[0]} × {feature.shape[1]}"),
     ]
+    pads = padding(kernel.shape, options["mode"], options["correlate"])
+    if any(pads):
+        top, bottom, left, right = pads
+        padded = pad_input(image, kernel.shape, **options)
+        rows.insert(-1, ("padding", f"{_padding_name(options['boundary'], options['fillvalue'])}: {top} row(s) "
+                                    f"above, {bottom} below, {left} column(s) left, {right} right → "
+                                    f"{padded.shape[0]} × {padded.shape[1]}"))
     summary_table(console, f"{how} of {source}", rows, feature, precision)
+    if max(image.shape) <= _SMALL:
+        from rich.text import Text
+
+        if any(pads):
+            console.print(Text(f"the input with its padding ({_padding_name(options['boundary'], options['fillvalue'])}"
+                               "), as the kernel slides over it:", style="bold"))
+            console.print(array_table(padded, precision))
+        console.print(Text(f"feature map ({feature.shape[0]} × {feature.shape[1]}):", style="bold"))
+        console.print(array_table(feature, precision))
+
+
+#: Images up to this many rows and columns have their padded input and feature map printed in full.
+_SMALL = 12
+
+
+def _padding_name(boundary: str, fillvalue: float, japanese: bool = True) -> str:
+    """How the edges are padded, in the course's words where it has them (pictures: English only).
+
+    Examples
+    --------
+    >>> _padding_name("fill", 0.0), _padding_name("fill", 1.5), _padding_name("symm", 0.0)
+    ('ゼロパディング (zero padding)', 'padding with 1.5', 'padding by mirroring the edge (symm)')
+    """
+    if boundary == "fill":
+        if fillvalue == 0:
+            return "ゼロパディング (zero padding)" if japanese else "zero padding"
+        return f"padding with {fillvalue:g}"
+    return "padding by wrapping around (wrap)" if boundary == "wrap" else "padding by mirroring the edge (symm)"
 
 
 def orientation_rows(orientation: str | None) -> list[tuple[str, str]]:
@@ -447,6 +530,46 @@ def _show_patch(env, fmt, image, feature, walk, row, col, precision, boundary="f
     console.print(tables[2])
     console.print(Text(f"sum = {format_number(value, precision)}  → feature_map[{row}, {col}] "
                        f"(of {feature.shape[0]}×{feature.shape[1]})", style="bold"))
+
+
+def _show_all_patches(env, fmt, image, kernel, feature, walks, positions, mode, stride, precision, options) -> None:
+    """Every output position in turn: where the kernel sits, the patch, the sum (the course's animation)."""
+    for walk, (row, col) in zip(walks, positions, strict=True):
+        if not np.isclose(walk["value"], feature[row, col], rtol=1e-12, atol=1e-12):  # pragma: no cover
+            raise RuntimeError(f"patch sum {walk['value']} differs from the feature map's {feature[row, col]}")
+    if fmt == "json":
+        import json
+
+        data = {
+            "image": image.tolist(), "kernel": kernel.tolist(), "mode": mode, "stride": stride,
+            "padded": pad_input(image, kernel.shape, **options).tolist(),
+            "walks": [{"position": [r, c], "top_left": list(w["top_left"]), "patch": w["patch"].tolist(),
+                       "product": w["product"].tolist(), "value": w["value"]}
+                      for w, (r, c) in zip(walks, positions, strict=True)],
+            "feature_map": feature.tolist(),
+        }
+        write_stdout_bytes(env, (json.dumps(data) + "\n").encode())
+        return
+    from rich.text import Text
+
+    console = env.console()
+    num = lambda v: format_number(float(v), min(precision, 4))  # noqa: E731
+    pads = padding(kernel.shape, mode, options["correlate"])
+    if any(pads):
+        console.print(Text(f"the input with its padding ({_padding_name(options['boundary'], options['fillvalue'])}):",
+                           style="bold"))
+        console.print(array_table(pad_input(image, kernel.shape, **options), precision))
+    console.print(Text("the kernel as applied (flipped for convolution; --correlate does not flip):", style="bold"))
+    console.print(array_table(walks[0]["weights"], precision))
+    step = f", stride {stride}: the window moves {stride} pixels at a time" if stride > 1 else ""
+    console.print(Text(f"the window slides left to right, top to bottom{step}:", style="bold"))
+    for walk, (row, col) in zip(walks, positions, strict=True):
+        r0, c0 = walk["top_left"]
+        rows = " / ".join(" ".join(num(v) for v in line) for line in walk["patch"])
+        console.print(Text(f"  [{row},{col}] rows {r0}..{r0 + kernel.shape[0] - 1}, columns {c0}..{c0 + kernel.shape[1] - 1}:"
+                           f" patch {rows} → Σ patch × kernel = {num(walk['value'])}"))
+    console.print(Text(f"feature map ({feature.shape[0]} × {feature.shape[1]}, 特徴量マップ):", style="bold"))
+    console.print(array_table(feature, precision))
 
 
 def _fitting_tables(console, arrays, precision):

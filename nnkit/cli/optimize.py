@@ -20,6 +20,30 @@ _SETTINGS_HELP = "; ".join(
 )
 
 
+_STARTS_HELP = "; ".join(f"{s.name} {s.start[0]:g},{s.start[1]:g}" for s in SURFACES.values())
+
+
+def within_tol_text(touched: int | None, stayed: int | None) -> str:
+    """The table's words for when a path got within the tolerance, and whether it stayed there.
+
+    Examples
+    --------
+    >>> within_tol_text(24, None)
+    'touched 24, ended above'
+    >>> within_tol_text(24, 31)
+    'touched 24, stays from 31'
+    >>> within_tol_text(5, 5), within_tol_text(None, None)
+    ('stays from 5', 'not reached')
+    """
+    if touched is None:
+        return "not reached"
+    if stayed is None:
+        return f"touched {touched}, ended above"
+    if stayed == touched:
+        return f"stays from {touched}"
+    return f"touched {touched}, stays from {stayed}"
+
+
 def parse_optimizers(values: list[str]) -> list[str]:
     """``["sgd,adam", "rmsprop"]`` → ``["sgd", "adam", "rmsprop"]``: names of the optimizer registry, none twice.
 
@@ -64,7 +88,7 @@ def optimize(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--start", help="The starting point X,Y (default: bowl -7,2; rosenbrock -1.5,2).",
+        typer.Option("--start", help=f"The starting point X,Y (default: {_STARTS_HELP}).",
                      metavar="X,Y", show_default=False),
     ] = None,
     tol: Annotated[
@@ -87,6 +111,7 @@ def optimize(
     Examples:
       nnkit optimize --plot race.png                 # x²/20 + y² from (-7, 2)
       nnkit optimize --function rosenbrock --plot banana.png
+      nnkit optimize --function styblinski-tang   # SGD stops in a local minimum
       nnkit optimize --optimizer sgd,momentum --lr 0.05 --steps 100 -f json
       nnkit optimize -o race.csv      # one line per point and step
     """
@@ -132,6 +157,8 @@ def optimize(
                 "value": float(path.values[-1]),
                 "distance": float(np.hypot(*(path.points[-1] - surface.minimum))),
                 "steps_to_tol": path.steps_to(surface.f_min, tol),
+                "below_tol_from": path.stays_from(surface.f_min, tol),
+                "ends_in": surface.basin(path.points[-1]),
                 "points": path.points.tolist(),
                 "values": path.values.tolist(),
             }
@@ -162,11 +189,14 @@ def _show(console, report: dict, precision: int) -> None:
         )
     )
     table = Table(header_style="bold")
-    for column in ("optimizer", "lr", "steps", "final x", "final y", "f", "distance to min", "steps to tol"):
-        table.add_column(column, justify="left" if column == "optimizer" else "right")
+    columns = ["optimizer", "lr", "steps", "final x", "final y", "f", "distance to min", "within tol (step)"]
+    several_minima = any(path["ends_in"] != "global" for path in report["paths"])
+    if several_minima:
+        columns.append("ends in")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("optimizer", "ends in") else "right")
     for path in report["paths"]:
-        reached = path["steps_to_tol"]
-        table.add_row(
+        row = [
             path["optimizer"],
             num(path["lr"]),
             str(path["steps"]) + (" (diverged)" if path["diverged"] else ""),
@@ -174,9 +204,14 @@ def _show(console, report: dict, precision: int) -> None:
             num(path["final"][1]),
             num(path["value"]),
             num(path["distance"]),
-            "not reached" if reached is None else str(reached),
-        )
+            within_tol_text(path["steps_to_tol"], path["below_tol_from"]),
+        ]
+        table.add_row(*row, *([path["ends_in"]] if several_minima else []))
     console.print(table)
-    console.print(Text(f"steps to tol: the first step after which f − f_min ≤ {report['tol']:g} (--tol)"))
+    console.print(Text(f"within tol: the steps after which f − f_min ≤ {report['tol']:g} (--tol); \"touched\": the "
+                       "path rose above it again, \"stays\": below it to the end"))
+    if several_minima:
+        console.print(Text("ends in: the minimum nearest the final point; a local minimum (極小値) is a valley "
+                           "the gradient alone cannot climb out of"))
     for path in report["paths"]:
         console.print(Text(f"  {path['optimizer']:<9} {OPTIMIZERS[path['optimizer']].description}"))

@@ -255,15 +255,7 @@ def predict(
     env = environment(quiet)
     chosen = resolve_format(fmt, env)
     features = renamed(env, "--features", "--plot", features, plot)
-    plan = OutputPlan(env, inputs=[model, input])
-    if features is not None:
-        check_output_path(features, ".png", "pictures")
-        plan.add(features, "--plot", ".png")
-    if output is not None:
-        if Path(output).suffix.lower() not in (".csv", ".tsv", ".json", ".npy"):
-            raise NnkitInputError(f"-o writes .csv, .tsv, .json or .npy; {output} ends in "
-                                  f"{Path(output).suffix or 'nothing'}")
-        plan.add(output, "-o")
+    _plan_outputs(env, model, input, features, output)
     network, meta = load_model(model)
     env.inputs.append(Path(model))
     n_out = network.layers[-1].n_out
@@ -273,12 +265,40 @@ def predict(
         raise NnkitInputError(
             "--plot draws images and what a model sees in them; this model takes rows of features"
         )
-    preprocessing = collected.preprocessing
     tokens = list(inputs or []) + ([input] if input is not None else [])
     if data is not None:
         _add_test_part(collected, data, env)
     elif not tokens:
         tokens = ["-"]
+    _collect(collected, tokens, env)
+    for target in (features, output):
+        if target is not None:
+            refuse_input_overwrite(Path(target), env)  # before the notes and predictions, not after
+    x, proba = _classify(network, collected)
+    predicted = [classes[k] for k in np.argmax(proba, axis=1)]
+    for note in collected.notes:
+        env.note(note)
+    _cautions(meta.get("training_summary"), x, proba, collected.labels, env)
+    if features is not None:
+        _draw_features(features, network, x, proba, classes, collected, Path(model).name, env, maps)
+    _deliver(env, chosen, output, collected.labels, predicted, proba, classes, precision)
+
+
+def _plan_outputs(env, model: str, input: str | None, features: str | None, output: str | None) -> None:
+    """--plot and -o checked together before any work (all or nothing)."""
+    plan = OutputPlan(env, inputs=[model, input])
+    if features is not None:
+        check_output_path(features, ".png", "pictures")
+        plan.add(features, "--plot", ".png")
+    if output is not None:
+        if Path(output).suffix.lower() not in (".csv", ".tsv", ".json", ".npy"):
+            raise NnkitInputError(f"-o writes .csv, .tsv, .json or .npy; {output} ends in "
+                                  f"{Path(output).suffix or 'nothing'}")
+        plan.add(output, "-o")
+
+
+def _collect(collected: _Inputs, tokens: list[str], env) -> None:
+    """Every input word into ``collected``: numbers (runs of them are one row), files, or - for stdin."""
     numbers: list[str] = []
     for token in tokens:
         path = Path(token)
@@ -291,37 +311,45 @@ def predict(
             collected.add_rows(parse_numbers(numbers), ["arguments"])
             numbers = []
         if token == "-":
-            data, source, _ = read_source("-", env)
-            picture = read_picture_bytes(data, source)
-            if data.startswith(NPY_MAGIC):
-                collected.add_rows(parse_bytes(data, source), [source])
-            elif picture is not None:  # cat digit.jpg | nnkit predict mnist.npz
-                collected.add_picture(picture, source)
-            else:
-                text = data.decode("utf-8-sig", errors="replace")
-                collected.add_rows(*_table_rows(text, ".csv", source, preprocessing))
-            continue
-        suffix = path.suffix.lower()
-        if suffix in IMAGE_SUFFIXES:
-            env.inputs.append(path)  # --features never overwrites an input
-            collected.add_image(path)
-        elif suffix in TABLE_SUFFIXES:
-            data, source, _ = read_source(path, env)
-            text = data.decode("utf-8-sig", errors="replace")
-            if not text.strip():
-                raise NnkitInputError(f"{path} is empty")
-            collected.add_rows(*_table_rows(text, suffix, path.name, preprocessing))
-        elif suffix in (".npy", ".npz"):
-            data, source, _ = read_source(path, env)
-            collected.add_rows(parse_bytes(data, source, suffix=suffix), [path.name])
+            _add_stdin(collected, env)
         else:
-            raise NnkitInputError(f"cannot tell the format of {path}")
+            _add_file(collected, path, env)
     if numbers:
         collected.add_rows(parse_numbers(numbers), ["arguments"])
-    for target in (features, output):
-        if target is not None:
-            refuse_input_overwrite(Path(target), env)  # before the notes and predictions, not after
 
+
+def _add_stdin(collected: _Inputs, env) -> None:
+    data, source, _ = read_source("-", env)
+    picture = read_picture_bytes(data, source)
+    if data.startswith(NPY_MAGIC):
+        collected.add_rows(parse_bytes(data, source), [source])
+    elif picture is not None:  # cat digit.jpg | nnkit predict mnist.npz
+        collected.add_picture(picture, source)
+    else:
+        text = data.decode("utf-8-sig", errors="replace")
+        collected.add_rows(*_table_rows(text, ".csv", source, collected.preprocessing))
+
+
+def _add_file(collected: _Inputs, path: Path, env) -> None:
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        env.inputs.append(path)  # --plot never overwrites an input
+        collected.add_image(path)
+    elif suffix in TABLE_SUFFIXES:
+        data, source, _ = read_source(path, env)
+        text = data.decode("utf-8-sig", errors="replace")
+        if not text.strip():
+            raise NnkitInputError(f"{path} is empty")
+        collected.add_rows(*_table_rows(text, suffix, path.name, collected.preprocessing))
+    elif suffix in (".npy", ".npz"):
+        data, source, _ = read_source(path, env)
+        collected.add_rows(parse_bytes(data, source, suffix=suffix), [path.name])
+    else:
+        raise NnkitInputError(f"cannot tell the format of {path}")
+
+
+def _classify(network, collected: _Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs as the network takes them, and its class probabilities (float64), all finite."""
     input_shape = tuple(network.input_shape)
     x = collected.matrix(int(np.prod(input_shape)))
     x = x.reshape(len(x), *input_shape)  # rows → (N, H, W, C) for conv models (C order, as trained)
@@ -331,13 +359,11 @@ def predict(
         raise NnkitInputError(
             f"the model's outputs for {bad} are not finite numbers: its weights or the inputs are too large"
         )
-    predicted = [classes[k] for k in np.argmax(proba, axis=1)]
-    for note in collected.notes:
-        env.note(note)
-    _cautions(meta.get("training_summary"), x, proba, collected.labels, env)
+    return x, proba
 
-    if features is not None:
-        _draw_features(features, network, x, proba, classes, collected, Path(model).name, env, maps)
+
+def _deliver(env, chosen: str, output: str | None, labels, predicted, proba, classes, precision: int) -> None:
+    """-o by its extension, then stdout in the chosen format (a table on a terminal)."""
 
     def as_bytes(kind: str) -> bytes:
         if kind == "json":
@@ -347,7 +373,7 @@ def predict(
                     "prediction": p,
                     "probabilities": {str(c): float(v) for c, v in zip(classes, row, strict=True)},
                 }
-                for label, p, row in zip(collected.labels, predicted, proba, strict=True)
+                for label, p, row in zip(labels, predicted, proba, strict=True)
             ]
             return (json.dumps(result) + "\n").encode()
         if kind == "npy":
@@ -361,7 +387,7 @@ def predict(
             handle.write(data_bytes)
         env.note(f"nnkit: wrote {output}")
     if chosen == "table":
-        _show(env.console(), collected.labels, predicted, proba, classes, precision)
+        _show(env.console(), labels, predicted, proba, classes, precision)
     else:
         write_stdout_bytes(env, as_bytes(chosen))
 

@@ -15,6 +15,41 @@ from nnkit.term.output import check_report_target, emit_report, resolve_format
 COURSE_INPUT_SHAPE = (28, 28, 1)
 #: … and its ten digits (a course model trained on other data has one output per class of that data).
 COURSE_CLASSES = 10
+#: The course models whose chapter ends the Keras model in a Softmax layer of its own (``Dense(10)``,
+#: then ``Softmax()``), where the other puts softmax inside the last Dense: Keras prints it as a row.
+KERAS_SOFTMAX_ROW = {"course-mlp"}
+
+
+def softmax_as_its_own_row(table: dict) -> dict:
+    """Move the last layer's softmax into a row of its own, as Keras's ``Softmax()`` layer is printed.
+
+    Examples
+    --------
+    >>> table = {"rows": [{"layer": "dense", "activation": "softmax", "output_shape": (10,), "params": 1290}]}
+    >>> [(r["layer"], r["activation"], r["params"]) for r in softmax_as_its_own_row(table)["rows"]]
+    [('dense', None, 1290), ('softmax', None, 0)]
+    """
+    *rows, last = table["rows"]
+    if last.get("activation") != "softmax":
+        return table
+    softmax = {"layer": "softmax", "type": "Softmax", "activation": None, "output_shape": last["output_shape"],
+               "params": 0}
+    return {**table, "rows": [*rows, {**last, "activation": None}, softmax]}
+
+
+def readable_memory_size(n_bytes: float) -> str:
+    """Bytes as Keras's summary writes them (powers of 1024, two decimals).
+
+    Examples
+    --------
+    >>> readable_memory_size(101770 * 4), readable_memory_size(0)
+    ('397.54 KB', '0.00 B')
+    """
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n_bytes < 1024:
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.2f} PB"
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
@@ -135,6 +170,8 @@ def summary(
 
         require_stack_memory(specs, shape)
         table = layer_summary(specs, shape)
+        if model in KERAS_SOFTMAX_ROW:
+            table = softmax_as_its_own_row(table)
     rows = keras_rows(table)
     result = {
         "input_shape": list(shape),
@@ -149,7 +186,16 @@ def summary(
     header = ["layer", "type", "activation", "output_shape", "params"]
     lines = [[r["name"], r["type"], r["activation"], "x".join(map(str, r["output_shape"])), r["params"]]
              for r in result["layers"]]
-    emit_report(result, env, fmt, output, (header, lines), render=lambda console: _show(console, result, title))
+    emit_report(result, env, fmt, output, (header, lines),
+                render=lambda console: _render(console, result, title, as_keras=model is not None))
+
+
+def _render(console, result: dict, title: str, as_keras: bool) -> None:
+    """The course models as Keras's own model.summary() table, others nnkit's (with activations)."""
+    if as_keras:
+        _show_as_keras(console, result)
+    else:
+        _show(console, result, title)
 
 
 def _data_shape(data: str, keep_image_shape: bool) -> tuple[int, ...]:
@@ -176,3 +222,29 @@ def _show(console, result: dict, title: str) -> None:
     console.print(table)
     total = result["total_params"]
     console.print(Text(f" Total params: {total:,}\n Trainable params: {total:,}\n Non-trainable params: 0"))
+
+
+def _show_as_keras(console, result: dict) -> None:
+    """The course models as the chapter's ``model.summary()`` prints them (Keras 3).
+
+    Three columns splitting 88 characters at 45 % and 80 %, a line between rows, the parameters'
+    size as float32.
+    """
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    width = min(88, console.width - 4)
+    widths = [int(0.45 * width), int(0.80 * width) - int(0.45 * width), width - int(0.80 * width)]
+    columns = [Column(name, justify=justify, width=w) for name, justify, w in
+               zip(("Layer (type)", "Output Shape", "Param #"), ("left", "left", "right"), widths, strict=True)]
+    table = Table(*columns, width=width, show_lines=True)
+    for r in result["layers"]:
+        shape = "(None, " + ", ".join(map(str, r["output_shape"])) + ")"
+        table.add_row(Text(f"{r['name']} ({r['type']})"), Text(shape), f"{r['params']:,}")
+    console.print(Text('Model: "sequential"', style="bold"))
+    console.print(table)
+    total = result["total_params"]
+    size = readable_memory_size(4 * total)
+    for label, count, text in (("Total", total, size), ("Trainable", total, size),
+                               ("Non-trainable", 0, readable_memory_size(0))):
+        console.print(Text(f" {label} params: ", style="bold") + Text(f"{count:,} ({text})"))

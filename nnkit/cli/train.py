@@ -94,6 +94,7 @@ def train(
     plot: core.Plot = None,
     maps: Maps = DEFAULT_MAPS,
     progress: Progress = None,
+    lr_find: core.LrFind = False,
     fmt: core.ReportFormat = None,
     output: ReportOutput = None,
     precision: Precision = 6,
@@ -138,6 +139,9 @@ def train(
         typed=core.typed_options(ctx),
         progress=progress,
     )
+    if lr_find:
+        return core.find_lr_and_report(request, plot=plot, fmt=fmt, output=output, precision=precision,
+                                       quiet=quiet)
     if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
         return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
     core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet,

@@ -78,6 +78,7 @@ def train_mlp(
     resume: core.Resume = None,
     plot: core.Plot = None,
     progress: Progress = None,
+    lr_find: core.LrFind = False,
     fmt: core.ReportFormat = None,
     output: ReportOutput = None,
     precision: Precision = 6,
@@ -134,6 +135,9 @@ def train_mlp(
         typed=core.typed_options(ctx),
         progress=progress,
     )
+    if lr_find:
+        return core.find_lr_and_report(request, plot=plot, fmt=fmt, output=output, precision=precision,
+                                       quiet=quiet)
     if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
         return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
     core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)

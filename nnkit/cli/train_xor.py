@@ -24,6 +24,7 @@ from nnkit.cli.common import (
 from nnkit.cli.completion import complete_names
 from nnkit.course.logic_gates import (
     INPUTS,
+    ONES_GATES,
     WIRED,
     XOR_ACTIVATION,
     XOR_EPOCHS,
@@ -33,7 +34,10 @@ from nnkit.course.logic_gates import (
     gate_expression,
     gate_name,
     hidden_bits,
+    hidden_outputs,
     is_linearly_separable,
+    ones_forward,
+    ones_gate,
     output_as_gate_of_hidden,
     train_gate,
     truth_table,
@@ -76,9 +80,11 @@ def train_xor(
     seed: Seed = 0,
     wired: Annotated[
         bool,
-        typer.Option("--wired", help="Show the course's hand-built NAND/OR → AND network instead of training."),
+        typer.Option("--wired", help="Show the course's hand-built NAND/OR → AND networks instead of training "
+                     "(Saitoh's weights, and the course's gates with every weight 1)."),
     ] = False,
-    plot: plot_option("Draw the four points and the decision regions") = None,
+    plot: plot_option("Draw the four points and the decision regions, and where the hidden layer (中間層) "
+                      "puts them") = None,
     save: Annotated[
         str | None, typer.Option("--save", help="Write the trained model (.npz).", metavar="MODEL.npz")
     ] = None,
@@ -201,6 +207,8 @@ def _report(network, history, gate, activation, optimizer, lr, seed) -> dict:
         "hidden_gates": [gate_name(row) for row in bits],
         "hidden_truth_tables": [row.tolist() for row in bits],
         "output_gate": output_as_gate_of_hidden(network) if has_hidden else None,
+        # the four points as the hidden layer (中間層) sees them: the hidden units' outputs per row
+        "hidden_space": hidden_outputs(network, x).tolist() if has_hidden else None,
         "linearly_separable": is_linearly_separable(gate),
         "weights": {
             name: array.tolist()
@@ -222,6 +230,7 @@ def _report(network, history, gate, activation, optimizer, lr, seed) -> dict:
 
 def _wired_report() -> dict:
     s, y = wired_forward(INPUTS)
+    ones_s, ones_y = ones_forward(INPUTS)
     _, t = truth_table("xor")
     return {
         "gate": "xor",
@@ -234,6 +243,15 @@ def _wired_report() -> dict:
         "hidden_gates": [gate_name(column) for column in s.T],
         "output_gate": gate_expression([0, 0, 0, 1], "s1", "s2"),
         "weights": {name: array.tolist() for name, array in zip(("W0", "b0", "W1", "b1"), WIRED.values(), strict=True)},
+        # the course's own gates, every weight 1: the same s1, s2 and y from sums and thresholds
+        "ones_gates": {
+            name: {"inputs": n, "weights": [1.0] * n, "threshold": threshold, "fires_when_sum_is": side,
+                   "truth_table": (ones_gate(name, INPUTS[:, 0], INPUTS[:, 1]) if n == 2
+                                   else ones_gate(name, np.array([0.0, 1.0]))).astype(int).tolist()}
+            for name, (n, threshold, side) in ONES_GATES.items()
+        },
+        "ones_network": {"s1": ones_s[:, 0].astype(int).tolist(), "s2": ones_s[:, 1].astype(int).tolist(),
+                         "y": ones_y.astype(int).tolist()},
     }
 
 
@@ -316,13 +334,12 @@ def _show_weights(console, weights: dict, precision: int) -> list[str]:
     console.print(wtable)
     return hidden_names
 
-
 def _show_hidden_gates(console, report: dict, hidden_names: list[str]) -> None:
     """Where each hidden unit is on, and the gate that pattern is (the course's NAND, OR → AND)."""
     from rich.table import Table
     from rich.text import Text
 
-    htable = Table(title="units on where z > 0", header_style="bold")
+    htable = Table(title="hidden layer (中間層/隠れ層): units on where z > 0", header_style="bold")
     for column in ("x1", "x2", *hidden_names, "y"):
         htable.add_column(column, justify="right")
     bits = report["hidden_truth_tables"]
@@ -338,6 +355,7 @@ def _show_hidden_gates(console, report: dict, hidden_names: list[str]) -> None:
 
 def _show_wired(console, report: dict, precision: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(
         title="The course's wired XOR: s1 = NAND(x1, x2), s2 = OR(x1, x2), y = AND(s1, s2) (step units)",
@@ -356,13 +374,29 @@ def _show_wired(console, report: dict, precision: int) -> None:
         wtable.add_row(unit, "x1, x2", ", ".join(format_number(v, precision) for v in W0[:, j]), format_number(b0[j], precision))
     wtable.add_row("y (AND)", "s1, s2", ", ".join(format_number(v, precision) for v in W1[:, 0]), format_number(b1[0], precision))
     console.print(wtable)
+    gates = Table(title="the course's gates with every weight 1: a unit adds its inputs and fires when the sum is "
+                  "above (OR, AND) or below (NOT, NAND) its threshold", header_style="bold")
+    for column in ("gate", "weights", "fires when", "outputs for (0,0) (0,1) (1,0) (1,1)", "as w·x + b > 0"):
+        gates.add_column(column, justify="left")
+    for name, gate in report["ones_gates"].items():
+        total = "x" if gate["inputs"] == 1 else "x1 + x2"
+        sign = ">" if gate["fires_when_sum_is"] == "above" else "<"
+        outputs = " ".join(map(str, gate["truth_table"])) + ("  (for x = 0, 1)" if gate["inputs"] == 1 else "")
+        w = 1 if sign == ">" else -1
+        usual = f"w = {', '.join([str(w)] * gate['inputs'])}, b = {-w * gate['threshold']:g}"
+        gates.add_row(name, ", ".join(["1"] * gate["inputs"]), f"{total} {sign} {gate['threshold']:g}", outputs, usual)
+    console.print(gates)
+    ones = report["ones_network"]
+    console.print(Text(f"with them: s1 = NAND(x1, x2) = {ones['s1']}, s2 = OR(x1, x2) = {ones['s2']}, "
+                       f"y = AND(s1, s2) = {ones['y']} = XOR; s1 and s2 are the 中間層 (隠れ層, hidden layer)"))
 
 
 # --- plots ------------------------------------------------------------------------------------
 
 
 def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
-    from nnkit.plots.decision_regions import write_decision_plot
+    from nnkit.plots.figures import save_figure
+    from nnkit.plots.hidden_space import xor_trained_figure
 
     x, t = truth_table(gate)
     dense = network.dense_layers
@@ -372,20 +406,33 @@ def _plot_trained(path: str, network, gate: str, report: dict, env) -> None:
         lines = [(first.W[:, j], float(first.b[j]), f"h{j + 1} switches on") for j in range(first.n_out)]
     sizes = "-".join(map(str, network.sizes))
     title = f"{gate.upper()}: {sizes} network, {round(report['accuracy'] * 4)}/4 correct"
-    linear = None
-    if len(dense) == 1:  # no hidden layer: one straight boundary
-        linear = (dense[0].W[:, 0], float(dense[0].b[0]))
+    if len(dense) == 1:  # no hidden layer: one straight boundary, and no hidden plane to show
+        from nnkit.plots.decision_regions import write_decision_plot
+
         title += (". No hidden layer: the boundary is one straight line" +
                   ("; no straight line puts the 1s apart from the 0s, 3 of 4 at best" if not report["linearly_separable"]
                    else f", and one straight line separates {gate.upper()}"))
-    write_decision_plot(path, lambda g: network.predict_proba(g)[:, 0], x, t, title, lines, env, linear)
+        write_decision_plot(path, lambda g: network.predict_proba(g)[:, 0], x, t, title, lines, env,
+                            (dense[0].W[:, 0], float(dense[0].b[0])))
+    else:
+        save_figure(xor_trained_figure(network, x, t, title, lines), path, env)
     env.note(f"nnkit: wrote {path}")
 
 
 def _plot_wired(path: str, env) -> None:
-    from nnkit.plots.decision_regions import write_decision_plot
+    from nnkit.plots.figures import save_figure
+    from nnkit.plots.hidden_space import xor_wired_figure
 
     x, t = truth_table("xor")
-    lines = [(WIRED["hidden_W"][:, j], float(WIRED["hidden_b"][j]), name) for j, name in enumerate(("s1 = NAND", "s2 = OR"))]
-    write_decision_plot(path, lambda g: wired_forward(g)[1], x, t, "The course's wired XOR: AND(NAND, OR)", lines, env)
+    saitoh = [(WIRED["hidden_W"][:, j], float(WIRED["hidden_b"][j]), name)
+              for j, name in enumerate(("s1 = NAND", "s2 = OR"))]
+    # every weight 1: OR fires above x1 + x2 = 0.5; NAND below x1 + x2 = 1.5 (weights −1, bias 1.5)
+    ones = [(np.array([-1.0, -1.0]), ONES_GATES["NAND"][1], "s1 = NAND"),
+            (np.array([1.0, 1.0]), -ONES_GATES["OR"][1], "s2 = OR")]
+    s, _ = ones_forward(x)
+    figure = xor_wired_figure(
+        lambda g: wired_forward(g)[1], saitoh, lambda g: ones_forward(g)[1], ones, s, x, t,
+        lambda g: ones_gate("AND", g[:, 0], g[:, 1]), (np.array([1.0, 1.0]), -ONES_GATES["AND"][1], "y = AND"),
+    )
+    save_figure(figure, path, env)
     env.note(f"nnkit: wrote {path}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
+import numpy as np
 import typer
 
 from nnkit.cli import common
@@ -115,6 +116,12 @@ Resume = Annotated[
         "--l2, --seed and splits unless given again.",
         metavar="MODEL.npz",
     ),
+]
+LrFind = Annotated[
+    bool,
+    typer.Option("--lr-find", help="Find a learning rate instead of training: the loss while the rate grows "
+                 "from 1e-7 to 10 over 100 mini-batches (fastai's lr_find), and a suggested rate (fastai's "
+                 "valley rule). Weights are left untouched; then train with --lr RATE."),
 ]
 Plot = Annotated[
     str | None,
@@ -260,3 +267,47 @@ def _show_report(console, report: dict, precision: int, title: str) -> None:
             clinical.add_column(column, justify="right")
         clinical.add_row(num(test["sensitivity"]), num(test["specificity"]), num(test["roc_auc"]))
         console.print(clinical)
+
+
+def find_lr_and_report(request: TrainingRequest, *, plot: str | None, fmt: str | None, output: str | None,
+                       precision: int, quiet: bool) -> None:
+    """``--lr-find``: run the range test, draw the loss against the rate, print the suggestion."""
+    from nnkit.cli.training_run import range_test
+
+    env = environment(quiet)
+    resolve_format(fmt, env, report=True)
+    check_report_target(output, env=env)
+    report = range_test(request, env, plot)
+    if plot is not None:
+        from nnkit.plots.figures import save_figure
+        from nnkit.plots.lr_finder import lr_find_figure
+
+        save_figure(lr_find_figure(report, f"{request.command} --lr-find on {report['data']}"), plot, env)
+        env.note(f"nnkit: wrote {plot}")
+    table = (["lr", "loss", "smoothed_loss"],
+             [list(row) for row in zip(report["lrs"], report["losses"], report["smoothed"], strict=True)])
+    emit_report(report, env, fmt, output, table, render=lambda console: _show_lr_find(console, report, precision))
+
+
+def _show_lr_find(console, report: dict, precision: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    num = lambda v: format_number(v, min(precision, 4))  # noqa: E731
+    table = Table(title=f"loss while the learning rate grows ({report['optimizer']}, batch "
+                  f"{report['batch_size'] or 'full'})", header_style="bold")
+    for column in ("step", "lr", "loss", "smoothed loss"):
+        table.add_column(column, justify="right")
+    lrs, steps = report["lrs"], report["steps"]
+    for i in sorted({round(k) for k in np.linspace(0, steps - 1, 15)}):
+        table.add_row(str(i + 1), num(lrs[i]), num(report["losses"][i]), num(report["smoothed"][i]))
+    console.print(table)
+    if report["stopped_early"]:
+        console.print(Text(f"stopped after {steps} of {report['steps_planned']} steps: the smoothed loss passed 4× "
+                           "its lowest (the rate is far too large beyond)"))
+    start, end = report["valley"]
+    console.print(Text(f"suggested --lr {num(report['suggestion'])}", style="bold"))
+    console.print(Text(f"rule (fastai's valley): the longest stretch where the smoothed loss keeps falling runs from "
+                       f"lr {num(start)} to {num(end)}; the suggestion lies half-way between its first and "
+                       f"second third. Older rule (lowest loss ÷ 10): {num(report['minimum_rule'])}. The "
+                       f"optimizer's default: {num(report['default_lr'])}."))

@@ -529,3 +529,32 @@ def train_prepared(request: TrainingRequest, prepared, env, guard, resumed: Resu
 def with_batch_size(request: TrainingRequest, size) -> TrainingRequest:
     """The same request with another ``--batch-size`` (``"full"`` or a number)."""
     return replace(request, settings=replace(request.settings, batch_size=str(size)))
+
+
+def range_test(request: TrainingRequest, env, plot: str | None = None) -> dict:
+    """``--lr-find``: the learning-rate range test (:mod:`nnkit.nn.lr_finder`) on the new network.
+
+    The same data split, network, optimiser, batch size and seed as the training run would use; the
+    weights are left as they were, nothing is saved.
+    """
+    from nnkit.nn.lr_finder import STEPS, find_lr
+
+    for option, value in (("--save", request.save), ("--resume", request.resume)):
+        if value is not None:
+            raise NnkitInputError(f"--lr-find trains nothing to keep: leave out {option}",
+                                  hint="find the rate first, then train with --lr RATE")
+    plan_outputs(request, env, plot)
+    settings = request.settings
+    batch = settings.check()
+    prepared = load_data(request, env)
+    network = build(request, prepared, batch)
+    found = find_lr(network, prepared.x["train"], prepared.y["train"], settings.optimizer, batch,
+                    seed=settings.seed, weight_decay=settings.l2)
+    return {
+        "task": "lr-find", "data": prepared.info["data"], "optimizer": settings.optimizer,
+        "batch_size": batch, "default_lr": OPTIMIZERS[settings.optimizer].DEFAULT_LR,
+        "suggestion": found.suggestion, "minimum_rule": found.minimum,
+        "valley": [float(found.lrs[i]) for i in found.valley], "steps": len(found.lrs), "steps_planned": STEPS,
+        "stopped_early": found.stopped_early, "lrs": found.lrs.tolist(), "losses": found.losses.tolist(),
+        "smoothed": found.smoothed.tolist(),
+    }

@@ -249,14 +249,7 @@ def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fi
         )
     row, col = row * stride, col * stride
     weights = k if correlate else k[::-1, ::-1]
-    if mode == "valid":
-        top, left = 0, 0
-    elif mode == "full":
-        top, left = kh - 1, kw - 1
-    else:
-        top, left = kh - 1 - (kh - 1) // 2, kw - 1 - (kw - 1) // 2
-        if correlate:
-            top, left = (kh - 1) // 2, (kw - 1) // 2
+    top, _, left, _ = padding(k.shape, mode, correlate)
     padded = _pad(x, (top, kh, left, kw), boundary, float(fillvalue))
     patch = padded[row:row + kh, col:col + kw].copy()
     product = patch * weights + 0.0  # no -0 in the walk-through (0 × -1)
@@ -267,6 +260,57 @@ def patch_walkthrough(image, kernel, row, col, mode="valid", boundary="fill", fi
         "value": float(product.sum()),
         "top_left": (row - top, col - left),
     }
+
+
+#: The course's 3-2 example (deepage.net's figures, after Stanford's UFLDL tutorial): a 5×5 image of
+#: 0s and 1s, and the 3×3 filter slid over it; its feature map is [[4, 3, 4], [2, 4, 3], [2, 3, 4]].
+EXAMPLE_IMAGE = np.array([
+    [1, 1, 1, 0, 0],
+    [0, 1, 1, 1, 0],
+    [0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 0],
+    [0, 1, 1, 0, 0],
+], dtype=np.float64)
+EXAMPLE_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
+
+
+def padding(kernel_shape, mode: str = "valid", correlate: bool = False) -> tuple[int, int, int, int]:
+    """Rows and columns added around the image (top, bottom, left, right) before the kernel slides.
+
+    ``valid`` adds none; ``full`` adds ``k − 1`` on every side; ``same`` adds ``k − 1`` in all,
+    split so that the output has the input's size (for an even kernel one side gets one more, the
+    side scipy.signal.convolve2d and correlate2d give it).
+
+    Examples
+    --------
+    >>> padding((3, 3), "same"), padding((3, 3), "full"), padding((3, 3))
+    ((1, 1, 1, 1), (2, 2, 2, 2), (0, 0, 0, 0))
+    >>> padding((2, 4), "same"), padding((2, 4), "same", correlate=True)
+    ((1, 0, 2, 1), (0, 1, 1, 2))
+    """
+    check_choice("--mode", mode, MODES)
+    kh, kw = kernel_shape
+    if mode == "valid":
+        return 0, 0, 0, 0
+    if mode == "full":
+        return kh - 1, kh - 1, kw - 1, kw - 1
+    top, left = ((kh - 1) // 2, (kw - 1) // 2) if correlate else (kh - 1 - (kh - 1) // 2, kw - 1 - (kw - 1) // 2)
+    return top, kh - 1 - top, left, kw - 1 - left
+
+
+def pad_input(image, kernel_shape, mode="valid", boundary="fill", fillvalue=0.0, correlate=False) -> np.ndarray:
+    """The image as the kernel sees it in ``mode``: with the rows and columns of :func:`padding` added.
+
+    With ``boundary="fill"`` and ``fillvalue=0`` that is the course's ゼロパディング (zero padding).
+
+    Examples
+    --------
+    >>> pad_input(np.ones((2, 2)), (3, 3), "same").astype(int).tolist()
+    [[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]]
+    """
+    x = _check_image(image)
+    top, bottom, left, right = padding(kernel_shape, mode, correlate)
+    return _pad(x, (top, bottom, left, right), boundary, float(fillvalue))
 
 
 def _check_image(image) -> np.ndarray:

@@ -33,18 +33,18 @@ GATES: dict[str, tuple[int, int, int, int]] = {
 #: Every non-constant function of two bits, as a template over the input names ``{a}``, ``{b}``.
 _FUNCTIONS: dict[tuple[int, int, int, int], str] = {
     (0, 0, 0, 1): "AND({a}, {b})",
-    (0, 0, 1, 0): "{a} AND NOT {b}",
+    (0, 0, 1, 0): "{a} AND NOT({b})",
     (0, 0, 1, 1): "{a}",
-    (0, 1, 0, 0): "NOT {a} AND {b}",
+    (0, 1, 0, 0): "NOT({a}) AND {b}",
     (0, 1, 0, 1): "{b}",
     (0, 1, 1, 0): "XOR({a}, {b})",
     (0, 1, 1, 1): "OR({a}, {b})",
     (1, 0, 0, 0): "NOR({a}, {b})",
     (1, 0, 0, 1): "XNOR({a}, {b})",
-    (1, 0, 1, 0): "NOT {b}",
-    (1, 0, 1, 1): "{a} OR NOT {b}",
-    (1, 1, 0, 0): "NOT {a}",
-    (1, 1, 0, 1): "NOT {a} OR {b}",
+    (1, 0, 1, 0): "NOT({b})",
+    (1, 0, 1, 1): "{a} OR NOT({b})",
+    (1, 1, 0, 0): "NOT({a})",
+    (1, 1, 0, 1): "NOT({a}) OR {b}",
     (1, 1, 1, 0): "NAND({a}, {b})",
 }
 
@@ -55,6 +55,54 @@ WIRED = {
     "output_W": np.array([[0.5], [0.5]]),  # y = AND(s1, s2)
     "output_b": np.array([-0.7]),
 }
+
+
+#: The course's own gates (2-3: "w はすべて1", every weight 1): a unit adds its inputs and compares
+#: the sum with a threshold. OR and AND fire when the sum is above theirs; NAND and NOT fire when it
+#: is below (in the form ``w·x + b > 0`` that is weight −1 and bias = the threshold: a unit that
+#: only adds with weights 1 can only grow with its inputs, and NOT must fall). Thresholds lie halfway
+#: between the sums that must be told apart, so no sum ever sits on one.
+ONES_GATES: dict[str, tuple[int, float, str]] = {  # gate → (inputs, threshold, fires when the sum is …)
+    "NOT": (1, 0.5, "below"),
+    "OR": (2, 0.5, "above"),
+    "AND": (2, 1.5, "above"),
+    "NAND": (2, 1.5, "below"),
+}
+
+
+def ones_gate(name: str, *inputs) -> np.ndarray:
+    """One of :data:`ONES_GATES` on 0/1 inputs (arrays of any one shape): 1 where it fires.
+
+    Examples
+    --------
+    >>> a, b = INPUTS.T
+    >>> [ones_gate(g, a, b).tolist() for g in ("OR", "AND", "NAND")]
+    [[0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]]
+    >>> ones_gate("NOT", b).tolist()
+    [1.0, 0.0, 1.0, 0.0]
+    """
+    n_inputs, threshold, side = ONES_GATES[name]
+    if len(inputs) != n_inputs:
+        raise NnkitInputError(f"{name} takes {n_inputs} input(s), got {len(inputs)}")
+    total = sum(1.0 * np.asarray(v, dtype=np.float64) for v in inputs)  # every weight 1
+    fires = total > threshold if side == "above" else total < threshold
+    return fires.astype(np.float64)
+
+
+def ones_forward(x: np.ndarray = INPUTS) -> tuple[np.ndarray, np.ndarray]:
+    """The course's XOR from gates with every weight 1: ``s1 = NAND``, ``s2 = OR``, ``y = AND(s1, s2)``.
+
+    Returns ``(s, y)`` as :func:`wired_forward` does.
+
+    Examples
+    --------
+    >>> s, y = ones_forward()
+    >>> s.T.tolist(), y.tolist()
+    ([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    s = np.column_stack([ones_gate("NAND", x[:, 0], x[:, 1]), ones_gate("OR", x[:, 0], x[:, 1])])
+    return s, ones_gate("AND", s[:, 0], s[:, 1])
 
 
 #: ``train-xor``'s defaults. Measured over seeds 0–99, these learn XOR 4/4 for at least 95 of them
@@ -149,7 +197,7 @@ def gate_name(bits) -> str | None:
     Examples
     --------
     >>> gate_name([0, 1, 1, 1]), gate_name([0, 0, 1, 0]), gate_name([0, 0, 0, 0])
-    ('OR', 'x1 AND NOT x2', None)
+    ('OR', 'x1 AND NOT(x2)', None)
     """
     expression = gate_expression(bits)
     if expression is None:
@@ -192,6 +240,21 @@ def hidden_bits(network, x: np.ndarray = INPUTS) -> np.ndarray:
     """
     first = network.dense_layers[0]
     return (np.asarray(x, dtype=first.W.dtype) @ first.W + first.b > 0).astype(np.int64)
+
+
+def hidden_outputs(network, x: np.ndarray = INPUTS) -> np.ndarray:
+    """The first hidden layer's outputs ``h = a(x·W + b)``, (n, H): where the hidden layer puts each row.
+
+    Examples
+    --------
+    >>> from nnkit.nn.layers import Activation, Dense
+    >>> net = Network([Dense(np.eye(2), np.zeros(2)), Activation("relu"), Dense(np.ones((2, 1)))], "sigmoid")
+    >>> hidden_outputs(net, np.array([[1.0, -2.0]])).tolist()
+    [[1.0, 0.0]]
+    """
+    first, activation = network.layers[0], network.layers[1]
+    z = np.asarray(x, dtype=np.float64) @ first.W + first.b
+    return np.asarray(activation.function.fn(z), dtype=np.float64)
 
 
 def output_as_gate_of_hidden(network, x: np.ndarray = INPUTS) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnkit.plots.figures import pyplot, save_figure
+from nnkit.plots.figures import save_figure
 from nnkit.plots.style import wrap
 from nnkit.term.env import Environment
 
@@ -71,16 +71,43 @@ def decision_figure(
     -------
     matplotlib.figure.Figure
     """
-    from nnkit.plots.style import NOTEBOOK
+    from nnkit.plots.style import NOTEBOOK, new_figure
 
-    plt = pyplot()
-    g1, g2, p = decision_grid(predict_proba)
-    figure, axis = plt.subplots(figsize=(NOTEBOOK[0], NOTEBOOK[1] + 1.4), layout="constrained")
-    # p itself, blue (0) through white (0.5, undecided) to red (1): an undecided model shows as white
-    shading = axis.imshow(p, origin="lower", extent=(-0.5, 1.5, -0.5, 1.5), cmap="RdBu_r", vmin=0, vmax=1,
-                          alpha=0.55, interpolation="bilinear", zorder=0)
-    bar = figure.colorbar(shading, ax=axis, shrink=0.8, pad=0.02)
+    figure, axis = new_figure((NOTEBOOK[0], NOTEBOOK[1] + 1.4))
+    shading = draw_decision(axis, predict_proba, x, t, title, lines, linear=linear)
+    add_probability_bar(figure, shading, axis)
+    return figure
+
+
+def add_probability_bar(figure, shading, axes) -> None:
+    """The colour bar of :func:`draw_decision`'s shading, for one panel or several sharing it."""
+    bar = figure.colorbar(shading, ax=axes, shrink=0.8, pad=0.02)
     bar.set_label("p(class 1): blue → 0, white = 0.5, red → 1")
+
+
+def draw_decision(
+    axis,
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    t: np.ndarray,
+    title: str,
+    lines: list[tuple[np.ndarray, float, str]] | None = None,
+    limits: tuple[float, float] = (-0.5, 1.5),
+    names: tuple[str, str] = ("x1", "x2"),
+    linear: tuple[np.ndarray, float] | None = None,
+    title_chars: int = 70,
+    legend_below: float = -0.13,
+):
+    """Draw :func:`decision_figure`'s picture into ``axis`` over ``limits``²; returns the shading (for a colour bar).
+
+    ``names`` label the axes (a hidden plane's are h1, h2); ``title_chars`` is where the title wraps;
+    ``legend_below`` is how far below the panel its legend starts (a fraction of the panel's height).
+    """
+    lo, hi = limits
+    g1, g2, p = decision_grid(predict_proba, lo, hi)
+    # p itself, blue (0) through white (0.5, undecided) to red (1): an undecided model shows as white
+    shading = axis.imshow(p, origin="lower", extent=(lo, hi, lo, hi), cmap="RdBu_r", vmin=0, vmax=1,
+                          alpha=0.55, interpolation="bilinear", zorder=0)
     if linear is not None:  # its boundary is the straight line w·x + b = 0
         _draw_linear(axis, x, t, *linear, undecided=float(np.abs(p - 0.5).max()) < 0.005)
     elif p.min() < 0.5 < p.max():
@@ -88,7 +115,7 @@ def decision_figure(
         axis.plot([], [], "k-", lw=2, label="decision boundary (p = 0.5)")
     # hidden units' lines go over the boundary (they often lie on it): wide, dashed, coloured
     for (w, b, label), colour in zip(lines or [], _LINE_COLOURS * 4, strict=False):
-        _draw_line(axis, w, b, label, colour)
+        _draw_line(axis, w, b, label, colour, limits=limits)
     t = np.asarray(t).ravel()
     for value, marker, colour in ((0, "o", "#1f5fa8"), (1, "D", "#c2410c")):
         chosen = t == value
@@ -96,17 +123,18 @@ def decision_figure(
             x[chosen, 0], x[chosen, 1], s=160, marker=marker, c=colour, edgecolors="k",
             zorder=6, label=f"target {value}",
         )
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=10.5, ncol=2)
-    axis.set_xlim(-0.5, 1.5)
-    axis.set_ylim(-0.5, 1.5)
-    ticks = [-0.5, 0.0, 0.5, 1.0, 1.5]  # every 0.25 collides at this size
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, legend_below), fontsize=10.5, ncol=2)
+    axis.set_xlim(lo, hi)
+    axis.set_ylim(lo, hi)
+    # ticks every 0.5 (every 0.25 collides at this size), every 1 on a wider plane
+    ticks = np.arange(np.ceil(lo * 2) / 2, hi + 1e-9, 0.5 if hi - lo <= 3 else 1.0)
     axis.set_xticks(ticks)
     axis.set_yticks(ticks)
-    axis.set_xlabel("x1")
-    axis.set_ylabel("x2")
+    axis.set_xlabel(names[0])
+    axis.set_ylabel(names[1])
     axis.set_aspect("equal")
-    axis.set_title(wrap(title, 70))
-    return figure
+    axis.set_title(wrap(title, title_chars))
+    return shading
 
 
 #: Straight lines (w, b) shown beside a linear model's own: a diagonal below, one above, a vertical.
@@ -167,12 +195,13 @@ _LINE_COLOURS = ["#7b2cbf", "#2a9d8f", "#e9c46a", "#d62828"]
 
 
 def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str, label_on: bool = True,
-               style=(0, (5, 3)), width: float = 2.4) -> bool:
+               style=(0, (5, 3)), width: float = 2.4, limits: tuple[float, float] = (-0.5, 1.5)) -> bool:
     """Draw ``w[0]·x1 + w[1]·x2 + b = 0`` across the plotted square, its unit's name on the "on" side.
 
     Returns whether the line crosses the square (and so was drawn).
     """
-    span = np.linspace(-0.5, 1.5, 2)
+    lo, hi = limits
+    span = np.linspace(lo, hi, 2)
     if abs(w[1]) > abs(w[0]):
         xs, ys = span, -(w[0] * span + b) / w[1]
     elif w[0] != 0:
@@ -182,7 +211,8 @@ def _draw_line(axis, w: np.ndarray, b: float, label: str, colour: str, label_on:
     # the part inside the square: where it is visible
     inside = np.linspace(0, 1, 101)
     px, py = xs[0] + inside * (xs[1] - xs[0]), ys[0] + inside * (ys[1] - ys[0])
-    visible = (px >= -0.45) & (px <= 1.45) & (py >= -0.45) & (py <= 1.45)
+    margin = 0.025 * (hi - lo)
+    visible = (px >= lo + margin) & (px <= hi - margin) & (py >= lo + margin) & (py <= hi - margin)
     if not visible.any():
         return False
     axis.plot(xs, ys, linestyle=style, lw=width, color=colour, label=label, zorder=4)

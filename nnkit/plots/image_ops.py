@@ -48,6 +48,8 @@ class Panel:
     zoom: tuple[int, int, int, int] | None = None
     #: Pixels of a picture (not weights): their numbers written with two decimals, which fit more often.
     pixels: bool = False
+    #: A rectangle (row, col, height, width) drawn dashed: the image's own pixels inside its padding.
+    frame: tuple[int, int, int, int] | None = None
 
 
 def plane_edges(orientation: str | None) -> tuple[str, str, str, str] | None:
@@ -128,6 +130,10 @@ def _draw(axis, panel: Panel, figure) -> None:
         axis.set_xticks(range(values.shape[1]))
         axis.set_yticks(range(values.shape[0]))
         axis.tick_params(length=0)
+    if panel.frame is not None:
+        row, col, height, width = panel.frame
+        axis.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor="#2a9d8f",
+                                 linewidth=2.0, linestyle=(0, (4, 2))))
     for row, col, height, width in panel.boxes:
         axis.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, edgecolor=_AMBER,
                                  linewidth=2.0))
@@ -185,25 +191,41 @@ def plot_convolution(path, *args, env: Environment | None = None, **kwargs) -> N
 
 def convolution_figure(source: str, image: np.ndarray, kernel: np.ndarray, feature: np.ndarray, *,
                        kernel_name: str, how: str, mode: str, stride: int = 1,
-                       orientation: str | None = None, patch: dict | None = None):
-    """Input ∗ kernel → feature map, with the ``--patch`` window boxed and enlarged when one was walked through.
+                       orientation: str | None = None, patch: dict | None = None,
+                       padded: np.ndarray | None = None, pads: tuple[int, int, int, int] = (0, 0, 0, 0),
+                       padding_name: str = "zero padding"):
+    """Input ∗ kernel → feature map, with the ``--patch`` window boxed (and enlarged when one was walked through).
 
     ``patch`` is :func:`nnkit.course.image_convolution.patch_walkthrough`'s result plus ``position`` (row, col).
+    ``padded`` (mode same or full) is the input with its padding (``pads``: top, bottom, left, right),
+    drawn as a panel of its own with the image's own pixels boxed, and the patch boxed there.
     """
     kh, kw = kernel.shape
-    image_boxes, feature_boxes, zoom = (), (), None
+    image_boxes, feature_boxes, padded_boxes, zoom = (), (), (), None
     if patch is not None:
         (r0, c0), (row, col) = patch["top_left"], patch["position"]
-        image_boxes, feature_boxes, zoom = ((r0, c0, kh, kw),), ((row, col, 1, 1),), (r0, c0, kh, kw)
+        image_boxes, feature_boxes = ((r0, c0, kh, kw),), ((row, col, 1, 1),)
+        padded_boxes = ((r0 + pads[0], c0 + pads[2], kh, kw),)
+        if padded is None and max(image.shape) > _ANNOTATE_LIMIT:  # a small input shows its numbers already
+            zoom = (r0, c0, kh, kw)
     flipped = "as written; convolution flips it" if how == "convolution" else "as applied, not flipped"
+    small = max(image.shape) <= _ANNOTATE_LIMIT
     panels = [
         Panel(image, f"{_input_title(source)}  {image.shape[0]}×{image.shape[1]}", "input value",
-              image_boxes, edges=plane_edges(orientation), zoom=zoom),
+              image_boxes if padded is None else (), edges=plane_edges(orientation), zoom=zoom, annotate=small),
         Panel(kernel, f"kernel {kernel_name}  {kh}×{kw}\n({flipped})", "weight",
               annotate=max(kh, kw) <= _ANNOTATE_LIMIT),
         Panel(feature, f"feature map  {feature.shape[0]}×{feature.shape[1]}", "feature value",
-              feature_boxes, edges=plane_edges(orientation)),
+              feature_boxes, edges=plane_edges(orientation), annotate=max(feature.shape) <= _ANNOTATE_LIMIT),
     ]
+    if padded is not None:
+        top, bottom, left, right = pads
+        around = (f"+{top} each side" if len({top, bottom, left, right}) == 1
+                  else f"+{top} top, +{bottom} bottom,\n+{left} left, +{right} right")
+        panels.insert(1, Panel(padded, f"{padding_name} → {padded.shape[0]}×{padded.shape[1]}\n({around};\n"
+                                        "dashed: the input)",
+                               "input value", padded_boxes, annotate=max(padded.shape) <= _ANNOTATE_LIMIT,
+                               frame=(top, left, image.shape[0], image.shape[1])))
     note = f"{how}, mode {mode}" + (f", stride {stride}" if stride > 1 else "")
     if patch is not None:
         note += (f"; the boxed {kh}×{kw} patch × kernel, summed, is feature_map[{patch['position'][0]}, "

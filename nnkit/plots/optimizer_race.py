@@ -111,6 +111,15 @@ def spread_apart(points, anchors, size: float) -> list[tuple[float, float]]:
     return offsets
 
 
+def _local_minimum_lines(curve, surface: Surface, paths) -> None:
+    """On the f − f_min panel, a dashed line at the height of each local minimum some path stopped in."""
+    stopped = {surface.basin_point(p.points[-1]) for p in paths} - {surface.minimum}
+    for height in sorted({round(float(surface.fn(*m)) - surface.f_min, 12) for m in stopped}):
+        curve.axhline(height, color="black", ls="--", lw=0.8)
+        curve.text(len(paths[0].values) - 1 if paths else 0, height,
+                   f"stopped in a local minimum: f - f_min = {height:.4g}", va="bottom", ha="right", fontsize=10)
+
+
 def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float):
     """Draw the race; returns the matplotlib figure."""
     plt = pyplot()
@@ -127,9 +136,14 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
         levels = np.logspace(-2, np.log10(max(top, 1.0)), 14)
         axis.contour(gx, gy, np.maximum(gz, 1e-3), levels=levels, cmap="Greys", norm=LogNorm(), linewidths=0.8)
     else:
-        # a quadratic's contours at evenly spaced "radii": as many lines near the minimum as far out
+        # a quadratic's contours at evenly spaced "radii": as many lines near the minimum as far out;
+        # with several valleys, evenly spaced heights up to twice the highest ridge between them
         top = float(np.nanmax(gz[np.isfinite(gz)]))
-        levels = np.linspace(0.0, np.sqrt(top), 16)[1:] ** 2
+        if surface.local_minima:
+            ridge = float(surface.fn(*np.mean((*surface.local_minima, surface.minimum), axis=0)) - surface.f_min)
+            levels = np.linspace(0.0, min(top, 2 * ridge), 18)[1:]
+        else:
+            levels = np.linspace(0.0, np.sqrt(top), 16)[1:] ** 2
         axis.contour(gx, gy, gz, levels=levels, cmap="Greys", linewidths=0.8)
     colours = plt.get_cmap("tab10")
     ends = []
@@ -147,6 +161,9 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     axis.plot(*start, "o", color="black", ms=_START_SIZE, label=f"start ({start[0]:g}, {start[1]:g})")
     axis.plot(*surface.minimum, "*", color="gold", mec="black", ms=_MINIMUM_SIZE,
               label=f"minimum ({surface.minimum[0]:g}, {surface.minimum[1]:g})")
+    for k, (mx, my) in enumerate(surface.local_minima):
+        axis.plot(mx, my, "^", color="white", mec="black", ms=10,
+                  label="local minima" if k == 0 else None)
     axis.set_xlim(x0, x1)
     axis.set_ylim(y0, y1)
     axis.set_aspect("equal")
@@ -158,6 +175,7 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     axis.set_title(f"f(x, y) = {surface.formula}\neach optimizer's path (X: where it ends)")
     # below both panels (constrained layout makes room): it never runs into the x axis's label
     figure.legend(*axis.get_legend_handles_labels(), loc="outside lower left", ncol=3, frameon=False)
+    _local_minimum_lines(curve, surface, paths)
     curve.axhline(tol, color="grey", ls=":", lw=1)
     curve.text(0, tol, f" tolerance {tol:g}", va="bottom", fontsize=10, color="0.35")
     curve.set_yscale("log")
@@ -165,7 +183,9 @@ def optimize_figure(surface: Surface, paths: list[Trajectory], start, tol: float
     curve.set_ylabel("f - f_min (log scale)")
     curve.set_title("how fast each one gets down")
     curve.grid(alpha=0.3)
-    curve.legend(loc="upper right")  # "best" searches every point: slow, and a warning, for long runs
+    # "best" searches every point: slow, and a warning, for long runs; a local minimum's line is written
+    # at the panel's top right, so the legend then goes to the bottom left, below where the paths start
+    curve.legend(loc="lower left" if surface.local_minima else "upper right")
     figure.suptitle(f"nnkit optimize --function {surface.name}: the course's 2-8 optimizers side by side")
     return figure
 

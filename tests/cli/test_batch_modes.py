@@ -32,6 +32,7 @@ def test_full_is_one_update_per_epoch_and_1_one_per_sample(cli, counted_steps):
     n = report["training_samples"]
     assert [r["batch_size"] for r in report["runs"]] == ["full", 1, 32]
     assert [r["mode"] for r in report["runs"]] == ["batch learning", "online learning", "mini-batch learning"]
+    assert [r["mode_ja"] for r in report["runs"]] == ["バッチ学習", "オンライン学習", "ミニバッチ学習"]
     assert [r["updates_per_epoch"] for r in report["runs"]] == [1, n, math.ceil(n / 32)]
     # the optimizers really stepped that often: one object per model, in the order trained
     assert list(counted_steps.values()) == [2 * 1, 2 * n, 2 * math.ceil(n / 32)]
@@ -59,7 +60,7 @@ def test_table_csv_and_plot(cli, tmp_path):
     picture = tmp_path / "modes.png"
     run = cli("train-mlp", "--batch-size", "full,64", *FAST, "-f", "table", "--plot", str(picture))
     assert run.exit_code == 0, run.stderr
-    assert "full (batch)" in run.stdout and "64 (mini-batch)" in run.stdout
+    assert "full バッチ学習" in run.stdout and "64 ミニバッチ学習" in run.stdout  # the course's 2-9 words
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     run = cli("train-mlp", "--batch-size", "full,64", *FAST, "-f", "csv")
     lines = run.stdout.splitlines()

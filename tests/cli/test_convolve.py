@@ -307,3 +307,39 @@ def test_o_of_a_signed_map_says_which_grey_is_zero(cli, tmp_path):
     assert len(notes) == 2 and max(map(len, notes)) <= 80  # a terminal's width
     png = np.asarray(Image.open(tmp_path / "lap.png")).astype(int)
     assert np.bincount(png.ravel()).argmax() == grey  # the flat background is that grey
+def test_the_courses_example_walks_every_position_with_stride(cli):
+    run = cli("convolve", "--example", "--patch", "all", "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    walk = json.loads(run.stdout)
+    assert walk["image"] == [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
+    assert walk["kernel"] == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+    assert walk["feature_map"] == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+    assert [w["value"] for w in walk["walks"]] == [4, 3, 4, 2, 4, 3, 2, 3, 4]
+    strided = json.loads(cli("convolve", "--example", "--patch", "all", "--stride", "2", "-f", "json").stdout)
+    assert [w["top_left"] for w in strided["walks"]] == [[0, 0], [0, 2], [2, 0], [2, 2]]
+    assert strided["feature_map"] == [[4, 4], [2, 4]]
+    table = cli("convolve", "--example", "--patch", "all", "--stride", "2", "-f", "table").stdout
+    assert "stride 2" in table and "[1,1] rows 2..4, columns 2..4" in table
+
+
+def test_zero_padding_is_named_and_drawn(cli, tmp_path, monkeypatch):
+    image = np.array(json.loads(cli("convolve", "--example", "--patch", "all", "-f", "json").stdout)["image"])
+    run = cli("convolve", "--example", "--mode", "same", "--patch", "all", "-f", "json")
+    walk = json.loads(run.stdout)
+    assert walk["padded"] == np.pad(image, 1).tolist()  # one row and column of zeros all round
+    assert walk["feature_map"] == signal.correlate2d(image, np.array(walk["kernel"]), mode="same").tolist()
+    assert walk["walks"][0]["top_left"] == [-1, -1] and walk["walks"][0]["value"] == 2
+    table = cli("convolve", "--example", "--mode", "same", "-f", "table").stdout
+    assert "ゼロパディング" in table and "7 × 7" in table
+    from nnkit.plots import image_ops
+
+    drawn = {}
+    real = image_ops.maps_figure
+    monkeypatch.setattr(image_ops, "maps_figure", lambda panels, *rest: drawn.update(panels=panels) or real(panels, *rest))
+    run = cli("convolve", "--example", "--mode", "full", "--plot", str(tmp_path / "padding.png"), "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    padded = drawn["panels"][1]  # input, the padded input, kernel, feature map
+    assert padded.values.tolist() == np.pad(image, 2).tolist() and padded.title.startswith("zero padding → 9×9")
+    assert padded.frame == (2, 2, 5, 5)  # the input's own pixels, framed
+    bad = cli("convolve", str(SAMPLES / "brain.png"), "--example")
+    bad.assert_input_error("--example is the image")

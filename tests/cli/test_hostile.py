@@ -345,6 +345,18 @@ def cases(d: str) -> list[Case]:
         C("optimize closed stdout", "optimize", "--steps", "3", stdin=">&-", fragment="standard output is closed"),
         C("optimize lr 1e308", "optimize", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
         C("optimize plot missing folder", "optimize", "--steps", "3", "--plot", "nope/p.png"),
+        # backprop: a hostile table, a lying .npy, a closed stdout, a huge sum, a lr that saturates everything
+        C("backprop hex -i", "backprop", "-i", f("hex.csv"), fragment="not a number"),
+        C("backprop lying npy", "backprop", "-i", f("lie.npy"), fragment="header promises"),
+        C("backprop closed stdout", "backprop", stdin=">&-", fragment="standard output is closed"),
+        C("backprop steps", "backprop", "--steps", "99999999999999999999"),
+        C("backprop lr 1e308", "backprop", "--lr", "1e308", "--steps", "5", "-f", "json", code=0),
+        # shift: hostile images, a closed stdout, a model that is not one
+        C("shift lying npy", "shift", f("lie.npy"), fragment="header promises"),
+        C("shift hex", "shift", f("hex.csv"), fragment="not a number"),
+        C("shift closed stdout", "shift", f("images/a.npy"), "--by", "0,1", stdin=">&-",
+          fragment="standard output is closed"),
+        C("shift model not a model", "shift", f("images/a.npy"), "--trained", f("lie.npz")),
         # export and datasets: model files from elsewhere, bad targets, unknown names.
         *[C(f"export {m}", "export", f(m), "out.onnx", fragment="not an nnkit model")
           for m in ("m_classes_int.npz", "m_deep.npz", "enc.npz", "lie.npz")],

@@ -58,7 +58,33 @@ def test_table(cli):
     assert "x²/20 + y² from (-7, 2)" in run.stdout
     for name in SURFACES["bowl"].settings:
         assert name in run.stdout
-    assert "not reached" in run.stdout and "steps to tol" in run.stdout
+    assert "not reached" in run.stdout and "within tol" in run.stdout
+
+
+def test_the_table_says_momentum_only_touched_the_tolerance_on_the_bowl(cli):
+    # momentum's f dips to 0.0095 at step 24 and rises again (0.048 at step 30): touched, not stayed
+    report = json.loads(cli("optimize", "-f", "json").stdout)
+    momentum = next(p for p in report["paths"] if p["optimizer"] == "momentum")
+    values = np.array(momentum["values"])
+    assert momentum["steps_to_tol"] == 24 and values[24] == pytest.approx(0.0095, abs=5e-5)
+    assert momentum["below_tol_from"] is None and values[-1] == pytest.approx(0.048, abs=5e-4)
+    adagrad = next(p for p in report["paths"] if p["optimizer"] == "adagrad")
+    assert adagrad["below_tol_from"] == adagrad["steps_to_tol"] == 20 and (np.array(adagrad["values"])[20:] <= 0.01).all()
+    table = cli("optimize", "-f", "table").stdout  # 100 columns in a pipe: a cell may wrap
+    assert "touched 24," in table and "ended above" in table and "stays from 20" in table
+
+
+def test_on_styblinski_tang_sgd_stops_in_the_local_minimum_and_momentum_reaches_the_global(cli):
+    report = json.loads(cli("optimize", "--function", "styblinski-tang", "-f", "json").stdout)
+    ends = {p["optimizer"]: p for p in report["paths"]}
+    # the roots of 4t³ - 32t + 5 (each coordinate's flat points), by NumPy's polynomial solver
+    deep, _, shallow = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
+    assert ends["sgd"]["final"] == pytest.approx([shallow, deep], abs=1e-6) and ends["sgd"]["ends_in"] == "local"
+    assert ends["momentum"]["final"] == pytest.approx([deep, deep], abs=1e-4)
+    assert ends["momentum"]["ends_in"] == "global"
+    assert report["f_min"] == pytest.approx(deep**4 - 16 * deep**2 + 5 * deep)
+    table = cli("optimize", "--function", "styblinski-tang", "-f", "table").stdout
+    assert "ends in" in table and "極小値" in table
 
 
 def test_divergence_is_a_note_not_a_warning(cli):

@@ -1,6 +1,9 @@
 """``nnkit summary``: the course chapter's shapes and parameter counts exactly, saved models, errors."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -13,12 +16,46 @@ CNN_ROWS = [  # next_chapter_mnist.md, model 2 (Keras's model.summary())
     ("flatten", "Flatten", None, [1152], 0),
     ("dense", "Dense", "softmax", [10], 11_530),
 ]
-MLP_ROWS = [  # model 1
+MLP_ROWS = [  # model 1: Dense(10) then a Softmax layer of its own, a row of its own
     ("flatten", "Flatten", None, [784], 0),
     ("dense", "Dense", "relu", [128], 100_480),
     ("dropout", "Dropout", None, [128], 0),
-    ("dense_1", "Dense", "softmax", [10], 1_290),
+    ("dense_1", "Dense", None, [10], 1_290),
+    ("softmax", "Softmax", None, [10], 0),
 ]
+
+#: The chapter's two models in Keras 3, printed by model.summary() (wide enough for Keras's 88-character
+#: table). Each is built in a fresh session, so its layers are numbered as in the chapter's notebook.
+_KERAS_SUMMARY = """
+import keras
+from keras import layers
+stacks = {
+    "course-mlp": lambda: [layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.2),
+                           layers.Dense(10), layers.Softmax()],
+    "course-cnn": lambda: [layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                           layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                           layers.Conv2D(128, 3, activation="relu"), layers.Flatten(),
+                           layers.Dense(10, activation="softmax")],
+}
+for name, stack in stacks.items():
+    keras.backend.clear_session()
+    lines = []
+    keras.Sequential([keras.Input((28, 28, 1)), *stack()]).summary(print_fn=lines.append)
+    print(f"=== {name}\\n" + "".join(lines), end="")
+"""
+
+
+@pytest.fixture(scope="module")
+def keras_summaries():
+    env = {**os.environ, "KERAS_BACKEND": "jax", "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-c", _KERAS_SUMMARY], capture_output=True, text=True, env=env,
+                          timeout=300, check=True)
+    return dict(part.split("\n", 1) for part in done.stdout.split("=== ")[1:])
+
+
+@pytest.mark.parametrize("model", ["course-mlp", "course-cnn"])
+def test_the_course_models_print_exactly_as_keras_model_summary(cli, keras_summaries, model):
+    assert cli("summary", "--model", model, "-f", "table").stdout == keras_summaries[model]
 
 
 def rows(result):

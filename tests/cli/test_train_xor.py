@@ -97,6 +97,28 @@ def test_wired_shows_the_courses_network(cli):
     assert result["hidden_gates"] == ["NAND", "OR"] and result["output_gate"] == "AND(s1, s2)"
     table = cli("train-xor", "--wired", "-f", "table").stdout
     assert "s1 = NAND" in table and "AND(s1, s2)" in table
+    assert "中間層" in table and "隠れ層" in table
+
+
+def test_wired_has_the_courses_gates_with_every_weight_1(cli):
+    result = report(cli("train-xor", "--wired", "-f", "json"))
+    gates = result["ones_gates"]
+    # the course's table (2-3): NOT(x2), OR, AND, NAND over (0,0) (0,1) (1,0) (1,1); NOT on 0, 1
+    assert gates["NOT"]["truth_table"] == [1, 0]
+    assert gates["OR"]["truth_table"] == [0, 1, 1, 1]
+    assert gates["AND"]["truth_table"] == [0, 0, 0, 1]
+    assert gates["NAND"]["truth_table"] == [1, 1, 1, 0]
+    assert all(set(g["weights"]) == {1.0} for g in gates.values())
+    assert result["ones_network"] == {"s1": [1, 1, 1, 0], "s2": [0, 1, 1, 1], "y": XOR}
+    table = cli("train-xor", "--wired", "-f", "table").stdout
+    assert "x1 + x2 < 1.5" in table and "NOT" in table
+
+
+def test_the_hidden_space_is_the_hidden_layers_output(cli):
+    result = report(cli("train-xor", "--epochs", "300", "-f", "json"))
+    W0, b0 = np.array(result["weights"]["W0"]), np.array(result["weights"]["b0"])
+    x = np.array([[r["x1"], r["x2"]] for r in result["truth_table"]], dtype=float)
+    np.testing.assert_allclose(result["hidden_space"], 1 / (1 + np.exp(-(x @ W0 + b0))), rtol=1e-12)
 
 
 def test_csv_is_the_truth_table(cli):

@@ -172,3 +172,30 @@ def test_patch_walkthrough_with_stride_is_the_strided_maps():
         patch_walkthrough(BRAIN, np.eye(3), 133, 0, stride=3)
     with pytest.raises(NnkitInputError, match="larger than"):
         patch_walkthrough(BRAIN[:2], np.eye(3), 0, 0)
+
+
+def test_the_courses_5x5_example_gives_the_courses_feature_map():
+    from nnkit.course.image_convolution import EXAMPLE_IMAGE, EXAMPLE_KERNEL
+
+    expected = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]  # the course's 3-2 feature map, summed by hand
+    assert convolve(EXAMPLE_IMAGE, EXAMPLE_KERNEL).tolist() == expected
+    assert signal.correlate2d(EXAMPLE_IMAGE, EXAMPLE_KERNEL, mode="valid").tolist() == expected
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 1), (1, 2)])
+@pytest.mark.parametrize("mode", ["same", "full"])
+@pytest.mark.parametrize("correlate_", [False, True])
+def test_the_padded_input_is_what_the_kernel_slides_over(shape, mode, correlate_):
+    # padding(...) zeros around the image, then a valid slide, is scipy's same/full result
+    from nnkit.course.image_convolution import pad_input, padding
+
+    rng = np.random.default_rng(1)
+    image, kernel = rng.normal(size=(6, 7)), rng.normal(size=shape)
+    padded = pad_input(image, kernel.shape, mode, correlate=correlate_)
+    top, bottom, left, right = padding(kernel.shape, mode, correlate_)
+    assert padded.shape == (6 + top + bottom, 7 + left + right)
+    np.testing.assert_array_equal(padded[top:top + 6, left:left + 7], image)
+    assert np.count_nonzero(padded) == np.count_nonzero(image)  # everything added is 0
+    reference = (signal.correlate2d if correlate_ else signal.convolve2d)(image, kernel, mode=mode)
+    weights = kernel if correlate_ else kernel[::-1, ::-1]
+    np.testing.assert_allclose(signal.correlate2d(padded, weights, mode="valid"), reference, atol=1e-12)

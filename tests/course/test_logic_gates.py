@@ -44,7 +44,7 @@ def test_every_two_input_function_has_one_name():
     for gate, bits in GATES.items():
         assert gate_name(bits) == gate.upper()
     assert gate_expression([0, 0, 0, 1], "h1", "h2") == "AND(h1, h2)"
-    assert gate_name([1, 1, 0, 0]) == "NOT x1"
+    assert gate_name([1, 1, 0, 0]) == "NOT(x1)"  # the course's NOT gate
 
 
 def test_only_xor_and_xnor_are_not_linearly_separable():

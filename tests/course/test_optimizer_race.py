@@ -90,8 +90,9 @@ def test_gradients_are_the_derivatives(surface):
         dx = (s.fn(x + h, y) - s.fn(x - h, y)) / (2 * h)
         dy = (s.fn(x, y + h) - s.fn(x, y - h)) / (2 * h)
         np.testing.assert_allclose(s.gradient(x, y), (dx, dy), rtol=1e-6, atol=1e-6)
-    assert s.gradient(*s.minimum) == (0.0, 0.0)
-    assert s.f_min == 0.0
+    np.testing.assert_allclose(s.gradient(*s.minimum), (0.0, 0.0), atol=1e-12)
+    grid = np.meshgrid(np.linspace(*s.xlim, 301), np.linspace(*s.ylim, 301))
+    assert s.f_min <= s.fn(*grid).min()  # the global minimum
 
 
 def test_each_optimizer_shows_its_character_on_the_bowl():
@@ -112,6 +113,29 @@ def test_a_learning_rate_too_large_diverges_quietly():
     path = descend(s, "sgd", s.start, lr=100.0, steps=50)
     assert path.diverged and path.steps < 50
     assert np.isfinite(path.points).all() and np.isfinite(path.values).all()
+
+
+def test_sgd_stops_in_a_local_minimum_where_momentum_rolls_on_to_the_global():
+    s = SURFACES["styblinski-tang"]
+    x_deep, x_ridge, x_shallow = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
+    for minimum in (s.minimum, *s.local_minima):  # flat there, and a minimum (positive curvature)
+        assert np.allclose(s.gradient(*minimum), 0.0, atol=1e-12)
+        assert all(6 * v**2 - 16 > 0 for v in minimum)
+    assert s.minimum == pytest.approx((x_deep, x_deep))
+    assert all(s.fn(*m) > s.fn(*s.minimum) + 14 for m in s.local_minima)
+    sgd, momentum = descend(s, "sgd", s.start), descend(s, "momentum", s.start)
+    assert sgd.lr == momentum.lr  # the same rate: only the velocity differs
+    assert sgd.points[-1] == pytest.approx((x_shallow, x_deep), abs=1e-6)
+    assert (sgd.points[:, 0] > x_ridge).all()  # never crossed the ridge
+    assert momentum.points[-1] == pytest.approx((x_deep, x_deep), abs=1e-4)
+    assert s.basin(sgd.points[-1]) == "local" and s.basin(momentum.points[-1]) == "global"
+
+
+def test_staying_below_the_tolerance_differs_from_touching_it():
+    bowl = SURFACES["bowl"]
+    momentum = descend(bowl, "momentum", bowl.start)
+    assert momentum.steps_to(0.0, 0.01) == 24 and momentum.stays_from(0.0, 0.01) is None
+    assert momentum.values[-1] > 0.01
 
 
 def test_steps_to_tolerance():
