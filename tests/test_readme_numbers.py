@@ -1,99 +1,104 @@
-"""The numbers the README prints are the numbers the commands print.
+"""Every command of every page (README.md, docs/*.md) runs as written and prints what the page shows.
 
-Two kinds of claims: every example line whose comment starts with numbers (``# 0.0559``,
-``# 1,0,0 / 0,0,1``) is run as it stands and its output compared with them, digit for digit as
-written; and the claims written in prose or shapes are listed below with the command that shows
-them.
+Each page's commands run in order in a fresh folder with ``samples/`` linked in, as a user runs them
+from a clone (docs/build.py's own runner: the output the page shows is checked against the output
+the same runner gets). Three kinds of claims:
+
+- a ``console`` block's output: the numbers in it, in order, are the numbers the command prints on
+  an 80-column terminal (timings left out; ``numbers=off`` blocks only have to succeed);
+- an ``sh`` line's comment made of numbers (``# 0.7459``): the numbers the command prints, digit for
+  digit as written;
+- every ``sh`` line: exit status 0 and no ``nnkit: error``.
+
+Named data sets (``--data mnist``, ``fashion-mnist``) come from a local HTTP server serving small
+files in the publishers' layouts (tests/data/test_named.py's fixtures); the subprocesses take the
+fixtures' checksums from tests/docs_site/sitecustomize.py. The Japanese and English tutorials have
+the same commands (tests/test_docs.py), so the English one is not run a second time.
 """
 
-import io
-import json
-import re
+from __future__ import annotations
 
-import numpy as np
+import hashlib
+import json
+import os
+import re
+import threading
+
 import pytest
 
-from tests.conftest import ROOT, run_shell
+from tests.conftest import ROOT
+from tests.data.test_named import _Publisher, fixture_files
+from tests.test_docs import build
 
-README = (ROOT / "README.md").read_text()
-NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"
-
-
-def example_lines() -> list[tuple[str, str]]:
-    """(command, comment) of every ``sh`` example line, continuation lines joined."""
-    found = []
-    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
-        for line in block.replace("\\\n", " ").splitlines():
-            command, sep, comment = line.partition("  # ")
-            if sep and command.strip().startswith("nnkit"):
-                found.append((command.strip(), comment.strip()))
-    return found
+PAGES = [page for page in build.markdown_files() if page.name != "tutorial.en.md"]
 
 
-NUMERIC = [(command, comment) for command, comment in example_lines()
-           if re.fullmatch(rf"{NUMBER}(?:\s*[,/]\s*{NUMBER})*(?:\s*\(.*\))?", comment)]
+@pytest.fixture(scope="module")
+def publisher(tmp_path_factory):
+    """A local publisher of the named data sets and the environment that points nnkit at it."""
+    files = fixture_files()
+    hashes = {name: f"sha256:{hashlib.sha256(body).hexdigest()}" for name, body in files.items()}
+    server = _Publisher(files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    site = str(ROOT / "tests" / "docs_site")
+    yield {
+        "NNKIT_DATA_URL": server.url,
+        "NNKIT_DATA_DIR": str(tmp_path_factory.mktemp("cache")),
+        "NNKIT_TEST_HASHES": json.dumps(hashes),
+        "PYTHONPATH": site + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    server.shutdown()
+    server.server_close()
 
 
-def test_the_readme_has_numeric_examples_to_check():
-    commands = [command for command, _ in NUMERIC]
-    assert any(command.startswith("nnkit loss sse") for command in commands)
-    assert any(command.startswith("nnkit onehot 0 2 1 --classes 3 -f npy") for command in commands)
+def claimed(comment: str) -> list[str]:
+    return re.findall(build.NUMBER, comment.split("(")[0])
 
 
-@pytest.mark.parametrize(("command", "comment"), NUMERIC, ids=[c for c, _ in NUMERIC])
-def test_numbers_in_example_comments(command, comment):
-    claimed = re.findall(NUMBER, comment.split("(")[0])
-    run = run_shell(command)
-    assert run.returncode == 0, run.stderr
-    printed = re.findall(NUMBER, run.stdout.decode())
-    assert len(printed) == len(claimed), (printed, claimed)
-    for said, got in zip(claimed, printed, strict=True):
-        digits = len(said.split(".")[1]) if "." in said else 0
-        if "e" in said or digits == 0:
-            assert float(got) == pytest.approx(float(said), abs=0.5), (said, got)
-        else:  # "0.0559" claims 0.0559 to the last digit written; "0.356675" six digits
-            significant = len(said.lstrip("-0.").replace(".", ""))
-            assert float(f"{float(got):.{significant}g}") == float(said), (said, got)
+def agrees(said: str, got: str) -> bool:
+    """``0.0559`` claims 0.0559 to the last digit written; ``2`` or ``1e-7`` a value within ½."""
+    digits = len(said.split(".")[1]) if "." in said else 0
+    if "e" in said or digits == 0:
+        return abs(float(got) - float(said)) <= 0.5
+    significant = len(said.lstrip("-0.").replace(".", ""))
+    return float(f"{float(got):.{significant}g}") == float(said)
 
 
-def readme_says(text: str) -> None:
-    assert text in README, f"the README no longer says {text!r}: update this test with it"
+def problems_of(run) -> list[str]:
+    """What a page says that its commands did not do."""
+    problems = []
+    for ran in run.ran:
+        step = ran.step
+        if ran.status != 0 or "nnkit: error" in ran.output + ran.errors:
+            problems.append(f"{step.command}\n  exit {ran.status}: {(ran.output + ran.errors).strip()[-600:]}")
+        elif step.kind == "console" and step.compare:
+            shown, printed = build.numbers(step.shown), build.numbers(build.excerpt(step, ran.output))
+            if shown != printed:
+                problems.append(f"{step.command}\n  the page shows {shown}\n  the command printed {printed}")
+        elif step.claim:
+            said, got = claimed(step.claim), build.numbers(ran.output)
+            if len(said) != len(got) or not all(agrees(s, g) for s, g in zip(said, got, strict=False)):
+                problems.append(f"{step.command}\n  claims {step.claim!r}, printed {ran.output.strip()!r}")
+    return problems
 
 
-def test_the_brains_shapes_and_patch():
-    readme_says("--flatten -f npy > brain_row.npy   # (1, 135200)")
-    row = run_shell("nnkit reshape samples/brain.png --flatten -f npy")
-    assert np.load(io.BytesIO(row.stdout)).shape == (1, 135200)
-    readme_says("# 398×336 → 80×68")
-    readme_says("(398×336, then 80×68 pooled)")
-    feature = run_shell("nnkit convolve samples/brain.png --filter identity -f npy")
-    assert np.load(io.BytesIO(feature.stdout)).shape == (398, 336)
-    pooled = run_shell("nnkit convolve samples/brain.png --filter identity -f npy | nnkit pool - --size 5 -f npy")
-    assert np.load(io.BytesIO(pooled.stdout)).shape == (80, 68)
-    readme_says("--patch 150,60")
-    readme_says("(sum 1.00784)")
-    walk = json.loads(run_shell("nnkit convolve samples/brain.png --filter identity --patch 150,60 -f json").stdout)
-    assert round(walk["value"], 5) == 1.00784
-    readme_says("that patch is background (0: the\n  brain starts at row 42)")
-    walk = json.loads(run_shell("nnkit convolve samples/brain.png --filter identity --patch 22,102 -f json").stdout)
-    assert walk["value"] == 0
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_every_command_of_the_page_runs_and_prints_what_the_page_shows(page, tmp_path, publisher):
+    run = build.run_page(page, tmp_path, publisher)
+    problems = problems_of(run)
+    assert not problems, "\n".join(problems) + "\n(python docs/build.py regenerates the pages' outputs)"
+    for name in build.images_shown(page.read_text()):
+        assert (build.IMAGES / name).is_file(), f"{page.name} shows docs/images/{name}, which does not exist"
 
 
-def xor_report(*options: str) -> dict:
-    run = run_shell("nnkit train-xor -f json " + " ".join(options))
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
-
-
-def test_train_xor_claims():
-    readme_says("(seed 3 stops at 2/4)")
-    assert xor_report("--seed", "3")["accuracy"] == 0.5
-    readme_says("# XOR, seed 0: h1 ≈ NOR(x1, x2), h2 ≈ NAND(x1, x2), y ≈ NOT(h1) AND h2")
-    seed_0 = xor_report()
-    assert seed_0["accuracy"] == 1 and seed_0["hidden_gates"] == ["NOR", "NAND"]
-    assert seed_0["output_gate"] == "NOT(h1) AND h2"
-    readme_says("--seed 10                # the course's own decomposition: NAND and OR, then AND")
-    seed_10 = xor_report("--seed", "10")
-    assert sorted(seed_10["hidden_gates"]) == ["NAND", "OR"] and seed_10["output_gate"] == "AND(h1, h2)"
-    readme_says('--hidden none            # one layer: 2/4, "XOR is not linearly separable"')
-    assert xor_report("--hidden", "none")["accuracy"] == 0.5
+def test_the_checker_catches_a_wrong_number(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```console\n$ nnkit activate relu 1 -2 3 -f csv\n1.0,0.0,4.0\n```\n\n"
+                    "```sh\nnnkit loss sse --pred 0.5 --target 1 -f csv   # 0.2\n"
+                    "nnkit activate relu --no-such-option\n```\n")
+    problems = problems_of(build.run_page(page, tmp_path / "run"))
+    assert len(problems) == 3, problems
+    assert "'4.0'" in problems[0] and "'3.0'" in problems[0]
+    assert "0.125" in problems[1] and "no such option" in problems[2]

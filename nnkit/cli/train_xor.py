@@ -306,7 +306,7 @@ def _show_truth_table(console, report: dict, precision: int) -> None:
         console.print(
             Text(
                 f"{gate} is not linearly separable: a single layer draws one straight line, and no line "
-                f"separates its 0s from its 1s. A hidden layer can (drop --no-hidden).",
+                f"separates its 0s from its 1s. A hidden layer can (--hidden 2).",
                 style="bold",
             )
         )

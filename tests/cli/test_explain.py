@@ -164,7 +164,7 @@ def test_the_digits_model_cautions_on_a_blank_and_a_shrunk_brain_not_on_its_test
     flagged = [line for line in run.stderr.splitlines() if "caution" in line]
     more = [int(line.split()[2]) for line in flagged if " more of the " in line]
     count = len(flagged) - len(more) + sum(more)
-    assert count / len(test) < 0.05, run.stderr  # 1.9 % for an 8-epoch CNN (see the README)
+    assert count / len(test) < 0.05, run.stderr  # 1.9 % for an 8-epoch CNN (see docs/commands.md, explain)
 
 
 def test_a_colour_image_as_an_npy_array(tmp_path):

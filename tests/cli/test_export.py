@@ -250,10 +250,10 @@ def test_help_names_the_extra_and_the_tensors():
     assert "'probabilities' (batch, classes)" in text and "opset 21" in text
 
 
-def test_the_readmes_onnx_runtime_example_runs_as_written(tmp_path, monkeypatch):
-    """The README's Python lines, verbatim, on an exported conv model and a Keras-layout mnist.npz."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("\n## export\n", 1)[1].split("\n## ", 1)[0]
+def test_the_documented_onnx_runtime_example_runs_as_written(tmp_path, monkeypatch):
+    """The documented Python lines, verbatim, on an exported conv model and a Keras-layout mnist.npz."""
+    page = (Path(__file__).parents[2] / "docs" / "conventions.md").read_text()
+    section = page.split("\n### ONNX export\n", 1)[1].split("\n## ", 1)[0]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert section.count("GELU as") == 1  # the list of activations is written once
     x, y = learnable_images(220, size=(28, 28), classes=10, seed=9)
@@ -265,7 +265,7 @@ def test_the_readmes_onnx_runtime_example_runs_as_written(tmp_path, monkeypatch)
     assert run_cli("export", str(tmp_path / "cnn.npz"), str(tmp_path / "cnn.onnx")).exit_code == 0
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # the README's own lines
+    exec(compile(code, "docs/conventions.md", "exec"), namespace)  # the page's own lines
     predicted, expected = _predict_csv(tmp_path / "cnn.npz", "--data", str(tmp_path / "mnist.npz"))
     assert namespace["probabilities"].shape == (100, 10)
     np.testing.assert_allclose(namespace["probabilities"], expected, rtol=0, atol=1e-5)

@@ -26,7 +26,7 @@ COURSE_TERMS = {
 }
 #: Commands whose help examples (shell variables, pipes, the course's numbers) run in the suite, their
 #: --plot lines aside (every picture is drawn by its command's own tests); the image and training
-#: commands' examples are the README's, which tests/test_readme_numbers.py runs.
+#: commands' examples are in docs/, whose pages tests/test_readme_numbers.py runs.
 RUNNABLE_EXAMPLES = ["activate", "loss", "onehot", "dense"]
 
 

@@ -61,6 +61,8 @@ def test_no_hidden_fails_xor_and_says_why(cli):
     assert result["linearly_separable"] is False and set(result["weights"]) == {"W0", "b0"}
     table = cli("train-xor", "--hidden", "none", "-f", "table").stdout
     assert "not linearly separable" in table and "✗" in table
+    # the way out it names is the dialect's own spelling, not the old --no-hidden
+    assert "(--hidden 2)" in " ".join(table.split()) and "no-hidden" not in table
 
 
 @pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])

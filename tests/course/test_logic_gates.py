@@ -88,7 +88,7 @@ def test_output_gate_needs_a_2_2_1_network():
 
 def test_xor_is_learned_with_the_defaults_for_a_sample_of_seeds():
     # Over seeds 0-99 the defaults learn XOR 4/4 for 99 (seed 3 stays on a plateau at 2/4); the
-    # promise is at least 95. Ten seeds keep this test fast; the full count is in the README.
+    # promise is at least 95. Ten seeds keep this test fast; the full count is in docs/commands.md.
     learned = []
     for seed in range(10):
         net, history = train_gate("xor", seed=seed)
