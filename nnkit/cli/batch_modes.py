@@ -222,3 +222,22 @@ def _show(console, result: dict, precision: int) -> None:
             "ミニバッチ学習 (mini-batch learning): in between."
         )
     )
+
+
+def run_request(ctx: typer.Context, request, *, lr_find: bool, batch_size: str | None, plot: str | None,
+                fmt: str | None, output: str | None, precision: int, quiet: bool, maps: int | None = None) -> None:
+    """Carry out a training command's request: lr finder, one model per batch size, or one run.
+
+    ``--lr-find`` runs the learning-rate finder; ``--batch-size full,1,32`` trains one model per size
+    side by side; otherwise one training run and its report.
+    """
+    from nnkit.cli.training_core import find_lr_and_report, train_and_report
+
+    if lr_find:
+        return find_lr_and_report(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    if batch_size is not None and several_batch_sizes(batch_size):  # one model each, side by side
+        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    extra = {} if maps is None else {"maps": maps}
+    return train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet,
+                            **extra)
+

@@ -8,7 +8,7 @@ import typer
 
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
-from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+from nnkit.cli.batch_modes import run_request
 from nnkit.cli.common import DEFAULT_MAPS, Maps, Precision, Progress, Quiet, ReportOutput, Threads
 from nnkit.cli.layers_grammar import COURSE_MODELS, grammar_help, parse_layers, stack_text
 from nnkit.errors import NnkitInputError, unknown_name
@@ -139,13 +139,8 @@ def train(
         typed=core.typed_options(ctx),
         progress=progress,
     )
-    if lr_find:
-        return core.find_lr_and_report(request, plot=plot, fmt=fmt, output=output, precision=precision,
-                                       quiet=quiet)
-    if batch_size is not None and several_batch_sizes(batch_size):  # full,1,32: one model each, side by side
-        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
-    core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet,
-                          maps=maps)
+    run_request(ctx, request, lr_find=lr_find, batch_size=batch_size, plot=plot, fmt=fmt, output=output,
+                     precision=precision, quiet=quiet, maps=maps)
 
 
 def _saved_extra(saved: dict) -> dict:

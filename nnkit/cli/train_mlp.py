@@ -8,7 +8,7 @@ import typer
 
 from nnkit.cli import training_core as core
 from nnkit.cli import training_run as run
-from nnkit.cli.batch_modes import several_batch_sizes, train_each_batch_size
+from nnkit.cli.batch_modes import run_request
 from nnkit.cli.common import Precision, Progress, Quiet, ReportOutput, Threads, hidden_option, parse_hidden
 from nnkit.errors import NnkitInputError, unknown_name
 from nnkit.nn.layers import HIDDEN_ACTIVATIONS
@@ -135,12 +135,8 @@ def train_mlp(
         typed=core.typed_options(ctx),
         progress=progress,
     )
-    if lr_find:
-        return core.find_lr_and_report(request, plot=plot, fmt=fmt, output=output, precision=precision,
-                                       quiet=quiet)
-    if several_batch_sizes(batch_size):  # --batch-size full,1,32: one model each, side by side
-        return train_each_batch_size(request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
-    core.train_and_report(ctx, request, plot=plot, fmt=fmt, output=output, precision=precision, quiet=quiet)
+    run_request(ctx, request, lr_find=lr_find, batch_size=batch_size, plot=plot, fmt=fmt, output=output,
+                     precision=precision, quiet=quiet)
 
 
 def _saved_mlp(saved: dict) -> tuple[list[int], list[str]]:
