@@ -372,7 +372,7 @@ class _DownloadRefused(Exception):
 def _fetch_file(dataset: NamedDataset, remote: RemoteFile, env) -> Path:
     path = local_path(dataset, remote)
     url = file_url(remote)
-    if (os.path.lexists(path) and not path.is_file()) or (path.is_symlink() and not path.resolve().is_file()):
+    if os.path.lexists(path) and not path.is_file():  # is_file follows a link: one to /dev/zero is caught too
         raise NnkitInputError(f"{path} is in the data cache but is not a regular file",
                               hint="remove it so that nnkit downloads the file again")
     if path.is_file():
